@@ -1,0 +1,54 @@
+# One entry point for people and CI. Every target builds .venv from pyproject.toml and
+# requirements.lock first, so a fresh machine needs only Python 3.11+ (and make).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: app test lint typecheck pytest bench browser lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "tracker needs Python 3.11 or newer: set PYTHON=python3.12 (say)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+## app: set up .venv and open the dashboard (http://localhost:8501)
+app: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+## test: set up .venv and run the whole check: format, lint, types, tests (what CI runs)
+test: $(STAMP) browser
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check . && $(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## browser: Debian's chromium for the end-to-end test (apt-get, as the machine allows)
+browser:
+	@command -v chromium >/dev/null 2>&1 || sh scripts/install-chromium.sh
+
+## bench: the benchmarks against their peers (pubmed_parser, Entrez.read, pymed, metapub)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/fetch_bench.py
+
+## lock: re-pin every dependency after changing pyproject.toml
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,100 @@
+"""Commands over the stored library: ``import``, ``export`` and ``runs``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tracker import export
+from tracker.cli.options import data_dir_option
+from tracker.config import Settings
+from tracker.importer import import_files
+from tracker.store import Store
+
+
+def _store(data_dir: Path | None) -> Store:
+    return Store(Settings.from_env(data_dir=data_dir).data_dir)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@data_dir_option
+def import_command(files: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Import PubMed XML FILES (efetch output, PubMed "Save → PubMed XML", baseline .xml.gz).
+
+    All files are read before anything is stored: one bad file changes nothing.
+    """
+    summary, deleted = import_files(_store(data_dir), files)
+    click.echo(
+        f"{summary.retrieved:,} records: {summary.new:,} new, {summary.updated:,} updated"
+        + (f", {summary.unchanged:,} unchanged" if summary.unchanged else "")
+    )
+    if deleted:
+        click.echo(f"{len(deleted):,} PMIDs are listed as deleted by NCBI; they were kept.")
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="csv opens in Excel (UTF-8 with BOM, formulas made inert).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write; standard output when omitted.",
+)
+@data_dir_option
+def export_command(fmt: str, out: Path | None, data_dir: Path | None) -> None:
+    """Export the stored records as a bibliography, one entry per record, sorted by PMID."""
+    records = _store(data_dir).records()
+    data = export.to_csv_bytes(records)
+    if out is None:
+        sys.stdout.flush()
+        click.get_binary_stream("stdout").write(data)
+        return
+    export.save(data, out)
+    click.echo(f"{len(records):,} records written to {out}", err=True)
+
+
+@click.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="Print the run log as JSON.")
+@data_dir_option
+def runs_command(as_json: bool, data_dir: Path | None) -> None:
+    """Show the search and import log: one row per run, oldest first."""
+    runs = _store(data_dir).runs()
+    if as_json:
+        rows = json.loads(runs.to_json(orient="records"))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if runs.empty:
+        click.echo("No runs yet: use `tracker fetch` or `tracker import FILE`.")
+        return
+    table = Table("run", "kind", "status", "started (UTC)", "count", "new", "updated", "gone",
+                  "requests", "retries", "query / error")  # fmt: skip
+    for run in runs.itertuples(index=False):
+        table.add_row(
+            str(run.id), run.kind, run.status, str(run.started_at)[:19],
+            _number(run.count), _number(run.new), _number(run.updated), _number(run.gone),
+            str(run.requests), str(run.retries), run.error or run.query,
+        )  # fmt: skip
+    Console(width=160).print(table)
+
+
+def _number(value: object) -> str:
+    try:
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""
+
+
+COMMANDS = (import_command, export_command, runs_command)

@@ -1,0 +1,67 @@
+"""Settings: the only place that reads environment variables.
+
+Everything else receives a :class:`Settings` (or plain arguments), so tests and notebooks can
+build one by hand and importing any module has no side effects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tracker.errors import ConfigError
+
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where the store lives and how to reach NCBI.
+
+    ``api_key`` is kept out of ``repr`` so it never lands in a log or a traceback.
+    """
+
+    data_dir: Path = Path("data")
+    email: str = ""
+    api_key: str = field(default="", repr=False)
+    eutils_url: str = NCBI_EUTILS_URL
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
+    ) -> Settings:
+        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY and TRACKER_EUTILS_URL.
+
+        Keyword overrides (from CLI flags or app widgets) win over the environment when given
+        and not ``None``.
+        """
+        env = os.environ if environ is None else environ
+        settings = cls(
+            data_dir=Path(env.get("TRACKER_DATA_DIR") or "data"),
+            email=env.get("NCBI_EMAIL", "").strip(),
+            api_key=env.get("NCBI_API_KEY", "").strip(),
+            eutils_url=env.get("TRACKER_EUTILS_URL") or NCBI_EUTILS_URL,
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(given["data_dir"])
+        for name in ("email", "api_key"):
+            if name in given:
+                given[name] = str(given[name]).strip()
+        return replace(settings, **given)  # type: ignore[arg-type]
+
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second NCBI allows: 10 with an API key, 3 without."""
+        return 10.0 if self.api_key else 3.0
+
+    def require_email(self) -> str:
+        """The contact email NCBI asks for, or a ConfigError saying how to give one."""
+        if "@" not in self.email:
+            raise ConfigError(
+                "NCBI asks for a contact email with every request: "
+                "pass --email you@example.org or set NCBI_EMAIL."
+            )
+        return self.email

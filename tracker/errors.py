@@ -1,0 +1,77 @@
+"""The one exception hierarchy of tracker.
+
+Every error a user can cause or meet derives from :class:`TrackerError`, and its message says
+what happened and what to do next. The CLI turns these into ``Error: …`` and exit code 1 in one
+place; the app shows them with ``st.error`` in one place. Anything else is a bug.
+
+    TrackerError
+    ├── ConfigError          a missing or invalid setting (no email, empty query, bad data dir)
+    ├── ParseError           PubMed XML that is malformed or cut off; names the file and line
+    ├── StoreError           the data directory cannot be read or written
+    │   ├── StoreLockedError another process holds the store's lock for too long
+    │   └── StoreFullError   the disk is full; the previous state is kept
+    ├── FetchError           a PubMed search or download that could not complete
+    │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
+    │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
+    ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
+    └── ExportError          a format or destination that cannot be written
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TrackerError(Exception):
+    """Base of every error tracker raises on purpose."""
+
+
+class ConfigError(TrackerError):
+    """A setting is missing or invalid."""
+
+
+class ParseError(TrackerError):
+    """PubMed XML could not be read; no record from the faulty document is kept."""
+
+    def __init__(self, message: str, *, source: str | Path | None = None, line: int | None = None):
+        self.source = str(source) if source is not None else None
+        self.line = line
+        where = ""
+        if self.source is not None:
+            where = f"{self.source}"
+            if line is not None:
+                where += f", line {line}"
+            where += ": "
+        super().__init__(f"{where}{message}")
+
+
+class StoreError(TrackerError):
+    """The store in the data directory cannot be read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's lock."""
+
+
+class StoreFullError(StoreError):
+    """The disk filled up during a write; the previous state is intact."""
+
+
+class FetchError(TrackerError):
+    """A search run could not complete; the store is unchanged."""
+
+
+class NCBIQueryError(FetchError):
+    """NCBI rejected the query itself; retrying will not help."""
+
+
+class NCBIUnavailableError(FetchError):
+    """NCBI kept failing after every retry."""
+
+
+class ScreeningError(TrackerError):
+    """A screening action names something that does not exist."""
+
+
+class ExportError(TrackerError):
+    """An export could not be written."""

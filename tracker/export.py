@@ -1,0 +1,157 @@
+"""Bibliography writers: CSV for spreadsheets (RIS and BibTeX live beside it).
+
+Every writer takes the records DataFrame (``Store.records()``, possibly filtered) plus the current
+annotations, and writes exactly one entry per row, in PMID order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from tracker.errors import ExportError
+from tracker.records import pubmed_url
+
+CSV_HEADERS: tuple[str, ...] = (
+    "PMID", "Title", "Authors", "Journal", "Year", "DOI", "PMCID", "Publication Types",
+    "MeSH Terms", "Keywords", "Language", "Abstract", "URL", "Decision", "Exclusion Reason",
+    "Tags", "Notes",
+)  # fmt: skip
+
+EXCEL_CELL_LIMIT = 32_767
+"""Excel silently splits or truncates longer cells; we shorten them and say so in the cell."""
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A record's current screening state, as exports show it."""
+
+    decision: str = ""
+    exclusion_reason: str = ""
+    tags: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def inert(cell: str) -> str:
+    """Make a cell that a spreadsheet would run as a formula show as text (OWASP advice).
+
+    A leading apostrophe is what Excel, LibreOffice and Google Sheets all read as "text".
+    """
+    if cell.startswith(_FORMULA_TRIGGERS):
+        return "'" + cell
+    return cell
+
+
+def _fit(cell: str, what: str) -> str:
+    if len(cell) <= EXCEL_CELL_LIMIT:
+        return cell
+    marker = f" … [{what} shortened to fit one spreadsheet cell; full text in RIS/BibTeX]"
+    return cell[: EXCEL_CELL_LIMIT - len(marker)] + marker
+
+
+def _join_authors(authors: list[str]) -> str:
+    joined = "; ".join(authors)
+    if len(joined) <= EXCEL_CELL_LIMIT:
+        return joined
+    kept: list[str] = []
+    size = 0
+    for name in authors:
+        size += len(name) + 2
+        if size > EXCEL_CELL_LIMIT - 200:
+            break
+        kept.append(name)
+    rest = len(authors) - len(kept)
+    return "; ".join(kept) + f"; … and {rest:,} more authors (full list in RIS/BibTeX)"
+
+
+def csv_rows(
+    records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None
+) -> Iterator[list[str]]:
+    """One list of cells per record, sorted by PMID, already safe for spreadsheets."""
+    notes = annotations or {}
+    for row in records.sort_values("pmid").itertuples(index=False):
+        note = notes.get(int(row.pmid), Annotation())
+        year = "" if pd.isna(row.year) else str(int(row.year))
+        cells = [
+            str(int(row.pmid)),
+            _fit(row.title, "title"),
+            _join_authors(list(row.authors)),
+            row.journal,
+            year,
+            row.doi,
+            row.pmcid,
+            "; ".join(row.publication_types),
+            "; ".join(row.mesh_terms),
+            "; ".join(row.keywords),
+            "; ".join(row.languages),
+            _fit(row.abstract, "abstract"),
+            pubmed_url(int(row.pmid)),
+            note.decision,
+            note.exclusion_reason,
+            "; ".join(note.tags),
+            _fit(" | ".join(note.notes), "notes"),
+        ]
+        yield [inert(cell) for cell in cells]
+
+
+def write_csv(
+    records: pd.DataFrame, sink: TextIO, annotations: Mapping[int, Annotation] | None = None
+) -> int:
+    """Write the CSV (header + one row per record) and return the number of records.
+
+    CRLF line ends and full quoting of text with line breaks, as Excel expects. The caller opens
+    ``sink`` with ``encoding="utf-8-sig"`` so Excel sees the BOM and reads UTF-8.
+    """
+    writer = csv.writer(sink, lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    count = 0
+    for cells in csv_rows(records, annotations):
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def to_csv_bytes(
+    records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None
+) -> bytes:
+    """The CSV file's bytes, BOM included: what a download button or a file receives."""
+    buffer = io.StringIO()
+    write_csv(records, buffer, annotations)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def save(data: bytes, out: str | os.PathLike[str]) -> Path:
+    """Write an export atomically: a reader never sees half a file."""
+    path = Path(out)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(
+            f"Cannot write {path}: {exc.strerror or exc}. Choose another --out path."
+        ) from exc
+    return path
+
+
+def annotation_map(rows: Iterable[Mapping[str, Any]]) -> dict[int, Annotation]:
+    """Build the PMID → Annotation map from rows with pmid/decision/reason/tags/notes."""
+    return {
+        int(r["pmid"]): Annotation(
+            decision=str(r.get("decision") or ""),
+            exclusion_reason=str(r.get("exclusion_reason") or ""),
+            tags=tuple(r.get("tags") or ()),
+            notes=tuple(r.get("notes") or ()),
+        )
+        for r in rows
+    }

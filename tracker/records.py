@@ -1,0 +1,131 @@
+"""The shape of the data: an article as PubMed describes it, and the screening vocabulary.
+
+Declared once here; the parser produces these, the store flattens them into one row per PMID,
+and the exporters read the rows back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """One author: a person (last name + initials) or a group (CollectiveName)."""
+
+    last_name: str = ""
+    fore_name: str = ""
+    initials: str = ""
+    collective_name: str = ""
+    affiliations: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        """``"Smith JA"``, or the group's name; the form PubMed itself shows."""
+        if self.collective_name:
+            return self.collective_name
+        return f"{self.last_name} {self.initials}".strip()
+
+    @property
+    def full(self) -> str:
+        """``"Smith, John A"`` for RIS and BibTeX, which want the family name first."""
+        if self.collective_name:
+            return self.collective_name
+        given = self.fore_name or self.initials
+        return f"{self.last_name}, {given}" if given else self.last_name
+
+
+@dataclass(frozen=True, slots=True)
+class MeshQualifier:
+    name: str
+    major: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeshHeading:
+    """A MeSH descriptor with its major-topic flag and qualifiers."""
+
+    descriptor: str
+    ui: str = ""
+    major: bool = False
+    qualifiers: tuple[MeshQualifier, ...] = ()
+
+    @property
+    def is_major(self) -> bool:
+        """Major topic if the descriptor or any of its qualifiers is flagged so."""
+        return self.major or any(q.major for q in self.qualifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    grant_id: str = ""
+    acronym: str = ""
+    agency: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One PubMed record (journal article or book/chapter), as plain text fields.
+
+    ``pub_date`` is ISO 8601 to the precision PubMed gives: ``"1990"``, ``"2017-06"`` or
+    ``"1976-09-28"``. Titles and abstracts are plain text: inline markup removed, its text kept.
+    """
+
+    pmid: int
+    title: str = ""
+    abstract: str = ""
+    authors: tuple[Author, ...] = ()
+    journal: str = ""
+    journal_abbrev: str = ""
+    year: int | None = None
+    pub_date: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    issn: str = ""
+    doi: str = ""
+    pmcid: str = ""
+    publication_types: tuple[str, ...] = ()
+    mesh: tuple[MeshHeading, ...] = ()
+    keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    vernacular_title: str = ""
+    record_type: str = "article"
+    """``"article"`` for PubmedArticle, ``"book"`` for PubmedBookArticle."""
+
+    @property
+    def url(self) -> str:
+        return pubmed_url(self.pmid)
+
+
+def pubmed_url(pmid: int) -> str:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
+class Decision(StrEnum):
+    UNSCREENED = "unscreened"
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+    MAYBE = "maybe"
+
+
+class Stage(StrEnum):
+    TITLE_ABSTRACT = "title-abstract"
+    FULL_TEXT = "full-text"
+
+
+class ExclusionReason(StrEnum):
+    """The seed of the controlled list; users may add their own reasons to it."""
+
+    WRONG_POPULATION = "wrong population"
+    NOT_CHRONIC_PAIN = "not chronic pain"
+    WRONG_INTERVENTION = "wrong intervention (no esketamine/ketamine)"
+    WRONG_STUDY_DESIGN = "wrong study design"
+    ANIMAL_OR_IN_VITRO = "animal or in-vitro study"
+    DUPLICATE = "duplicate"
+    NO_OUTCOME_DATA = "no outcome data"
+    NOT_RETRIEVABLE = "not retrievable"
+    OTHER = "other"
