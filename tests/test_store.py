@@ -195,3 +195,33 @@ def test_store_has_no_write_side_effect_on_read(data_dir: Path) -> None:
     Store(data_dir).records()
     Store(data_dir).runs()
     assert os.listdir(data_dir) == []
+
+
+def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
+    data_dir: Path,
+) -> None:
+    from tracker.errors import StoreLockedError
+
+    Store(data_dir).upsert([article(1)])
+    before = (data_dir / "records.parquet").read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(
+            f"""
+            import sys, time, filelock
+            with filelock.FileLock({str(data_dir / ".tracker.lock")!r}):
+                print("held", flush=True)
+                time.sleep(30)
+            """
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreLockedError, match="another tracker process"):
+            Store(data_dir, lock_timeout=0.3).upsert([article(2)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (data_dir / "records.parquet").read_bytes() == before
+    Store(data_dir, lock_timeout=5).upsert([article(2)])
+    assert Store(data_dir).known_pmids() == {1, 2}, "a killed holder releases the lock"

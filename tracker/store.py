@@ -100,8 +100,11 @@ def now_iso() -> str:
 class Store:
     """A data directory holding one review's records and logs."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_S
+    ) -> None:
         self.data_dir = Path(data_dir)
+        self.lock_timeout = lock_timeout
         self.records_path = self.data_dir / RECORDS_FILE
         self.db_path = self.data_dir / DATABASE_FILE
         self._lock_path = self.data_dir / LOCK_FILE
@@ -116,16 +119,17 @@ class Store:
         table = self._read_table(["pmid"])
         return set(table.column("pmid").to_pylist())
 
-    def version(self) -> tuple[int, int, int, int]:
+    def version(self) -> tuple[int, ...]:
         """Changes whenever records or logs change: a cache key for the app."""
         stamp: list[int] = []
-        for path in (self.records_path, self.db_path.with_name(DATABASE_FILE + "-wal")):
+        wal = self.db_path.with_name(DATABASE_FILE + "-wal")
+        for path in (self.records_path, self.db_path, wal):
             try:
                 stat = path.stat()
                 stamp += [stat.st_mtime_ns, stat.st_size]
             except FileNotFoundError:
                 stamp += [0, 0]
-        return (stamp[0], stamp[1], stamp[2], stamp[3])
+        return tuple(stamp)
 
     def upsert(self, articles: Iterable[Article]) -> RunSummary:
         """Add or replace records by PMID without logging a run (notebooks, tests)."""
@@ -256,14 +260,14 @@ class Store:
     def _locked(self) -> Iterator[None]:
         """Hold the store's write lock; a process that dies releases it (flock)."""
         self._ensure_dir()
-        lock = filelock.FileLock(str(self._lock_path), timeout=LOCK_TIMEOUT_S)
+        lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout)
         try:
             with lock:
                 self._remove_stale_temporaries()
                 yield
         except filelock.Timeout as exc:
             raise StoreLockedError(
-                f"The store in {self.data_dir} has been busy for {LOCK_TIMEOUT_S:.0f} s: another"
+                f"The store in {self.data_dir} has been busy for {self.lock_timeout:g} s: another"
                 " tracker process (the app or a CLI command) is writing to it. Wait for it to"
                 " finish and try again."
             ) from exc
