@@ -107,9 +107,7 @@ def test_export_writes_one_csv_row_per_stored_record(
     assert len(exported) == len(set(exported)) == 8
 
 
-def test_export_without_out_writes_the_csv_to_stdout(
-    eutils_fixtures: Path, data_dir: Path
-) -> None:
+def test_export_without_out_writes_the_csv_to_stdout(eutils_fixtures: Path, data_dir: Path) -> None:
     run("import", str(eutils_fixtures / "pubmed7.xml"), "--data-dir", str(data_dir))
     result = CliRunner().invoke(main, ["export", "--data-dir", str(data_dir)])
     assert result.exit_code == 0
@@ -127,8 +125,14 @@ def _big_pubmed_file(fixtures: Path, path: Path, copies: int) -> None:
         out.write('<?xml version="1.0"?>\n<PubmedArticleSet>\n')
         for n in range(copies):
             template = articles[n % len(articles)]
-            out.write(re.sub(r'<PMID Version="1">\d+</PMID>',
-                             f'<PMID Version="1">{10_000_000 + n}</PMID>', template, count=1))
+            out.write(
+                re.sub(
+                    r'<PMID Version="1">\d+</PMID>',
+                    f'<PMID Version="1">{10_000_000 + n}</PMID>',
+                    template,
+                    count=1,
+                )
+            )
         out.write("</PubmedArticleSet>\n")  # fmt: skip
 
 

@@ -19,7 +19,7 @@ def test_the_notebook_executes_and_reports_the_store(
 ) -> None:
     import_files(Store(data_dir), sorted(eutils_fixtures.glob("pubmed*.xml")))
     monkeypatch.setenv("TRACKER_DATA_DIR", str(data_dir))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     printed = "".join(
         output.get("text", "")

@@ -78,7 +78,10 @@ def test_decisions_reviewer_and_tags_come_from_the_screening_summary(
         },
         index=pd.Index([1, 2], name="pmid"),
     )
-    pick = lambda f: pmids(select(records, f, screening=screening))  # noqa: E731
+
+    def pick(filters: Filters) -> list[int]:
+        return pmids(select(records, filters, screening=screening))
+
     assert pick(Filters(decisions=("include",))) == [1]
     assert pick(Filters(decisions=("unscreened",))) == [3]
     assert pick(Filters(decisions=("unscreened",), stage="full-text")) == [2, 3]
@@ -101,7 +104,7 @@ def test_evidence_facets_match_any_of_their_values(records: pd.DataFrame) -> Non
 
 
 def test_an_unknown_decision_or_stage_is_a_clear_error(records: pd.DataFrame) -> None:
-    with pytest.raises(ScreeningError, match="Unknown decision 'yes'|Unknown decision yes"):
+    with pytest.raises(ScreeningError, match="Unknown decision yes: use one of"):
         select(records, Filters(decisions=("yes",)))
     with pytest.raises(ScreeningError, match="Unknown stage 'abstract'"):
         select(records, Filters(decisions=("include",), stage="abstract"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -194,7 +193,7 @@ def test_two_processes_upserting_at_once_lose_nothing(data_dir: Path) -> None:
 def test_store_has_no_write_side_effect_on_read(data_dir: Path) -> None:
     Store(data_dir).records()
     Store(data_dir).runs()
-    assert os.listdir(data_dir) == []
+    assert list(data_dir.iterdir()) == []
 
 
 def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(

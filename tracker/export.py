@@ -78,23 +78,24 @@ def csv_rows(
 ) -> Iterator[list[str]]:
     """One list of cells per record, sorted by PMID, already safe for spreadsheets."""
     notes = annotations or {}
-    for row in records.sort_values("pmid").itertuples(index=False):
-        note = notes.get(int(row.pmid), Annotation())
-        year = "" if pd.isna(row.year) else str(int(row.year))
+    for row in records.sort_values("pmid").to_dict(orient="records"):
+        pmid = int(row["pmid"])
+        note = notes.get(pmid, Annotation())
+        year = "" if pd.isna(row["year"]) else str(int(row["year"]))
         cells = [
-            str(int(row.pmid)),
-            _fit(row.title, "title"),
-            _join_authors(list(row.authors)),
-            row.journal,
+            str(pmid),
+            _fit(row["title"], "title"),
+            _join_authors(list(row["authors"])),
+            row["journal"],
             year,
-            row.doi,
-            row.pmcid,
-            "; ".join(row.publication_types),
-            "; ".join(row.mesh_terms),
-            "; ".join(row.keywords),
-            "; ".join(row.languages),
-            _fit(row.abstract, "abstract"),
-            pubmed_url(int(row.pmid)),
+            row["doi"],
+            row["pmcid"],
+            "; ".join(row["publication_types"]),
+            "; ".join(row["mesh_terms"]),
+            "; ".join(row["keywords"]),
+            "; ".join(row["languages"]),
+            _fit(row["abstract"], "abstract"),
+            pubmed_url(pmid),
             note.decision,
             note.exclusion_reason,
             "; ".join(note.tags),

@@ -50,9 +50,7 @@ RECORD_SCHEMA = pa.schema(
     ]
 )
 COLUMNS: tuple[str, ...] = tuple(RECORD_SCHEMA.names)
-LIST_COLUMNS: frozenset[str] = frozenset(
-    f.name for f in RECORD_SCHEMA if pa.types.is_list(f.type)
-)
+LIST_COLUMNS: frozenset[str] = frozenset(f.name for f in RECORD_SCHEMA if pa.types.is_list(f.type))
 
 
 def article_row(article: Article) -> dict[str, Any]:
@@ -79,12 +77,14 @@ def article_row(article: Article) -> dict[str, Any]:
         "publication_types": list(article.publication_types),
         "mesh_terms": [m.descriptor for m in article.mesh],
         "mesh_major": [m.descriptor for m in article.mesh if m.is_major],
-        "mesh_qualified": [_qualified(m.descriptor, q.name, q.major) for m in article.mesh
-                           for q in m.qualifiers],
+        "mesh_qualified": [
+            _qualified(m.descriptor, q.name, q.major) for m in article.mesh for q in m.qualifiers
+        ],
         "keywords": list(article.keywords),
         "languages": list(article.languages),
-        "grants": [" / ".join(p for p in (g.grant_id, g.agency, g.country) if p)
-                   for g in article.grants],
+        "grants": [
+            " / ".join(p for p in (g.grant_id, g.agency, g.country) if p) for g in article.grants
+        ],
         "vernacular_title": article.vernacular_title,
         "record_type": article.record_type,
     }
@@ -96,7 +96,7 @@ def _qualified(descriptor: str, qualifier: str, major: bool) -> str:
 
 def to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Arrow table → DataFrame with plain Python lists and a nullable integer year."""
-    frame = table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
     for name in frame.columns:
         if name in LIST_COLUMNS:
             frame[name] = [list(v) if v is not None else [] for v in frame[name]]

@@ -20,7 +20,11 @@ from tracker.records import Decision, Stage
 
 Mask = npt.NDArray[np.bool_]
 
-_STAGE_COLUMN = {"": "decision", Stage.TITLE_ABSTRACT: "ta_decision", Stage.FULL_TEXT: "ft_decision"}
+_STAGE_COLUMN = {
+    "": "decision",
+    Stage.TITLE_ABSTRACT: "ta_decision",
+    Stage.FULL_TEXT: "ft_decision",
+}
 _DECISIONS = frozenset({*(d.value for d in Decision), "conflict"})
 
 
@@ -123,10 +127,12 @@ def _aligned(frame: pd.DataFrame, records: pd.DataFrame, name: str, empty: objec
     values = frame[name].reindex(records["pmid"].to_numpy())
     if isinstance(empty, list):
         return pd.Series([v if isinstance(v, list) else [] for v in values], dtype=object)
-    return values.fillna(empty)
+    return values.astype(object).where(values.notna(), empty)
 
 
-def _screening_mask(records: pd.DataFrame, filters: Filters, screening: pd.DataFrame | None) -> Mask:
+def _screening_mask(
+    records: pd.DataFrame, filters: Filters, screening: pd.DataFrame | None
+) -> Mask:
     if screening is None:
         screening = pd.DataFrame(
             {"decision": [], "ta_decision": [], "ft_decision": [], "tags": [], "reviewers": []}

@@ -250,9 +250,7 @@ class Store:
             return pd.DataFrame(columns=["id", *schema.EVENT_COLUMNS])
         with self._db() as db:
             rows = [dict(row) for row in db.execute("SELECT * FROM events ORDER BY id")]
-        return pd.DataFrame(rows, columns=["id", *schema.EVENT_COLUMNS]).astype(
-            schema.EVENT_DTYPES
-        )
+        return pd.DataFrame(rows, columns=["id", *schema.EVENT_COLUMNS]).astype(schema.EVENT_DTYPES)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -379,7 +377,12 @@ class Store:
             return {int(pmid) for (pmid,) in pmids}
 
     def _insert_outcome(
-        self, db: sqlite3.Connection, run_id: int, *, summary: RunSummary | None = None, **fields: Any
+        self,
+        db: sqlite3.Connection,
+        run_id: int,
+        *,
+        summary: RunSummary | None = None,
+        **fields: Any,
     ) -> None:
         fields["warnings"] = json.dumps(list(fields["warnings"]), ensure_ascii=False)
         counts = asdict(summary) if summary else {}

@@ -7,6 +7,7 @@ code 1, in one place, so a user never sees a traceback for a mistake of theirs.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
@@ -39,16 +40,20 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    from tracker.cli import library
+COMMAND_MODULES = ("library", "fetching", "screening")
+"""Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
-    for command in library.COMMANDS:
-        main.add_command(command)
-    try:
-        from tracker.cli.fetching import fetch_command
-    except ImportError:  # pragma: no cover - the fetch command is optional while it is built
-        return
-    main.add_command(fetch_command)
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"tracker.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tracker.cli.{name}":
+                raise
+            continue
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
 
 
 _register()

@@ -60,7 +60,8 @@ def export_command(fmt: str, out: Path | None, data_dir: Path | None) -> None:
     data = export.to_csv_bytes(records)
     if out is None:
         sys.stdout.flush()
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     export.save(data, out)
     click.echo(f"{len(records):,} records written to {out}", err=True)
@@ -81,11 +82,12 @@ def runs_command(as_json: bool, data_dir: Path | None) -> None:
         return
     table = Table("run", "kind", "status", "started (UTC)", "count", "new", "updated", "gone",
                   "requests", "retries", "query / error")  # fmt: skip
-    for run in runs.itertuples(index=False):
+    for run in runs.to_dict(orient="records"):
         table.add_row(
-            str(run.id), run.kind, run.status, str(run.started_at)[:19],
-            _number(run.count), _number(run.new), _number(run.updated), _number(run.gone),
-            str(run.requests), str(run.retries), run.error or run.query,
+            str(run["id"]), str(run["kind"]), str(run["status"]), str(run["started_at"])[:19],
+            _number(run["count"]), _number(run["new"]), _number(run["updated"]),
+            _number(run["gone"]), str(run["requests"]), str(run["retries"]),
+            str(run["error"] or run["query"]),
         )  # fmt: skip
     Console(width=160).print(table)
 
