@@ -108,6 +108,8 @@ def _walk(stream: BinaryIO, name: str, deleted: list[int]) -> Iterator[Article]:
             _release(element)
         root = events.root
     except etree.XMLSyntaxError as exc:
+        if exc.lineno == 0:  # nothing was read at all
+            raise ParseError("the document is empty; " + _ADVICE, source=name) from exc
         raise ParseError(f"{exc.msg}; {_ADVICE}", source=name, line=exc.lineno) from exc
     except (OSError, EOFError) as exc:  # a corrupt .gz stream
         raise ParseError(f"{exc}; {_ADVICE}", source=name) from exc
