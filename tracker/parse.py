@@ -30,7 +30,6 @@ Element = etree._Element
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "ERROR")
 _ROOTS = frozenset({"PubmedArticleSet", "PubmedBookArticleSet"})
-_SPACE = re.compile(r"\s+")
 _YEAR = re.compile(r"\b(\d{4})\b")
 _MONTHS = {
     name: f"{number:02d}"
@@ -154,7 +153,9 @@ def text_of(element: Element | None) -> str:
     """All text inside ``element`` (inline markup and MathML included), whitespace collapsed."""
     if element is None:
         return ""
-    return _SPACE.sub(" ", "".join(cast("Iterator[str]", element.itertext()))).strip()
+    if not len(element):  # no inline markup: the fast path for most fields
+        return " ".join((element.text or "").split())
+    return " ".join("".join(cast("Iterator[str]", element.itertext())).split())
 
 
 def _abstract(abstract: Element | None) -> str:
@@ -263,9 +264,11 @@ def _book(element: Element, name: str) -> Article:
 
 
 def _findtext(element: Element | None, path: str) -> str:
+    """Text of a field that never holds markup (names, dates, volume): the fast path."""
     if element is None:
         return ""
-    return text_of(element.find(path))
+    text = element.findtext(path)
+    return " ".join(text.split()) if text else ""
 
 
 def _texts(element: Element, path: str) -> tuple[str, ...]:
