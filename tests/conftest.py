@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fake_eutils
+from fake_eutils import FakeNCBI
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = Path(__file__).resolve().parent / "expected"
@@ -36,3 +43,25 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def fake_ncbi_factory() -> Iterator[Callable[..., FakeNCBI]]:
+    """Start fake NCBI servers (tests/fake_eutils.py) on free ports; all stop at teardown."""
+    servers: list[FakeNCBI] = []
+
+    def make(**options: Any) -> FakeNCBI:
+        server = fake_eutils.start(**options)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake_ncbi(fake_ncbi_factory: Callable[..., FakeNCBI]) -> FakeNCBI:
+    """A running fake NCBI holding 2,000 matching records."""
+    return fake_ncbi_factory(records=2000)

@@ -1,0 +1,93 @@
+"""``tracker fetch``: run the review's PubMed query and store every record, as one run."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tracker.cli.options import data_dir_option
+from tracker.config import Settings
+from tracker.fetch import DEFAULT_QUERY, fetch
+from tracker.fetch import Progress as FetchProgress
+from tracker.store import Store
+
+
+@click.command("fetch")
+@click.option("--query", default=DEFAULT_QUERY, show_default=True, help="PubMed query to run.")
+@click.option("--email", default=None, help="Contact email NCBI asks for [env: NCBI_EMAIL].")
+@click.option(
+    "--api-key",
+    default=None,
+    help="NCBI API key: 10 requests/s instead of 3 [env: NCBI_API_KEY]. Never stored.",
+)
+@click.option("--batch-size", default=500, show_default=True, help="Records per efetch request.")
+@data_dir_option
+@click.option("--quiet", is_flag=True, help="No progress bar; only the summary line.")
+def fetch_command(
+    query: str,
+    email: str | None,
+    api_key: str | None,
+    batch_size: int,
+    data_dir: Path | None,
+    quiet: bool,
+) -> None:
+    """Fetch every PubMed record matching the query and store them as one search run.
+
+    The run is all or nothing: if any batch fails after its retries, nothing is stored and
+    the run is logged as failed with the reason (see `tracker runs`).
+    """
+    settings = Settings.from_env(data_dir=data_dir, email=email, api_key=api_key)
+    settings.require_email()
+    console = Console(stderr=True)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    with _progress_bar(console, quiet) as report:
+        summary = fetch(
+            settings,
+            store=Store(settings.data_dir),
+            query=query,
+            batch_size=batch_size,
+            progress=report,
+        )
+    for warning in summary.warnings[:20]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    click.echo(summary.line())
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
+    """A rich progress bar fed by the fetcher's progress callback, on stderr."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("batches {task.fields[batches]} · retries {task.fields[retries]}"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=quiet or not console.is_terminal,
+        )
+        self.task = self.bar.add_task("searching", total=None, batches="0/0", retries=0)
+
+    def __enter__(self) -> _progress_bar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, progress: FetchProgress) -> None:
+        self.bar.update(
+            self.task,
+            description=progress.stage,
+            completed=progress.records,
+            total=progress.total or None,
+            batches=f"{progress.batches}/{progress.batches_total}",
+            retries=progress.retries,
+        )
+
+
+COMMANDS = (fetch_command,)
