@@ -11,13 +11,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
-from tracker.fetch import DEFAULT_QUERY, fetch
+from tracker.fetch import DEFAULT_QUERY, RetryPolicy, fetch
 from tracker.fetch import Progress as FetchProgress
 from tracker.store import Store
 
 
-@click.command("fetch")
-@click.option("--query", default=DEFAULT_QUERY, show_default=True, help="PubMed query to run.")
+def _query_epilog() -> str:
+    """The default query, one term per line; ``\b`` stops click from re-wrapping it."""
+    lines = DEFAULT_QUERY.replace(" OR ", " OR\n    ").replace(") AND (", ")\n  AND (")
+    return (
+        "\b\nThe default query (MeSH terms plus title/abstract words, no date limit):\n  " + lines
+    )
+
+
+@click.command("fetch", epilog=_query_epilog())
+@click.option(
+    "--query", default=DEFAULT_QUERY, help="PubMed query to run [default: the one below]."
+)
 @click.option("--email", default=None, help="Contact email NCBI asks for [env: NCBI_EMAIL].")
 @click.option(
     "--api-key",
@@ -25,6 +35,13 @@ from tracker.store import Store
     help="NCBI API key: 10 requests/s instead of 3 [env: NCBI_API_KEY]. Never stored.",
 )
 @click.option("--batch-size", default=500, show_default=True, help="Records per efetch request.")
+@click.option(
+    "--max-tries",
+    default=RetryPolicy().max_tries,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Attempts per request before the run fails.",
+)
 @data_dir_option
 @click.option("--quiet", is_flag=True, help="No progress bar; only the summary line.")
 def fetch_command(
@@ -32,6 +49,7 @@ def fetch_command(
     email: str | None,
     api_key: str | None,
     batch_size: int,
+    max_tries: int,
     data_dir: Path | None,
     quiet: bool,
 ) -> None:
@@ -51,6 +69,7 @@ def fetch_command(
             query=query,
             batch_size=batch_size,
             progress=report,
+            policy=RetryPolicy(max_tries=max_tries),
         )
     for warning in summary.warnings[:20]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
