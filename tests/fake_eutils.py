@@ -268,6 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, raw: dict[str, list[str]]) -> None:
         params = {key: values[-1] for key, values in raw.items()}
+        if "id" in raw:  # some clients repeat id= instead of joining with commas
+            params["id"] = ",".join(raw["id"])
         util = urlparse(self.path).path.rsplit("/", 1)[-1].removesuffix(".fcgi")
         has_key = bool(params.get("api_key"))
         with self.server.lock:
@@ -355,6 +357,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, (ESEARCH_HEAD + body).encode(), "text/xml")
             return
         ids = hits[retstart : min(retstart + retmax, SEARCH_CAP)]
+        if params.get("retmode") == "json":  # what pymed asks for
+            result = {"count": str(len(hits)), "retmax": str(len(ids)),
+                      "retstart": str(retstart), "idlist": [str(p) for p in ids]}  # fmt: skip
+            entry["status"] = 200
+            self._send(200, json.dumps({"esearchresult": result}).encode(), "application/json")
+            return
         history = ""
         if params.get("usehistory") == "y":
             webenv, key = self.server.remember(params.get("WebEnv"), hits)
