@@ -80,21 +80,22 @@ def make_record(pmid: int, created: date, rng: random.Random) -> FakeRecord:
 
 
 def build_corpus(size: int, seed: int = 1, *, crowded_day: date | None = None,
-                 crowded: int = 0) -> dict[int, FakeRecord]:  # fmt: skip
+                 crowded: int = 0, first_day: date = FIRST_DAY,
+                 last_day: date = LAST_DAY) -> dict[int, FakeRecord]:  # fmt: skip
     """``size`` records with unique PMIDs and creation dates spread over 1990-2026.
 
     ``crowded`` records can be put on one ``crowded_day``, to test a day holding more than the
     search cap.
     """
     rng = random.Random(seed)
-    span = (LAST_DAY - FIRST_DAY).days
+    span = (last_day - first_day).days
     pmids = rng.sample(range(1_000_000, 40_000_000), size)
     corpus = {}
     for index, pmid in enumerate(pmids):
         if index < crowded and crowded_day is not None:
             day = crowded_day
         else:
-            day = FIRST_DAY + timedelta(days=int(span * rng.random() ** 0.5))
+            day = first_day + timedelta(days=int(span * rng.random() ** 0.5))
         corpus[pmid] = make_record(pmid, day, rng)
     return corpus
 
@@ -395,7 +396,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, body, "text/xml")
                 return
             start = int(params.get("retstart") or 0)
-            wanted = stored[start : start + int(params.get("retmax") or 20)]
+            if start > SEARCH_CAP - 1:  # the history server has the same 9,999 cap
+                entry["status"] = 400
+                self._send(400, f"<eFetchResult><ERROR>{escape(CAP_ERROR)}</ERROR></eFetchResult>"
+                           .encode(), "text/xml")  # fmt: skip
+                return
+            wanted = stored[start : min(start + int(params.get("retmax") or 20), SEARCH_CAP)]
         with self.server.lock:
             records = [self.server.corpus[p] for p in wanted if p in self.server.corpus]
         text = EFETCH_HEAD + "<PubmedArticleSet>\n"

@@ -254,3 +254,42 @@ def test_unavailable_ncbi_is_reported_after_the_retries(data_dir: Path) -> None:
     with pytest.raises(NCBIUnavailableError, match="could not be reached"):
         fetch(closed, store=Store(data_dir), policy=RetryPolicy(max_tries=2), sleep=lambda _: None)
     assert Store(data_dir).runs().iloc[-1]["status"] == "failed"
+
+
+def test_a_large_result_set_with_only_old_records_is_fetched_whole(
+    fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
+) -> None:
+    from datetime import date
+
+    fake = fake_ncbi_factory(
+        records=12_000, first_day=date(1990, 1, 1), last_day=date(1995, 12, 31)
+    )
+    summary = fetch(settings(fake, data_dir, api_key=KEY), store=Store(data_dir))
+    assert summary.run.retrieved == 12_000
+    assert set(stored_pmids(data_dir)) == set(fake.corpus)
+
+
+def test_a_day_holding_more_than_the_cap_fails_clearly_and_changes_nothing(
+    fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
+) -> None:
+    from datetime import date
+
+    fake = fake_ncbi_factory(records=10_300, crowded_day=date(2020, 3, 2), crowded=10_100)
+    with pytest.raises(NCBIQueryError, match=r"10,100 matching records were created on 2020-03-02"):
+        fetch(settings(fake, data_dir, api_key=KEY), store=Store(data_dir))
+    assert not (data_dir / "records.parquet").exists()
+    assert Store(data_dir).runs().iloc[-1]["status"] == "failed"
+
+
+def test_efetch_returning_far_fewer_records_than_listed_fails_the_run(
+    fake_ncbi: FakeNCBI, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search still lists 100 records that efetch no longer returns (a mass withdrawal)."""
+    listed = fake_ncbi.matching({"term": "q"})
+    assert isinstance(listed, list)
+    for pmid in listed[:100]:
+        del fake_ncbi.corpus[pmid]
+    monkeypatch.setattr(fake_ncbi, "matching", lambda params: listed)
+    with pytest.raises(NCBIUnavailableError, match="returned only 1,900"):
+        fetch(settings(fake_ncbi, data_dir), store=Store(data_dir), query="q")
+    assert not (data_dir / "records.parquet").exists()

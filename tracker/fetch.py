@@ -25,14 +25,14 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar, TypeVar
 
 from tracker.config import Settings
 from tracker.entrez import Client, SearchResult, TransientError
-from tracker.errors import ConfigError, FetchError, NCBIUnavailableError, ParseError
+from tracker.errors import ConfigError, FetchError, NCBIQueryError, NCBIUnavailableError, ParseError
 from tracker.parse import read_articles
 from tracker.records import Article
 from tracker.store import RunSummary, Store
@@ -218,10 +218,7 @@ def fetch(
     try:
         root, ids, warnings = _plan(session, query)
         articles = _download(session, ids, batch_size)
-        for pmid in sorted(set(ids) - articles.keys()):
-            warnings.append(f"PMID {pmid} was found by the search but not returned by efetch")
-        if len(ids) != root.count:
-            warnings.append(f"NCBI counted {root.count:,} records but listed {len(ids):,}")
+        warnings += _shortfall(root.count, ids, articles.keys())
         run = store.complete_run(run_id, articles.values(), count=root.count,
                                  query_translation=root.query_translation,
                                  requests=session.requests, retries=session.retries,
@@ -242,6 +239,22 @@ def fetch(
                         session.retries, elapsed, tuple(warnings))  # fmt: skip
 
 
+def _shortfall(count: int, ids: Sequence[int], received: Iterable[int]) -> list[str]:
+    """Warnings for the few records that vanish mid-run; a failure when many are missing."""
+    missing = sorted(set(ids) - set(received))
+    unlisted = max(count - len(ids), 0)
+    tolerance = max(5, count // 1000)  # withdrawals between search and fetch happen
+    if len(missing) + unlisted > tolerance:
+        raise NCBIUnavailableError(
+            f"NCBI counted {count:,} records but returned only {count - unlisted - len(missing):,}."
+            " Its answers were incomplete: try again later. Nothing was changed."
+        )
+    notes = [f"PMID {pmid} was found by the search but not returned by efetch" for pmid in missing]
+    if unlisted:
+        notes.append(f"NCBI counted {count:,} records but listed {len(ids):,}")
+    return notes
+
+
 # -- planning: which ids --------------------------------------------------------------------
 
 
@@ -253,43 +266,40 @@ def _plan(session: _Session, query: str) -> tuple[SearchResult, list[int], list[
     if root.count <= SEARCH_CAP:
         return root, list(dict.fromkeys(root.ids)), warnings
     ids: dict[int, None] = {}
-    for result in _slices(session, query, root.count, warnings):
+    for result in _slices(session, query, root.count):
         ids.update(dict.fromkeys(result))
         session.report("searching", records=len(ids), total=root.count)
     return root, list(ids), warnings
 
 
-def _slices(
-    session: _Session, query: str, total: int, warnings: list[str]
-) -> Iterator[Sequence[int]]:
+def _slices(session: _Session, query: str, total: int) -> Iterator[Sequence[int]]:
     """Ids slice by slice, newest creation dates first, each slice under the cap."""
     newest = date.today() + timedelta(days=1)
     days = max((newest - DENSITY_START).days, 1) * SLICE_FILL * SEARCH_CAP / total
     collected = 0
-    while True:
-        remaining = total - collected
-        if remaining <= SEARCH_CAP * 0.9:
+    while newest >= OLDEST_DAY:
+        span = (newest - OLDEST_DAY).days + 1
+        if total - collected <= SEARCH_CAP * 0.9 or days >= span:
             last = session.search(query, **_dates(OLDEST_DAY, newest), retmax=SEARCH_CAP)
             if last.count <= SEARCH_CAP:
                 yield last.ids
                 return
-            days = days * SEARCH_CAP * SLICE_FILL / max(last.count, 1)
+            total = collected + last.count  # the corpus grew while we searched
+            days = min(days, span) * SEARCH_CAP * SLICE_FILL / last.count
             continue
-        oldest = max(newest - timedelta(days=max(int(days), 1) - 1), OLDEST_DAY)
+        oldest = newest - timedelta(days=max(int(days), 1) - 1)
         part = session.search(query, **_dates(oldest, newest), retmax=SEARCH_CAP)
-        if part.count > SEARCH_CAP and oldest == newest:
-            yield _page_day(session, part, oldest, warnings)
-        elif part.count > SEARCH_CAP:
+        if part.count > SEARCH_CAP:
+            if oldest == newest:
+                raise _crowded_day(oldest, part.count)
             days = max(days * SEARCH_CAP * SLICE_FILL / part.count, 1)
             continue
-        else:
-            yield part.ids
+        yield part.ids
         collected += part.count
-        density = part.count / max((newest - oldest).days + 1, 1)
-        days = max(SEARCH_CAP * SLICE_FILL / max(density, 1e-9), 1)
+        # Size the next slice from the density just seen; an empty slice doubles the window.
+        density = part.count / ((newest - oldest).days + 1)
+        days = SEARCH_CAP * SLICE_FILL / density if density else days * 2
         newest = oldest - timedelta(days=1)
-        if newest < OLDEST_DAY:
-            return
 
 
 def _dates(oldest: date, newest: date) -> dict[str, str]:
@@ -297,22 +307,14 @@ def _dates(oldest: date, newest: date) -> dict[str, str]:
             "datetype": "crdt"}  # fmt: skip
 
 
-def _page_day(session: _Session, day: SearchResult, when: date, warnings: list[str]) -> list[int]:
-    """A single day over the cap: page its ids through efetch on the history server."""
-    warnings.append(
-        f"{day.count:,} records were created on {when:%Y-%m-%d}, more than NCBI's search cap of "
-        f"{SEARCH_CAP:,}: they were listed through the history server"
+def _crowded_day(day: date, count: int) -> FetchError:
+    """NCBI lists at most 9,999 ids per search, history server included: no way around it."""
+    return NCBIQueryError(
+        f"{count:,} matching records were created on {day:%Y-%m-%d}, more than the {SEARCH_CAP:,} "
+        "ids NCBI will list for one search, and creation dates cannot be split finer than a day. "
+        "Narrow the query (for example by publication type or language), or fetch that day with "
+        "NCBI's EDirect tools and import the XML with `tracker import`. Nothing was changed."
     )
-    ids: list[int] = []
-    for start in range(0, day.count, SEARCH_CAP):
-        batch = session.call(
-            f"list {when:%Y-%m-%d} from {start}",
-            lambda start=start: session.client.efetch(  # type: ignore[misc]
-                WebEnv=day.webenv, query_key=day.query_key, retstart=start,
-                retmax=SEARCH_CAP, rettype="uilist", retmode="text"),
-        )  # fmt: skip
-        ids += [int(line) for line in batch.decode().split() if line.strip().isdigit()]
-    return ids
 
 
 # -- downloading: the records ---------------------------------------------------------------
