@@ -27,12 +27,13 @@ class Settings:
     email: str = ""
     api_key: str = field(default="", repr=False)
     eutils_url: str = NCBI_EUTILS_URL
+    reviewer: str = ""
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
     ) -> Settings:
-        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY and TRACKER_EUTILS_URL.
+        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_REVIEWER.
 
         Keyword overrides (from CLI flags or app widgets) win over the environment when given
         and not ``None``.
@@ -43,6 +44,7 @@ class Settings:
             email=env.get("NCBI_EMAIL", "").strip(),
             api_key=env.get("NCBI_API_KEY", "").strip(),
             eutils_url=env.get("TRACKER_EUTILS_URL") or NCBI_EUTILS_URL,
+            reviewer=env.get("TRACKER_REVIEWER", "").strip(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -10,10 +10,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker import export
+from tracker import export, screening
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
 from tracker.importer import import_files
+from tracker.selection import Filters, select
 from tracker.store import Store
 
 
@@ -53,11 +54,33 @@ def import_command(files: tuple[Path, ...], data_dir: Path | None) -> None:
     default=None,
     help="File to write; standard output when omitted.",
 )
+@click.option("--decision", "decisions", multiple=True,
+              type=click.Choice(["unscreened", "include", "exclude", "maybe", "conflict"]),
+              help="Only records with this decision (repeat for several).")  # fmt: skip
+@click.option("--stage", default="", type=click.Choice(["", "title-abstract", "full-text"]),
+              help="Stage the --decision applies to [default: the latest reached].")  # fmt: skip
+@click.option("--tag", "tags", multiple=True, help="Only records carrying this tag (all given).")
+@click.option("--reviewer", default="", help="Only records this reviewer decided.")
 @data_dir_option
-def export_command(fmt: str, out: Path | None, data_dir: Path | None) -> None:
-    """Export the stored records as a bibliography, one entry per record, sorted by PMID."""
-    records = _store(data_dir).records()
-    data = export.to_csv_bytes(records)
+def export_command(
+    fmt: str,
+    out: Path | None,
+    decisions: tuple[str, ...],
+    stage: str,
+    tags: tuple[str, ...],
+    reviewer: str,
+    data_dir: Path | None,
+) -> None:
+    """Export records as a bibliography, one entry per record, sorted by PMID.
+
+    Decision, exclusion reason, tags and notes come from screening; the filters choose which
+    records are written.
+    """
+    store = _store(data_dir)
+    chosen = Filters(decisions=decisions, stage=stage, tags=tags, reviewer=reviewer)
+    state = screening.summary(store)
+    records = select(store.records(), chosen, screening=state)
+    data = export.to_csv_bytes(records, screening.current_annotations(store))
     if out is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

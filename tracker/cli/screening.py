@@ -1,0 +1,249 @@
+"""Commands for the daily work of screening: decide, tag, note, undo, resolve, and the checks
+that come with dual review (conflicts, agreement), duplicates and the PRISMA numbers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tracker import agreement as agreement_
+from tracker import annotations as annotations_
+from tracker import duplicates as duplicates_
+from tracker import export, prisma, screening
+from tracker.cli.options import data_dir_option
+from tracker.config import Settings
+from tracker.records import Stage
+from tracker.store import Store
+
+STAGES = [s.value for s in Stage]
+DECISIONS = [d.value for d in screening.DECIDABLE]
+
+
+def _open(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, str]:
+    settings = Settings.from_env(data_dir=data_dir, reviewer=reviewer)
+    return Store(settings.data_dir), settings.reviewer
+
+
+def reviewer_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")(
+        func
+    )
+
+
+def stage_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--stage", type=click.Choice(STAGES), default=Stage.TITLE_ABSTRACT.value, show_default=True
+    )(func)
+
+
+@click.command("screen")
+@click.argument("pmids", nargs=-1, required=True)
+@click.option("--decision", type=click.Choice(DECISIONS), required=True)
+@click.option("--reason", default="", help="Why excluded: one of `tracker reasons list`.")
+@stage_option
+@reviewer_option
+@click.option("--note", default="", help="A note kept with the decision.")
+@data_dir_option
+def screen_command(pmids: tuple[str, ...], decision: str, reason: str, stage: str,
+                   reviewer: str | None, note: str, data_dir: Path | None) -> None:  # fmt: skip
+    """Record your decision on one or more records (PMIDs) at a screening stage."""
+    store, who = _open(data_dir, reviewer)
+    ids = screening.decide(store, screening.pmids_of(pmids), decision=decision, reviewer=who,
+                           stage=stage, reason=reason, note=note)  # fmt: skip
+    click.echo(f"{len(ids)} record(s) marked {decision} at {stage} by {who.strip()}.")
+
+
+@click.command("resolve")
+@click.argument("pmid")
+@click.option("--decision", type=click.Choice(DECISIONS), required=True)
+@click.option("--reason", default="")
+@stage_option
+@reviewer_option
+@data_dir_option
+def resolve_command(pmid: str, decision: str, reason: str, stage: str, reviewer: str | None,
+                    data_dir: Path | None) -> None:  # fmt: skip
+    """Settle a conflict between reviewers with a final decision."""
+    store, who = _open(data_dir, reviewer)
+    (target,) = screening.pmids_of([pmid])
+    screening.resolve(store, target, decision=decision, reviewer=who, stage=stage, reason=reason)
+    click.echo(f"PMID {target} resolved as {decision} at {stage}.")
+
+
+@click.command("tag")
+@click.argument("pmids", nargs=-1, required=True)
+@click.option("--add", default=None, help="Tag to add.")
+@click.option("--remove", default=None, help="Tag to remove.")
+@reviewer_option
+@data_dir_option
+def tag_command(pmids: tuple[str, ...], add: str | None, remove: str | None,
+                reviewer: str | None, data_dir: Path | None) -> None:  # fmt: skip
+    """Add or remove a free tag on one or more records."""
+    store, who = _open(data_dir, reviewer)
+    ids = screening.tag(store, screening.pmids_of(pmids), reviewer=who, add=add, remove=remove)
+    click.echo(f"{'added' if add is not None else 'removed'} tag on {len(ids)} record(s).")
+
+
+@click.command("note")
+@click.argument("pmid")
+@click.argument("text")
+@reviewer_option
+@data_dir_option
+def note_command(pmid: str, text: str, reviewer: str | None, data_dir: Path | None) -> None:
+    """Attach a note to a record."""
+    store, who = _open(data_dir, reviewer)
+    (target,) = screening.pmids_of([pmid])
+    screening.note(store, target, text, reviewer=who)
+    click.echo(f"Note added to PMID {target}.")
+
+
+@click.command("undo")
+@reviewer_option
+@data_dir_option
+def undo_command(reviewer: str | None, data_dir: Path | None) -> None:
+    """Undo your latest action (it stays in the history, reversed)."""
+    store, who = _open(data_dir, reviewer)
+    done = screening.undo(store, reviewer=who)
+    click.echo(done.capitalize() + "." if done else "Nothing of yours to undo.")
+
+
+@click.command("conflicts")
+@stage_option
+@data_dir_option
+def conflicts_command(stage: str, data_dir: Path | None) -> None:
+    """List records whose reviewers disagree and that are not resolved yet."""
+    store, _ = _open(data_dir)
+    table = screening.conflicts(store, stage)
+    if table.empty:
+        click.echo(f"No open conflicts at {stage}.")
+        return
+    for row in table.to_dict(orient="records"):
+        click.echo(f"{row['pmid']}\t{row['decisions']}")
+
+
+@click.command("agreement")
+@stage_option
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def agreement_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
+    """Agreement between each pair of reviewers: counts, percent and Cohen's kappa."""
+    store, _ = _open(data_dir)
+    frame = agreement_.agreement_frame(agreement_.agreement(store, stage))
+    if as_json:
+        click.echo(frame.to_json(orient="records", indent=2))
+        return
+    if frame.empty:
+        click.echo(f"No records decided by two reviewers at {stage} yet.")
+        return
+    table = Table("reviewers", "both decided", "agreed", "percent", "Cohen's kappa")
+    for r in frame.to_dict(orient="records"):
+        kappa = (
+            "undefined" if r["kappa"] is None or r["kappa"] != r["kappa"] else f"{r['kappa']:.3f}"
+        )
+        table.add_row(f"{r['reviewer_a']} / {r['reviewer_b']}", str(r["both_decided"]),
+                      str(r["agreed"]), f"{r['percent']:.1f} %", kappa)  # fmt: skip
+    Console(width=120).print(table)
+
+
+@click.command("duplicates")
+@click.option("--confirm", "confirm_pmid", default=None, help="PMID to confirm as a duplicate.")
+@click.option("--reject", "reject_pmid", default=None, help="PMID that is not a duplicate.")
+@click.option("--of", "of_pmid", default=None, help="The record it duplicates.")
+@reviewer_option
+@data_dir_option
+def duplicates_command(confirm_pmid: str | None, reject_pmid: str | None, of_pmid: str | None,
+                       reviewer: str | None, data_dir: Path | None) -> None:  # fmt: skip
+    """List likely duplicates, or confirm/reject one (never merged without you)."""
+    store, who = _open(data_dir, reviewer)
+    if confirm_pmid or reject_pmid:
+        if not of_pmid:
+            raise click.UsageError("Say which record it duplicates: --of PMID.")
+        pmid, original = screening.pmids_of([confirm_pmid or reject_pmid or "", of_pmid])
+        judge = duplicates_.confirm if confirm_pmid else duplicates_.reject
+        judge(store, pmid, duplicate_of=original, reviewer=who)
+        click.echo(f"PMID {pmid} {'confirmed' if confirm_pmid else 'rejected'} as a duplicate "
+                   f"of {original}.")  # fmt: skip
+        return
+    found = duplicates_.find_duplicates(store.records(), store)
+    if found.empty:
+        click.echo("No likely duplicates.")
+        return
+    for row in found.to_dict(orient="records"):
+        click.echo(f"{row['pmid']}\tduplicate of {row['duplicate_of']}\t{row['rule']}\t"
+                   f"{row['status']}")  # fmt: skip
+
+
+@click.command("prisma")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text",
+              show_default=True)  # fmt: skip
+@click.option("--since-run", type=int, default=None,
+              help="Updated review: records found after this run are the new ones.")  # fmt: skip
+@data_dir_option
+def prisma_command(fmt: str, since_run: int | None, data_dir: Path | None) -> None:
+    """The PRISMA 2020 flow numbers (text, JSON) or diagram (Graphviz DOT)."""
+    store, _ = _open(data_dir)
+    counts = prisma.counts(store, since_run=since_run)
+    render = {"text": prisma.to_text, "json": prisma.to_json, "dot": prisma.to_dot}[fmt]
+    click.echo(render(counts))
+
+
+@click.group("annotations")
+def annotations_group() -> None:
+    """Move annotations between machines or tools as CSV."""
+
+
+@annotations_group.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@data_dir_option
+def annotations_export(out: Path | None, data_dir: Path | None) -> None:
+    """Write every decision, tag and note in force as CSV (stdout when no --out)."""
+    store, _ = _open(data_dir)
+    data = annotations_.export_csv(store)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        export.save(data, out)
+
+
+@annotations_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@reviewer_option
+@data_dir_option
+def annotations_import(file: Path, reviewer: str | None, data_dir: Path | None) -> None:
+    """Read annotations from CSV: ours, or another tool's (pmid, decision, ...)."""
+    store, who = _open(data_dir, reviewer)
+    count = annotations_.import_csv(store, file, reviewer=who)
+    click.echo(f"{count} annotation event(s) imported.")
+
+
+@click.group("reasons")
+def reasons_group() -> None:
+    """The controlled list of exclusion reasons."""
+
+
+@reasons_group.command("list")
+@data_dir_option
+def reasons_list(data_dir: Path | None) -> None:
+    """Show the exclusion reasons in use."""
+    store, _ = _open(data_dir)
+    click.echo("\n".join(screening.exclusion_reasons(store)))
+
+
+@reasons_group.command("add")
+@click.argument("reason")
+@reviewer_option
+@data_dir_option
+def reasons_add(reason: str, reviewer: str | None, data_dir: Path | None) -> None:
+    """Add an exclusion reason to the list."""
+    store, who = _open(data_dir, reviewer)
+    screening.add_exclusion_reason(store, reason, reviewer=who)
+    click.echo(f"Added exclusion reason: {reason.strip()}")
+
+
+COMMANDS = (screen_command, resolve_command, tag_command, note_command, undo_command,
+            conflicts_command, agreement_command, duplicates_command, prisma_command,
+            annotations_group, reasons_group)  # fmt: skip
