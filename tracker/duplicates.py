@@ -71,7 +71,9 @@ def _by_key(records: pd.DataFrame, key: pd.Series, rule: str,
 
 def _notices(records: pd.DataFrame, title: pd.Series,
              pairs: dict[tuple[int, int], tuple[str, str]]) -> None:  # fmt: skip
-    by_title = dict(zip(title, records["pmid"].astype(int), strict=True))
+    by_title: dict[str, int] = {}
+    for key, pmid in sorted(zip(title, records["pmid"].astype(int), strict=True)):
+        by_title.setdefault(key, pmid)  # the oldest record with that title is the original
     for pmid, raw, types in zip(records["pmid"].astype(int), records["title"].fillna(""),
                                 records["publication_types"], strict=True):  # fmt: skip
         kind = next((NOTICE_TYPES[t] for t in types if t in NOTICE_TYPES), None)

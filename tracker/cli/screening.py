@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker import agreement as agreement_
-from tracker import annotations as annotations_
+from tracker import annotation_files, export, prisma, screening
 from tracker import duplicates as duplicates_
-from tracker import export, prisma, screening
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
 from tracker.records import Stage
@@ -107,7 +106,7 @@ def undo_command(reviewer: str | None, data_dir: Path | None) -> None:
     """Undo your latest action (it stays in the history, reversed)."""
     store, who = _open(data_dir, reviewer)
     done = screening.undo(store, reviewer=who)
-    click.echo(done.capitalize() + "." if done else "Nothing of yours to undo.")
+    click.echo(done[:1].upper() + done[1:] + "." if done else "Nothing of yours to undo.")
 
 
 @click.command("conflicts")
@@ -201,7 +200,7 @@ def annotations_group() -> None:
 def annotations_export(out: Path | None, data_dir: Path | None) -> None:
     """Write every decision, tag and note in force as CSV (stdout when no --out)."""
     store, _ = _open(data_dir)
-    data = annotations_.export_csv(store)
+    data = annotation_files.export_csv(store)
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -216,7 +215,7 @@ def annotations_export(out: Path | None, data_dir: Path | None) -> None:
 def annotations_import(file: Path, reviewer: str | None, data_dir: Path | None) -> None:
     """Read annotations from CSV: ours, or another tool's (pmid, decision, ...)."""
     store, who = _open(data_dir, reviewer)
-    count = annotations_.import_csv(store, file, reviewer=who)
+    count = annotation_files.import_csv(store, file, reviewer=who)
     click.echo(f"{count} annotation event(s) imported.")
 
 
