@@ -1,24 +1,426 @@
-"""Streamlit entry point: layout only; every decision is made in the tracker package."""
+"""Streamlit dashboard: layout only; every decision is made in the tracker package.
+
+Record text (titles, abstracts, notes) is only ever shown with ``st.text`` or inside data
+tables, never through Markdown or HTML, so nothing in a record can change the page.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 import tracker
 
 st.set_page_config(page_title="Ketamine review tracker", layout="wide")
-st.title("Esketamine / ketamine for chronic pain: living review")
+SETTINGS = tracker.Settings.from_env()
+STORE = tracker.Store(SETTINGS.data_dir)
+DASH = tracker.dashboard
 
-settings = tracker.Settings.from_env()
-store = tracker.Store(settings.data_dir)
-try:
-    records = store.records(["pmid", "year", "title", "journal"])
-except tracker.TrackerError as exc:
-    st.error(str(exc))
-    st.stop()
 
-if records.empty:
-    st.info("The store is empty. Import PubMed XML with `tracker import FILE` to begin.")
-else:
-    st.caption(f"{len(records):,} records in {settings.data_dir}")
-    st.dataframe(records, hide_index=True, width="stretch")
+@contextlib.contextmanager
+def reported(what: str) -> Iterator[None]:
+    """The one place where the app turns tracker's errors into a readable message."""
+    try:
+        yield
+    except tracker.NCBIUnavailableError as exc:
+        st.error(
+            f"{what}: {exc}\n\nPubMed may be unreachable from this machine: check the "
+            "network, or import a PubMed XML file below."
+        )
+    except tracker.TrackerError as exc:
+        st.error(f"{what}: {exc}")
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the library…")
+def library(data_dir: str, version: tuple[int, ...]) -> tracker.dashboard.Library:
+    """Records and evidence tags, loaded once per version of records.parquet."""
+    return DASH.load_library(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=4)
+def screening_state(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
+    """Current screening state, recomputed only when the event log changes."""
+    return tracker.screening.summary(tracker.Store(data_dir))
+
+
+def flash(message: str) -> None:
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+# -- first run, fetching and importing -------------------------------------------------------
+
+
+def fetch_form() -> None:
+    st.subheader("Fetch from PubMed")
+    with st.form("fetch_form"):
+        email = st.text_input("Your email (NCBI asks for one)", value=SETTINGS.email, key="email")
+        api_key = st.text_input(
+            "NCBI API key (optional: 10 requests/s instead of 3)", type="password", key="api_key"
+        )
+        query = st.text_area("PubMed query", value=tracker.DEFAULT_QUERY, height=150, key="query")
+        submitted = st.form_submit_button("Fetch from PubMed")
+    if not submitted:
+        return
+    bar = st.progress(0.0, text="Searching PubMed…")
+
+    def show(progress: tracker.FetchProgress) -> None:
+        done = progress.records / progress.total if progress.total else 0.0
+        eta = f", about {progress.eta:.0f} s left" if progress.eta else ""
+        bar.progress(
+            min(done, 1.0),
+            text=f"{progress.stage}: {progress.records:,} of "
+            f"{progress.total:,} records, {progress.retries} retries{eta}",
+        )
+
+    with reported("The fetch did not complete, and nothing was changed"):
+        settings = tracker.Settings.from_env(email=email, api_key=api_key or None)
+        summary = tracker.fetch.fetch(settings, store=STORE, query=query, progress=show)
+        flash(summary.line())
+
+
+def import_form() -> None:
+    st.subheader("Import PubMed XML")
+    files = st.file_uploader(
+        "PubMed XML (efetch, 'Save → PubMed XML', or .xml.gz)",
+        type=["xml", "gz"],
+        accept_multiple_files=True,
+        key="upload",
+    )
+    if not files or not st.button("Import", key="import"):
+        return
+    with (
+        reported("The import did not complete, and nothing was changed"),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        paths = []
+        for upload in files:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            paths.append(path)
+        summary, _ = tracker.import_files(STORE, paths)
+        flash(
+            f"{summary.retrieved:,} records imported: {summary.new:,} new, "
+            f"{summary.updated:,} updated."
+        )
+
+
+def welcome() -> None:
+    st.info("The library is empty. Fetch the review's PubMed query, or import PubMed XML.")
+    st.text("The default query:")
+    st.code(tracker.DEFAULT_QUERY, language=None, wrap_lines=True)
+    fetch_form()
+    import_form()
+    runs_tab()
+
+
+# -- the sidebar: who screens, and which records ---------------------------------------------
+
+
+def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
+    side = st.sidebar
+    reviewer = side.text_input("Reviewer", value=SETTINGS.reviewer, key="reviewer").strip()
+    stage = side.radio("Stage", ["title-abstract", "full-text"], key="stage", horizontal=True)
+    side.header("Filters")
+    text = side.text_input("Search title and abstract", key="f_text")
+    years = None
+    if lib.years and lib.years[0] < lib.years[1]:
+        chosen = side.slider("Years", lib.years[0], lib.years[1], lib.years, key="f_years")
+        years = None if chosen == lib.years else (int(chosen[0]), int(chosen[1]))
+    vocabulary = tracker.tagging.tag_vocabulary()
+    evidence = {
+        facet: tuple(side.multiselect(label, vocabulary[facet], key=f"f_{facet}"))
+        for facet, label in (
+            ("design", "Study design"),
+            ("route", "Route"),
+            ("condition", "Condition"),
+        )
+    }
+    types = side.multiselect("Publication type", lib.publication_types, key="f_types")
+    decisions = side.multiselect(
+        "Decision", ["unscreened", "include", "exclude", "maybe", "conflict"], key="f_decisions"
+    )
+    by = side.text_input("Decided by reviewer", key="f_reviewer").strip()
+    abstract = side.selectbox("Has abstract", ["any", "yes", "no"], key="f_abstract")
+    journals = side.multiselect("Journal", lib.journals, key="f_journals")
+    filters = tracker.Filters(
+        text=text,
+        years=years,
+        publication_types=tuple(types),
+        journals=tuple(journals),
+        has_abstract=None if abstract == "any" else abstract == "yes",
+        decisions=tuple(decisions),
+        stage=stage if decisions else "",
+        reviewer=by,
+        evidence={k: v for k, v in evidence.items() if v},
+    )
+    return filters, reviewer, stage
+
+
+# -- browse and screen -----------------------------------------------------------------------
+
+
+def browse_tab(
+    lib: tracker.dashboard.Library,
+    state: pd.DataFrame,
+    filters: tracker.Filters,
+    reviewer: str,
+    stage: str,
+) -> None:
+    chosen = lib.records.iloc[0:0]
+    with reported("The filters could not be applied"):
+        chosen = tracker.select(lib.records, filters, screening=state, evidence=lib.evidence)
+    own = tracker.screening.reviewer_decisions(STORE, reviewer, stage) if reviewer else None
+    sort = st.selectbox("Sort", list(DASH.SORTS), key="sort")
+    view = DASH.table_view(chosen, state, sort=sort, own=own)
+    shown = f" (showing the first {len(view):,})" if len(view) < len(chosen) else ""
+    st.text(f"{len(chosen):,} of {len(lib.records):,} records match{shown}.")
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.dataframe(
+            view,
+            key="table",
+            on_select="rerun",
+            selection_mode="single-row",
+            hide_index=True,
+            height=520,
+            column_config={"PMID": st.column_config.NumberColumn(format="%d")},
+        )
+        _follow_selection(view, event.selection.rows)
+        _export_buttons(chosen)
+    with right:
+        _navigation(view, state, own)
+        current = st.session_state.get("current")
+        row = DASH.record(lib.records, int(current)) if current is not None else None
+        if row is None:
+            st.text("Select a row, or type a PMID above, to read and screen a record.")
+            return
+        detail(row, lib.evidence)
+        screen_form(int(row["pmid"]), state, reviewer, stage, own)
+
+
+def _follow_selection(view: pd.DataFrame, rows: list[int]) -> None:
+    picked = int(view.iloc[rows[0]]["PMID"]) if rows and rows[0] < len(view) else None
+    if picked is not None and picked != st.session_state.get("last_pick"):
+        st.session_state["current"] = picked
+    st.session_state["last_pick"] = picked
+
+
+def _navigation(view: pd.DataFrame, state: pd.DataFrame, own: dict[int, str] | None) -> None:
+    typed = st.text_input("Go to PMID", key="goto").strip()
+    if typed != st.session_state.get("last_goto", ""):
+        st.session_state["last_goto"] = typed
+        if typed.isdigit():
+            st.session_state["current"] = int(typed)
+    if st.button("Next unscreened ⏭", key="next"):
+        following = DASH.next_unscreened(
+            view["PMID"].tolist(), state, st.session_state.get("current"), own
+        )
+        if following is None:
+            st.session_state["flash_here"] = "No unscreened record left in this list."
+        st.session_state["current"] = following
+
+
+def detail(row: dict[str, object], evidence: pd.DataFrame) -> None:
+    pmid = int(str(row["pmid"]))
+    st.caption(f"PMID {pmid}")
+    st.text(str(row["title"]) or "(no title)")
+    authors = list(row["authors"])  # type: ignore[call-overload]
+    more = f" … and {len(authors) - 12:,} more" if len(authors) > 12 else ""
+    st.text("; ".join(authors[:12]) + more)
+    st.text(f"{row['journal']} · {row['pub_date'] or 'no date'}")
+    cols = st.columns(3)
+    for column, (label, url) in zip(cols, DASH.links(row), strict=False):
+        column.link_button(label, url)
+    st.text(str(row["abstract"]) or "(no abstract)")
+    mesh = list(row["mesh_terms"])  # type: ignore[call-overload]
+    if mesh:
+        st.text("MeSH: " + "; ".join(mesh))
+    tags = evidence.loc[pmid] if pmid in evidence.index else None
+    if tags is not None:
+        found = [
+            f"{facet}: {', '.join(tags[facet])}"
+            for facet in tracker.tagging.FACETS
+            if len(tags[facet])
+        ]
+        n = f"n = {tags['sample_size']}" if pd.notna(tags["sample_size"]) else ""
+        st.text("Evidence tags — " + (" · ".join([*found, n]).strip(" ·") or "none"))
+
+
+def screen_form(
+    pmid: int, state: pd.DataFrame, reviewer: str, stage: str, own: dict[int, str] | None
+) -> None:
+    mine = (own or {}).get(pmid, "unscreened")
+    shared = state.loc[pmid] if pmid in state.index else None
+    st.text(f"Your decision at {stage}: {mine}" if reviewer else "Set your name in the sidebar.")
+    if shared is not None and (own is None or mine != "unscreened"):
+        st.text(f"Current decision: {shared['decision']} · tags: {', '.join(shared['tags'])}")
+    reasons = tracker.screening.exclusion_reasons(STORE)
+    with st.form("decide_form", clear_on_submit=True):
+        decision = st.radio(
+            "Decision", ["include", "exclude", "maybe"], horizontal=True, key="decision"
+        )
+        reason = st.selectbox("Reason (for exclude)", ["", *reasons], key="reason")
+        note = st.text_input("Note", key="note")
+        saved = st.form_submit_button("Save decision")
+    if saved:
+        with reported("The decision was not saved"):
+            tracker.screening.decide(
+                STORE,
+                [pmid],
+                decision=str(decision),
+                reviewer=reviewer,
+                stage=stage,
+                reason=reason or "",
+                note=note,
+            )
+            flash(f"PMID {pmid}: {decision} saved.")
+    tag_col, undo_col = st.columns([3, 1])
+    new_tag = tag_col.text_input("Add a tag", key="new_tag")
+    if tag_col.button("Add tag", key="add_tag") and new_tag.strip():
+        with reported("The tag was not added"):
+            tracker.screening.tag(STORE, [pmid], reviewer=reviewer, add=new_tag)
+            flash(f"Tag added to PMID {pmid}.")
+    if shared is not None:
+        for label in shared["tags"]:
+            if st.button(f"Remove tag: {label}", key=f"rm_{label}"):
+                with reported("The tag was not removed"):
+                    tracker.screening.tag(STORE, [pmid], reviewer=reviewer, remove=label)
+                    flash(f"Tag removed from PMID {pmid}.")
+    if undo_col.button("Undo my last", key="undo"):
+        with reported("Nothing was undone"):
+            done = tracker.screening.undo(STORE, reviewer=reviewer)
+            flash(done or "Nothing of yours to undo.")
+
+
+def _export_buttons(chosen: pd.DataFrame) -> None:
+    notes = tracker.screening.current_annotations(STORE)
+    st.download_button(
+        "Download these records as CSV",
+        tracker.to_csv_bytes(chosen, notes),
+        file_name="ketamine-review.csv",
+        mime="text/csv",
+        key="dl_csv",
+    )
+
+
+def conflicts_panel(stage: str, reviewer: str) -> None:
+    table = tracker.screening.conflicts(STORE, stage)
+    with st.expander(f"Conflicts at {stage} ({len(table)})"):
+        if table.empty:
+            st.text("No open conflicts.")
+            return
+        st.dataframe(table, hide_index=True, key="conflicts")
+        with st.form("resolve_form"):
+            pmid = st.selectbox("PMID", table["pmid"].tolist(), key="resolve_pmid")
+            decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
+            reason = st.selectbox(
+                "Reason (for exclude)",
+                ["", *tracker.screening.exclusion_reasons(STORE)],
+                key="resolve_reason",
+            )
+            if st.form_submit_button("Resolve"):
+                with reported("The conflict was not resolved"):
+                    tracker.screening.resolve(
+                        STORE,
+                        int(pmid),
+                        decision=str(decision),
+                        reviewer=reviewer,
+                        stage=stage,
+                        reason=reason or "",
+                    )
+                    flash(f"PMID {pmid} resolved.")
+
+
+# -- overview and runs -----------------------------------------------------------------------
+
+
+def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
+    counts = tracker.prisma.counts(STORE)
+    a, b, c, d = st.columns(4)
+    a.metric("Records", f"{counts.identified:,}")
+    b.metric("Screened (title/abstract)", f"{counts.screened - counts.screening_pending:,}")
+    c.metric("Full texts assessed", f"{counts.assessed - counts.assessment_pending:,}")
+    d.metric("Included", f"{counts.total_included:,}")
+    years = DASH.per_year(lib.records)
+    st.altair_chart(
+        alt.Chart(years, title="Studies per year").mark_bar().encode(x="year:O", y="studies:Q"),
+        key="chart_years",
+    )
+    columns = st.columns(3)
+    for column, facet in zip(columns, ("design", "route", "condition"), strict=True):
+        data = DASH.facet_counts(lib.evidence, facet)
+        column.altair_chart(
+            alt.Chart(data, title=f"By {facet}")
+            .mark_bar()
+            .encode(x="studies:Q", y=alt.Y(f"{facet}:N", sort="-x")),
+            key=f"chart_{facet}",
+        )
+    progress = DASH.screening_progress(state)
+    st.altair_chart(
+        alt.Chart(progress, title="Screening progress")
+        .mark_bar()
+        .encode(x="records:Q", y="stage:N", color="decision:N"),
+        key="chart_progress",
+    )
+    st.subheader("PRISMA 2020 flow")
+    st.graphviz_chart(tracker.prisma.to_dot(counts))
+    st.code(tracker.prisma.to_text(counts), language=None)
+
+
+def runs_tab() -> None:
+    st.subheader("Search runs (PRISMA-S log)")
+    runs = STORE.runs()
+    if runs.empty:
+        st.text("No runs yet.")
+        return
+    log = DASH.search_log(runs)
+    st.dataframe(log, hide_index=True, key="runs")
+    st.download_button(
+        "Download the search log (CSV)",
+        tracker.table_to_csv(log),
+        file_name="search-log.csv",
+        mime="text/csv",
+        key="dl_runs",
+    )
+
+
+# -- the page --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.title("Esketamine & ketamine for chronic pain: living review")
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
+    with reported("The library could not be opened"):
+        if not STORE.records_path.exists():
+            welcome()
+            return
+        version = STORE.version()
+        lib = library(str(SETTINGS.data_dir), version[:2])
+        state = screening_state(str(SETTINGS.data_dir), version)
+        filters, reviewer, stage = sidebar(lib)
+        browse, overview, runs, fetch = st.tabs(
+            ["Browse & screen", "Overview", "Search runs", "Fetch & import"]
+        )
+        with browse:
+            if "flash_here" in st.session_state:
+                st.info(st.session_state.pop("flash_here"))
+            browse_tab(lib, state, filters, reviewer, stage)
+            conflicts_panel(stage, reviewer)
+        with overview:
+            overview_tab(lib, state)
+        with runs:
+            runs_tab()
+        with fetch:
+            fetch_form()
+            import_form()
+
+
+main()

@@ -3,6 +3,7 @@
 This is the curated public API: the Streamlit app and the notebooks import only from here.
 """
 
+from tracker import dashboard, fetch, prisma, screening, tagging
 from tracker.config import Settings
 from tracker.errors import (
     ConfigError,
@@ -17,7 +18,9 @@ from tracker.errors import (
     StoreLockedError,
     TrackerError,
 )
-from tracker.export import CSV_HEADERS, Annotation, to_csv_bytes, write_csv
+from tracker.export import CSV_HEADERS, Annotation, table_to_csv, to_csv_bytes, write_csv
+from tracker.fetch import DEFAULT_QUERY, FetchSummary
+from tracker.fetch import Progress as FetchProgress
 from tracker.importer import import_files
 from tracker.parse import ParseResult, iter_articles, read_articles
 from tracker.records import (
@@ -31,11 +34,13 @@ from tracker.records import (
     Stage,
     pubmed_url,
 )
+from tracker.selection import Filters, select
 from tracker.store import Event, RunSummary, Store
 from tracker.version import __version__
 
 __all__ = [
     "CSV_HEADERS",
+    "DEFAULT_QUERY",
     "Annotation",
     "Article",
     "Author",
@@ -45,6 +50,9 @@ __all__ = [
     "ExclusionReason",
     "ExportError",
     "FetchError",
+    "FetchProgress",
+    "FetchSummary",
+    "Filters",
     "Grant",
     "MeshHeading",
     "MeshQualifier",
@@ -62,10 +70,17 @@ __all__ = [
     "StoreLockedError",
     "TrackerError",
     "__version__",
+    "dashboard",
+    "fetch",
     "import_files",
     "iter_articles",
+    "prisma",
     "pubmed_url",
     "read_articles",
+    "screening",
+    "select",
+    "table_to_csv",
+    "tagging",
     "to_csv_bytes",
     "write_csv",
 ]

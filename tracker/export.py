@@ -130,6 +130,16 @@ def to_csv_bytes(
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def table_to_csv(frame: pd.DataFrame) -> bytes:
+    """Any table (the search log, PRISMA counts) as spreadsheet-safe CSV bytes with a BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow([inert("" if pd.isna(v) else str(v)) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def save(data: bytes, out: str | os.PathLike[str]) -> Path:
     """Write an export atomically: a reader never sees half a file."""
     path = Path(out)
