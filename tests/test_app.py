@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fake_eutils import FakeNCBI
 from streamlit.testing.v1 import AppTest
 
-from fake_eutils import FakeNCBI
 from tracker import Store, import_files, screening
 from tracker.records import Article
 
@@ -39,7 +39,7 @@ def test_an_empty_store_shows_the_welcome_and_the_fetch_form(
     at = app(data_dir, monkeypatch)
     assert not at.exception
     assert "The library is empty" in at.info[0].value
-    assert at.text_area(key="query").value.startswith('("Ketamine"[MeSH Terms]')
+    assert str(at.text_area(key="query").value).startswith('("Ketamine"[MeSH Terms]')
     assert at.text_input(key="api_key").proto.type == at.text_input(key="api_key").proto.PASSWORD
 
 
