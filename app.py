@@ -218,7 +218,7 @@ def _navigation(view: pd.DataFrame, state: pd.DataFrame, own: dict[int, str] | N
         st.session_state["last_goto"] = typed
         if typed.isdigit():
             st.session_state["current"] = int(typed)
-    if st.button("Next unscreened ⏭", key="next"):
+    if st.button("Next unscreened", key="next"):
         following = DASH.next_unscreened(
             view["PMID"].tolist(), state, st.session_state.get("current"), own
         )

@@ -70,11 +70,8 @@ def table_view(
     by, ascending = SORTS.get(sort, SORTS["newest first"])
     chosen = records.sort_values(by, ascending=ascending, na_position="last").head(limit)
     pmids = chosen["pmid"].astype("int64")
-    decisions = (
-        pmids.map(own).fillna("unscreened")
-        if own is not None
-        else pmids.map(state["decision"]).fillna("unscreened")
-    )
+    mapped = pmids.map(own) if own is not None else pmids.map(state["decision"])
+    decisions = mapped.astype(object).where(mapped.notna(), "unscreened")
     return pd.DataFrame(
         {
             "PMID": pmids.to_numpy(),

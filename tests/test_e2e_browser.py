@@ -1,0 +1,136 @@
+"""End to end in a real browser: the app served by `streamlit run`, driven in Debian's chromium.
+
+A researcher's first session: fetch from (the fake) PubMed, filter, screen one record, download
+the CSV. Screenshots of each step go to tests/artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fake_eutils import FakeNCBI
+
+from tracker import Store, screening
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = "Debian's chromium is not installed: run `make test` (it installs it) or apt-get"
+    if os.environ.get("CI"):
+        pytest.fail(message + "; CI must run the browser test, not skip it")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served_app(
+    fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
+) -> Iterator[tuple[str, Path, FakeNCBI]]:
+    """`streamlit run app.py` headless on a free port, against an empty store and the fake."""
+    _require_chromium()
+    fake = fake_ncbi_factory(records=300)
+    port = _free_port()
+    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_EUTILS_URL": fake.base_url,
+           "NCBI_EMAIL": "ana@example.org", "TRACKER_REVIEWER": "ana"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
+         "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail(
+            "streamlit did not start: "
+            + (server.stdout.read() if server.stdout else b"").decode()[-2000:]
+        )
+    yield url, data_dir, fake
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def test_a_researcher_fetches_filters_screens_and_downloads(
+    served_app: tuple[str, Path, FakeNCBI],
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data_dir, fake = served_app
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    wanted = sorted(p for p, r in fake.corpus.items() if "fibromyalgia" in r.title)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.goto(url)
+        expect(page.get_by_text("The library is empty")).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "1-welcome.png", full_page=True)
+
+        page.get_by_label("PubMed query").fill("ketamine chronic pain")
+        page.get_by_role("button", name="Fetch from PubMed").click()
+        expect(page.get_by_text("300 records: 300 new")).to_be_visible(timeout=60_000)
+        page.screenshot(path=ARTIFACTS / "2-fetched.png", full_page=True)
+
+        search = page.get_by_label("Search title and abstract")
+        search.fill("fibromyalgia")
+        search.press("Enter")
+        expect(page.get_by_text(f"{len(wanted)} of 300 records match")).to_be_visible(
+            timeout=30_000
+        )
+
+        target = wanted[0]
+        goto = page.get_by_label("Go to PMID")
+        goto.fill(str(target))
+        goto.press("Enter")
+        expect(page.get_by_text(f"PMID {target}", exact=True)).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "3-record.png", full_page=True)
+
+        page.get_by_text("include", exact=True).first.click()
+        page.get_by_role("button", name="Save decision").click()
+        expect(page.get_by_text(f"PMID {target}: include saved.")).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "4-screened.png", full_page=True)
+
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="Download these records as CSV").click()
+        saved = ARTIFACTS / "download.csv"
+        download.value.save_as(saved)
+        browser.close()
+
+    rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"), newline="")))
+    assert sorted(int(r["PMID"]) for r in rows) == wanted
+    decided = {r["PMID"]: r["Decision"] for r in rows}
+    assert decided[str(target)] == "include"
+    assert screening.summary(Store(data_dir)).loc[target, "decision"] == "include"
