@@ -262,25 +262,25 @@ def screen_form(
     if shared is not None and (own is None or mine != "unscreened"):
         st.text(f"Current decision: {shared['decision']} · tags: {', '.join(shared['tags'])}")
     reasons = tracker.screening.exclusion_reasons(STORE)
-    with st.form("decide_form", clear_on_submit=True):
-        decision = st.radio(
-            "Decision", ["include", "exclude", "maybe"], horizontal=True, key="decision"
-        )
-        reason = st.selectbox("Reason (for exclude)", ["", *reasons], key="reason")
-        note = st.text_input("Note", key="note")
-        saved = st.form_submit_button("Save decision")
-    if saved:
-        with reported("The decision was not saved"):
-            tracker.screening.decide(
-                STORE,
-                [pmid],
-                decision=str(decision),
-                reviewer=reviewer,
-                stage=stage,
-                reason=reason or "",
-                note=note,
-            )
-            flash(f"PMID {pmid}: {decision} saved.")
+    reason = st.selectbox("Reason (for exclude)", ["", *reasons], key="reason")
+    note = st.text_input("Note (kept with the decision)", key="note")
+    st.caption("Keys: i include · e exclude (with the reason above) · m maybe")
+    buttons = st.columns(3)
+    for column, (decision, key) in zip(
+        buttons, (("include", "i"), ("exclude", "e"), ("maybe", "m")), strict=True
+    ):
+        if column.button(decision.capitalize(), key=f"decide_{decision}", shortcut=key):
+            with reported("The decision was not saved"):
+                tracker.screening.decide(
+                    STORE,
+                    [pmid],
+                    decision=decision,
+                    reviewer=reviewer,
+                    stage=stage,
+                    reason=reason if decision == "exclude" else "",
+                    note=note,
+                )
+                flash(f"PMID {pmid}: {decision} saved.")
     tag_col, undo_col = st.columns([3, 1])
     new_tag = tag_col.text_input("Add a tag", key="new_tag")
     if tag_col.button("Add tag", key="add_tag") and new_tag.strip():
@@ -300,10 +300,12 @@ def screen_form(
 
 
 def _export_buttons(chosen: pd.DataFrame) -> None:
-    notes = tracker.screening.current_annotations(STORE)
+    def csv_file() -> bytes:  # built only when clicked: 100k records make a large file
+        return tracker.to_csv_bytes(chosen, tracker.screening.current_annotations(STORE))
+
     st.download_button(
         "Download these records as CSV",
-        tracker.to_csv_bytes(chosen, notes),
+        csv_file,
         file_name="ketamine-review.csv",
         mime="text/csv",
         key="dl_csv",

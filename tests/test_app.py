@@ -90,9 +90,8 @@ def test_a_decision_from_the_detail_pane_lands_in_the_store(
     at.text_input(key="goto").input("9997").run()
     assert "Magnetic studies of Chromatium flavocytochrome C552. A mechanism for heme-flavin " \
            "interaction." in texts(at)  # fmt: skip
-    at.radio(key="decision").set_value("exclude")
     at.selectbox(key="reason").set_value("animal or in-vitro study")
-    at.button(key="FormSubmitter:decide_form-Save decision").click().run()
+    at.button(key="decide_exclude").click().run()
     assert not at.exception and not at.error
     state = screening.summary(Store(filled)).loc[9997]
     assert (state["decision"], state["exclusion_reason"]) == ("exclude", "animal or in-vitro study")
@@ -104,8 +103,7 @@ def test_exclude_without_a_reason_is_refused_with_a_message(
 ) -> None:
     at = app(filled, monkeypatch)
     at.text_input(key="goto").input("9997").run()
-    at.radio(key="decision").set_value("exclude")
-    at.button(key="FormSubmitter:decide_form-Save decision").click().run()
+    at.button(key="decide_exclude").click().run()
     assert "Say why it is excluded" in at.error[0].value
     assert Store(filled).events().empty
 

@@ -118,8 +118,8 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
         expect(page.get_by_text(f"PMID {target}", exact=True)).to_be_visible(timeout=30_000)
         page.screenshot(path=ARTIFACTS / "3-record.png", full_page=True)
 
-        page.get_by_text("include", exact=True).first.click()
-        page.get_by_role("button", name="Save decision").click()
+        goto.blur()  # shortcuts act when no text box has the focus
+        page.keyboard.press("i")  # the keyboard shortcut of the Include button
         expect(page.get_by_text(f"PMID {target}: include saved.")).to_be_visible(timeout=30_000)
         page.screenshot(path=ARTIFACTS / "4-screened.png", full_page=True)
 
