@@ -49,6 +49,42 @@ def screening_state(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
     return tracker.screening.summary(tracker.Store(data_dir))
 
 
+@st.cache_resource(max_entries=8)
+def own_decisions(
+    data_dir: str, version: tuple[int, ...], reviewer: str, stage: str
+) -> dict[int, str]:
+    return tracker.screening.reviewer_decisions(tracker.Store(data_dir), reviewer, stage)
+
+
+@st.cache_resource(max_entries=4)
+def exclusion_reasons(data_dir: str, version: tuple[int, ...]) -> list[str]:
+    return tracker.screening.exclusion_reasons(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=8)
+def open_conflicts(data_dir: str, version: tuple[int, ...], stage: str) -> pd.DataFrame:
+    return tracker.screening.conflicts(tracker.Store(data_dir), stage)
+
+
+@st.cache_resource(max_entries=4)
+def prisma_counts(data_dir: str, version: tuple[int, ...]) -> tracker.prisma.PrismaCounts:
+    return tracker.prisma.counts(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=2)
+def charts(data_dir: str, version: tuple[int, ...]) -> dict[str, pd.DataFrame]:
+    lib = library(data_dir, version)
+    data = {
+        facet: DASH.facet_counts(lib.evidence, facet) for facet in ("design", "route", "condition")
+    }
+    data["years"] = DASH.per_year(lib.records)
+    return data
+
+
+def versioned() -> tuple[str, tuple[int, ...]]:
+    return str(SETTINGS.data_dir), STORE.version()
+
+
 def flash(message: str) -> None:
     st.session_state["flash"] = message
     st.rerun()
@@ -175,8 +211,10 @@ def browse_tab(
 ) -> None:
     chosen = lib.records.iloc[0:0]
     with reported("The filters could not be applied"):
-        chosen = tracker.select(lib.records, filters, screening=state, evidence=lib.evidence)
-    own = tracker.screening.reviewer_decisions(STORE, reviewer, stage) if reviewer else None
+        chosen = tracker.select(
+            lib.records, filters, screening=state, evidence=lib.evidence, haystack=lib.haystack
+        )
+    own = own_decisions(*versioned(), reviewer, stage) if reviewer else None
     sort = st.selectbox("Sort", list(DASH.SORTS), key="sort")
     view = DASH.table_view(chosen, state, sort=sort, own=own)
     shown = f" (showing the first {len(view):,})" if len(view) < len(chosen) else ""
@@ -242,15 +280,22 @@ def detail(row: dict[str, object], evidence: pd.DataFrame) -> None:
     mesh = list(row["mesh_terms"])  # type: ignore[call-overload]
     if mesh:
         st.text("MeSH: " + "; ".join(mesh))
-    tags = evidence.loc[pmid] if pmid in evidence.index else None
-    if tags is not None:
-        found = [
-            f"{facet}: {', '.join(tags[facet])}"
-            for facet in tracker.tagging.FACETS
-            if len(tags[facet])
-        ]
-        n = f"n = {tags['sample_size']}" if pd.notna(tags["sample_size"]) else ""
-        st.text("Evidence tags — " + (" · ".join([*found, n]).strip(" ·") or "none"))
+    tags = tracker.tagging.tag_record(
+        str(row["title"]),
+        str(row["abstract"]),
+        list(row["publication_types"]),  # type: ignore[call-overload]
+        mesh,
+    )
+    found = [
+        f"{facet}: {', '.join(tags[facet])}" for facet in tracker.tagging.FACETS if tags[facet]
+    ]
+    if tags["sample_size"]:
+        found.append(f"n = {tags['sample_size']}")
+    if tags["dose"]:
+        found.append(f"dose {tags['dose']}")
+    st.text("Evidence tags — " + (" · ".join(found) or "none"))
+    with st.expander("Why these tags"):
+        st.dataframe(pd.DataFrame(tags["evidence"]), hide_index=True)
 
 
 def screen_form(
@@ -261,7 +306,7 @@ def screen_form(
     st.text(f"Your decision at {stage}: {mine}" if reviewer else "Set your name in the sidebar.")
     if shared is not None and (own is None or mine != "unscreened"):
         st.text(f"Current decision: {shared['decision']} · tags: {', '.join(shared['tags'])}")
-    reasons = tracker.screening.exclusion_reasons(STORE)
+    reasons = exclusion_reasons(*versioned())
     reason = st.selectbox("Reason (for exclude)", ["", *reasons], key="reason")
     note = st.text_input("Note (kept with the decision)", key="note")
     st.caption("Keys: i include · e exclude (with the reason above) · m maybe")
@@ -313,7 +358,7 @@ def _export_buttons(chosen: pd.DataFrame) -> None:
 
 
 def conflicts_panel(stage: str, reviewer: str) -> None:
-    table = tracker.screening.conflicts(STORE, stage)
+    table = open_conflicts(*versioned(), stage)
     with st.expander(f"Conflicts at {stage} ({len(table)})"):
         if table.empty:
             st.text("No open conflicts.")
@@ -324,7 +369,7 @@ def conflicts_panel(stage: str, reviewer: str) -> None:
             decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
             reason = st.selectbox(
                 "Reason (for exclude)",
-                ["", *tracker.screening.exclusion_reasons(STORE)],
+                ["", *exclusion_reasons(*versioned())],
                 key="resolve_reason",
             )
             if st.form_submit_button("Resolve"):
@@ -344,20 +389,21 @@ def conflicts_panel(stage: str, reviewer: str) -> None:
 
 
 def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
-    counts = tracker.prisma.counts(STORE)
+    counts = prisma_counts(*versioned())
+    chart_data = charts(str(SETTINGS.data_dir), STORE.version()[:2])
     a, b, c, d = st.columns(4)
     a.metric("Records", f"{counts.identified:,}")
     b.metric("Screened (title/abstract)", f"{counts.screened - counts.screening_pending:,}")
     c.metric("Full texts assessed", f"{counts.assessed - counts.assessment_pending:,}")
     d.metric("Included", f"{counts.total_included:,}")
-    years = DASH.per_year(lib.records)
+    years = chart_data["years"]
     st.altair_chart(
         alt.Chart(years, title="Studies per year").mark_bar().encode(x="year:O", y="studies:Q"),
         key="chart_years",
     )
     columns = st.columns(3)
     for column, facet in zip(columns, ("design", "route", "condition"), strict=True):
-        data = DASH.facet_counts(lib.evidence, facet)
+        data = chart_data[facet]
         column.altair_chart(
             alt.Chart(data, title=f"By {facet}")
             .mark_bar()

@@ -50,3 +50,19 @@ def test_a_frame_of_records_is_tagged_by_pmid() -> None:
     tags = evidence(records)
     assert tags.index.tolist() == [5, 9]
     assert tags.loc[5, "route"] == ["oral"] and tags.loc[9, "route"] == []
+
+
+def test_the_fast_column_tagger_agrees_with_the_per_record_tagger() -> None:
+    records = pd.DataFrame({
+        "pmid": list(range(len(CASES))),
+        "title": [c["title"] for c in CASES],
+        "abstract": [c["abstract"] for c in CASES],
+        "publication_types": [c["publication_types"] for c in CASES],
+        "mesh_terms": [c["mesh_terms"] for c in CASES],
+    })  # fmt: skip
+    fast = evidence(records)
+    for number, case in enumerate(CASES):
+        one = tag_record(case["title"], case["abstract"], case["publication_types"],
+                         case["mesh_terms"])  # fmt: skip
+        for facet in FACETS:
+            assert fast.loc[number, facet] == one[facet], (case["about"], facet)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tracker import tagging
 from tracker.records import pubmed_url
+from tracker.selection import searchable_text
 from tracker.store import Store
 
 TABLE_LIMIT = 2_000
@@ -36,6 +37,7 @@ class Library:
 
     records: pd.DataFrame
     evidence: pd.DataFrame
+    haystack: pd.Series
     journals: tuple[str, ...]
     publication_types: tuple[str, ...]
     years: tuple[int, int] | None
@@ -48,6 +50,7 @@ def load_library(store: Store) -> Library:
     return Library(
         records=records,
         evidence=tags,
+        haystack=searchable_text(records),
         journals=tuple(sorted(records["journal"].replace("", pd.NA).dropna().unique())),
         publication_types=tuple(sorted(records["publication_types"].explode().dropna().unique())),
         years=(int(years.min()), int(years.max())) if len(years) else None,

@@ -60,9 +60,15 @@ def select(
     *,
     screening: pd.DataFrame | None = None,
     evidence: pd.DataFrame | None = None,
+    haystack: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The records that pass every filter, in their original (PMID) order."""
-    return records[mask(records, filters, screening=screening, evidence=evidence)]
+    """The records that pass every filter, in their original (PMID) order.
+
+    ``haystack`` is :func:`searchable_text` of the same records, computed once and reused, so
+    a text search on 100,000 abstracts does not lower-case them all again on every keystroke.
+    """
+    found = mask(records, filters, screening=screening, evidence=evidence, haystack=haystack)
+    return records[found]
 
 
 def mask(
@@ -71,11 +77,13 @@ def mask(
     *,
     screening: pd.DataFrame | None = None,
     evidence: pd.DataFrame | None = None,
+    haystack: pd.Series | None = None,
 ) -> Mask:
     """A boolean per record: does it pass every filter?"""
     keep = np.ones(len(records), dtype=bool)
     if filters.text.strip():
-        keep &= _text_mask(records, filters.text)
+        text = searchable_text(records) if haystack is None else haystack
+        keep &= _text_mask(text, filters.text)
     if filters.years is not None:
         low, high = filters.years
         year = records["year"].astype("Int64")
@@ -104,9 +112,14 @@ def search_terms(text: str) -> list[str]:
     return [part.casefold() for part in parts if part.strip()]
 
 
-def _text_mask(records: pd.DataFrame, text: str) -> Mask:
-    haystack = (records["title"].fillna("") + "\n" + records["abstract"].fillna("")).str.lower()
-    keep = np.ones(len(records), dtype=bool)
+def searchable_text(records: pd.DataFrame) -> pd.Series:
+    """Title and abstract, lower-cased, as one Arrow-backed string per record."""
+    joined = records["title"].fillna("") + "\n" + records["abstract"].fillna("")
+    return joined.str.lower().astype("string[pyarrow]")
+
+
+def _text_mask(haystack: pd.Series, text: str) -> Mask:
+    keep = np.ones(len(haystack), dtype=bool)
     for term in search_terms(text):
         keep &= haystack.str.contains(term, regex=False).to_numpy(dtype=bool)
     return keep

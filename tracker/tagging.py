@@ -61,7 +61,7 @@ _TEXT_CUES = [
     _cue("design", "preclinical", r"\b(rats?|mice|murine|rodents?|in vitro|animal model)\b"),
     _cue("drug", "esketamine", r"\b(es-?ketamine|s-ketamine|s\(\+\)-ketamine|spravato)\b"),
     _cue("drug", "arketamine", r"\b(ar-?ketamine|r-ketamine)\b"),
-    _cue("drug", "ketamine (racemic)", r"(?<![a-z-])(?<!s-)(?<!r-)ketamine\b"),
+    _cue("drug", "ketamine (racemic)", r"(?:^|[^a-z-])ketamine\b"),
     _cue("route", "intranasal", r"\b(intra-?nasal|nasal spray)\b"),
     _cue("route", "intravenous", r"\b(intra-?venous(ly)?|i\.v\.|IV infusion|infusions?)\b"),
     _cue("route", "oral", r"\b(oral(ly)?|per os|sublingual)\b"),
@@ -94,6 +94,18 @@ _ADVERSE = [
          r"\b(tachycardia|hypertension|increased (heart rate|blood pressure)|elevated blood pressure)\b"),
     _cue("adverse_effects", "changes in appetite or sleep", r"\b(appetite|insomnia|sleep disturbance)\b"),
 ]  # fmt: skip
+
+
+def _combined(cues: list[tuple[str, str, re.Pattern[str]]], prefix: str) -> re.Pattern[str]:
+    """One alternation of every cue, each in a named group: one scan of the text finds all."""
+    return re.compile(
+        "|".join(f"(?P<{prefix}{i}>{pattern.pattern})" for i, (_, _, pattern) in enumerate(cues)),
+        flags=re.I,
+    )
+
+
+_TEXT_ALL = _combined(_TEXT_CUES, "t")
+_ADVERSE_ALL = _combined(_ADVERSE, "a")
 _SAMPLE = re.compile(
     r"\b(?:n\s*=\s*(\d{1,6})|(\d{1,6})\s+(?:adult\s+|consecutive\s+)?(?:patients|participants|"
     r"subjects|volunteers|women|men|adults|children)\b|a total of (\d{1,6}))",
@@ -126,15 +138,20 @@ def tag_record(title: str, abstract: str, publication_types: Iterable[str],
             facet, value = _MESH[term]
             evidence.append(_found(facet, value, "MeSH", term))
     text = f"{title}\n{abstract}"
-    for facet, value, pattern in _TEXT_CUES:
-        match = pattern.search(text)
-        if match:
+    seen: set[str] = set()
+    for match in _TEXT_ALL.finditer(text):
+        name = match.lastgroup or ""
+        if name not in seen:
+            seen.add(name)
+            facet, value, _ = _TEXT_CUES[int(name[1:])]
             evidence.append(_found(facet, value, _field(match, title), match.group(0)))
-    for facet, value, pattern in _ADVERSE:
-        for match in pattern.finditer(abstract):
-            if not _NEGATION.search(abstract[max(0, match.start() - 40) : match.start()]):
-                evidence.append(_found(facet, value, "abstract", match.group(0)))
-                break
+    for match in _ADVERSE_ALL.finditer(abstract):
+        name = match.lastgroup or ""
+        if name in seen or _NEGATION.search(abstract[max(0, match.start() - 40) : match.start()]):
+            continue
+        seen.add(name)
+        facet, value, _ = _ADVERSE[int(name[1:])]
+        evidence.append(_found(facet, value, "abstract", match.group(0)))
     tags: dict[str, Any] = {facet: sorted({e["value"] for e in evidence if e["facet"] == facet})
                             for facet in FACETS}  # fmt: skip
     tags["sample_size"] = _sample_size(text)
@@ -145,16 +162,78 @@ def tag_record(title: str, abstract: str, publication_types: Iterable[str],
 
 
 def evidence(records: pd.DataFrame) -> pd.DataFrame:
-    """Tags for every record, indexed by PMID: one list column per facet, plus n and dose."""
-    rows = [
-        tag_record(t if isinstance(t, str) else "", a if isinstance(a, str) else "", p, m)
-        for t, a, p, m in zip(records["title"], records["abstract"],
-                              records["publication_types"], records["mesh_terms"], strict=True)
-    ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=[*FACETS, "sample_size", "dose", "evidence"])
-    frame.index = pd.Index(records["pmid"].astype("int64").to_numpy(), name="pmid")
-    frame["sample_size"] = frame["sample_size"].astype("Int64")
+    """Tags for every record, indexed by PMID: one list column per facet.
+
+    Vectorised: each cue is one Arrow (RE2) regex pass over the whole column, so 100,000
+    records tag in seconds. The evidence spans, n and dose of a single record come from
+    :func:`tag_record`, which the detail view calls for the record on screen.
+    """
+    pmids = pd.Index(records["pmid"].astype("int64").to_numpy(), name="pmid")
+    title = records["title"].fillna("").astype("string[pyarrow]")
+    abstract = records["abstract"].fillna("").astype("string[pyarrow]")
+    text = title + "\n" + abstract
+    hits: dict[str, list[pd.Series]] = {facet: [] for facet in FACETS}
+    for facet, value, pattern in _TEXT_CUES:
+        hits[facet].append(_label(_contains(text, pattern.pattern), value))
+    for facet, value, pattern in _ADVERSE:
+        said = _contains(abstract, pattern.pattern)
+        negated = _contains(abstract, _NEGATED.pattern + pattern.pattern)
+        if negated.any():  # rare: decide those records one by one, mention by mention
+            said = said & ~negated | negated & _affirmed(abstract, pattern, negated)
+        hits[facet].append(_label(said, value))
+    for column, table in (("publication_types", _PUBLICATION_TYPES), ("mesh_terms", _MESH)):
+        for facet, labels in _indexed(records[column], table).items():
+            hits[facet].append(labels)
+    frame = pd.DataFrame(index=pmids)
+    for facet in FACETS:
+        joined = pd.concat(hits[facet], axis=1).fillna("").to_numpy(dtype=object)
+        frame[facet] = [sorted({part for v in row if v for part in v.split("|")}) for row in joined]
     return frame
+
+
+_NEGATED = re.compile(r"\b(?:no|without|absence of|nor|neither|not)\b[^.;]{0,30}", flags=re.I)
+
+
+_GROUP = re.compile(r"(?<!\\)\((?!\?)")
+
+
+def _contains(column: pd.Series, pattern: str) -> pd.Series:
+    """Case-insensitive regex search over a whole column, groups made non-capturing."""
+    return column.str.contains(_GROUP.sub("(?:", pattern), case=False, regex=True)
+
+
+def _label(mask: pd.Series, value: str) -> pd.Series:
+    return mask.fillna(False).astype(bool).map({True: value, False: ""}).reset_index(drop=True)
+
+
+def _affirmed(abstract: pd.Series, pattern: re.Pattern[str], rows: pd.Series) -> pd.Series:
+    """For records with a negated mention: is there also a mention that is not negated?"""
+    result = pd.Series(False, index=abstract.index)
+    for index in rows[rows.fillna(False)].index:
+        body = str(abstract[index])
+        result[index] = any(
+            not _NEGATION.search(body[max(0, m.start() - 40) : m.start()])
+            for m in pattern.finditer(body)
+        )
+    return result
+
+
+def _indexed(column: pd.Series, table: Mapping[str, Any]) -> dict[str, pd.Series]:
+    """Facet labels from an indexing list column (publication types or MeSH), per facet."""
+    exploded = column.reset_index(drop=True).explode()
+    found: dict[str, pd.Series] = {}
+    for facet in FACETS:
+        mapping = {
+            k: (v if isinstance(v, str) else v[1])
+            for k, v in table.items()
+            if (facet == "design" if isinstance(v, str) else v[0] == facet)
+        }
+        if not mapping:
+            continue
+        labels = exploded.map(mapping).dropna()
+        grouped = labels.groupby(level=0).agg(lambda v: "|".join(sorted(set(v))))
+        found[facet] = grouped.reindex(range(len(column))).fillna("")
+    return found
 
 
 def _found(facet: str, value: str, field: str, span: str) -> dict[str, str]:

@@ -1,0 +1,208 @@
+"""Dashboard benchmark at 100,000 records: first render, rerun after a filter, filter time, memory.
+
+    .venv/bin/python bench/app_bench.py [--records 100000] [--write]
+
+Builds a store of synthetic but realistic records (titles, abstracts, authors, MeSH, types) in a
+temporary folder, adds 5,000 screening events, then measures in one run:
+- loading the library (records + evidence tags), cold, as the app's first render does;
+- the app's first render and a rerun after a filter change, through Streamlit's AppTest
+  (the real app.py, server-side time; the browser's own drawing is not included);
+- tracker.selection on 100,000 records for typical filters (median of 7);
+- the screening summary over the event log; peak memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tracker import Filters, Store, dashboard, screening, select
+from tracker.records import Article, Author, MeshHeading
+
+HERE = Path(__file__).resolve().parent
+DRUGS = ("esketamine", "ketamine", "S-ketamine", "arketamine")
+CONDITIONS = (
+    "neuropathic pain",
+    "fibromyalgia",
+    "complex regional pain syndrome",
+    "cancer pain",
+    "chronic low back pain",
+    "chronic postsurgical pain",
+    "migraine",
+)
+ROUTES = ("intranasal", "intravenous", "oral", "subcutaneous")
+TYPES = (
+    "Randomized Controlled Trial",
+    "Review",
+    "Case Reports",
+    "Observational Study",
+    "Meta-Analysis",
+)
+
+
+def synthetic(count: int, seed: int = 3) -> list[Article]:
+    rng = random.Random(seed)
+    articles = []
+    for n in range(count):
+        drug, condition, route = rng.choice(DRUGS), rng.choice(CONDITIONS), rng.choice(ROUTES)
+        size = rng.randint(10, 500)
+        abstract = " ".join(
+            [
+                f"BACKGROUND: {condition.capitalize()} is hard to treat.",
+                f"METHODS: {size} adults received {route} {drug} 0.{rng.randint(1, 9)} mg/kg.",
+                "RESULTS: Pain scores fell by a clinically relevant margin; dizziness, nausea and "
+                "dissociative symptoms were the commonest adverse effects." * rng.randint(1, 3),
+                "CONCLUSIONS: Further trials are needed.",
+            ]
+        )
+        articles.append(
+            Article(
+                pmid=10_000_000 + n,
+                title=f"{route.capitalize()} {drug} for {condition}: a study of {size} patients",
+                abstract=abstract,
+                authors=tuple(Author(f"Author{k}", "", "A") for k in range(rng.randint(1, 12))),
+                journal=rng.choice(("Pain", "Pain Medicine", "Anesthesiology", "BMJ")),
+                year=rng.randint(1990, 2026),
+                publication_types=("Journal Article", rng.choice(TYPES)),
+                mesh=(MeshHeading("Ketamine"), MeshHeading("Chronic Pain")),
+            )
+        )
+    return articles
+
+
+def timed(action: Callable[[], object], repeat: int = 1) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(records: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(tmp)
+        rows.append(
+            (
+                "write 100k records to the store",
+                f"{timed(lambda: store.upsert(synthetic(records))):.2f} s",
+            )
+        )
+        for start in range(0, 5000, 500):
+            screening.decide(
+                store,
+                range(10_000_000 + start, 10_000_000 + start + 500),
+                decision="include",
+                reviewer="ana",
+            )
+        rows.append(
+            (
+                "load library (records + evidence tags), cold",
+                f"{timed(lambda: dashboard.load_library(store)):.2f} s",
+            )
+        )
+        library = dashboard.load_library(store)
+        rows.append(
+            (
+                "screening summary (5,000 events)",
+                f"{timed(lambda: screening.summary(store), 3) * 1000:.0f} ms",
+            )
+        )
+        state = screening.summary(store)
+        for label, filters in (
+            ("filter: text 'fibromyalgia'", Filters(text="fibromyalgia")),
+            ("filter: years 2015-2020", Filters(years=(2015, 2020))),
+            (
+                "filter: design RCT + route intranasal",
+                Filters(evidence={"design": ("RCT",), "route": ("intranasal",)}),
+            ),
+            ("filter: decision unscreened", Filters(decisions=("unscreened",))),
+        ):
+
+            def pick(f: Filters = filters) -> object:
+                return select(
+                    library.records,
+                    f,
+                    screening=state,
+                    evidence=library.evidence,
+                    haystack=library.haystack,
+                )
+
+            ms = timed(pick, 7) * 1000
+            rows.append((label, f"{ms:.0f} ms"))
+        rows += app_timings(tmp)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(("peak memory of the process (RSS)", f"{peak:,.0f} MiB"))
+    return rows
+
+
+def app_timings(data_dir: str) -> list[tuple[str, str]]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TRACKER_DATA_DIR"] = data_dir
+    os.environ["TRACKER_REVIEWER"] = "ana"
+    at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=600)
+    first = timed(at.run)
+    assert not at.exception, at.exception
+    at.text_input(key="f_text").input("fibromyalgia")
+    rerun = timed(at.run)
+    at.text_input(key="f_text").input("")
+    at.multiselect(key="f_route").select("intranasal")
+    rerun_facet = timed(at.run)
+    return [
+        ("app first render (AppTest, cold caches)", f"{first:.2f} s"),
+        ("app rerun after a text filter change", f"{rerun * 1000:.0f} ms"),
+        ("app rerun after a route filter change", f"{rerun_facet * 1000:.0f} ms"),
+    ]
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rows = run(args.records)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    table = "\n".join(["| measure | value |", "|---|---:|", *(f"| {a} | {b} |" for a, b in rows)])
+    text = (
+        f"Run on {stamp}: `python bench/app_bench.py --records {args.records}`\n\n"
+        f"Machine: {machine()}\n\n{table}\n"
+    )
+    print(text)
+    if args.write:
+        results = HERE / "RESULTS.md"
+        current = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
+        section = "## App\n\n" + text.strip() + "\n"
+        pattern = re.compile(r"## App\n.*?(?=\n## |\Z)", flags=re.S)
+        if pattern.search(current):
+            current = pattern.sub(lambda _: section.rstrip("\n") + "\n", current)
+        else:
+            current = current.rstrip("\n") + "\n\n" + section
+        results.write_text(current, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
