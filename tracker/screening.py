@@ -163,10 +163,10 @@ def summary(store: Store, events: pd.DataFrame | None = None) -> pd.DataFrame:
     frame.loc[full_text, "stage"] = Stage.FULL_TEXT.value
     frame["conflict"] = (frame["ta_decision"] == CONFLICT) | (frame["ft_decision"] == CONFLICT)
     frame["tags"] = _lists(_current_tags(events), pmids)
-    notes = events[events["action"] == "note"].groupby("pmid")["note"].agg(list)
-    frame["notes"] = _lists(notes, pmids)
-    who = events[events["action"].isin(["decide", "resolve"])].groupby("pmid")["reviewer"]
-    frame["reviewers"] = _lists(who.agg(lambda r: sorted(set(r))), pmids)
+    frame["notes"] = _lists(_collect(events[events["action"] == "note"], "note"), pmids)
+    decided = events[events["action"].isin(["decide", "resolve"])]
+    who = decided.drop_duplicates(["pmid", "reviewer"]).sort_values(["pmid", "reviewer"])
+    frame["reviewers"] = _lists(_collect(who, "reviewer"), pmids)
     return frame[list(SUMMARY_COLUMNS)]
 
 
@@ -222,9 +222,9 @@ def _finals(events: pd.DataFrame) -> pd.DataFrame:
     """Final decision per (pmid, stage): resolution, else agreement, else conflict."""
     latest = latest_decisions(events)
     grouped = latest.groupby(["pmid", "stage"]).agg(
-        values=("value", lambda v: sorted(set(v))), reason=("reason", "last")
+        kinds=("value", "nunique"), first=("value", "first"), reason=("reason", "last")
     )
-    grouped["decision"] = grouped["values"].map(lambda v: v[0] if len(v) == 1 else CONFLICT)
+    grouped["decision"] = grouped["first"].where(grouped["kinds"] == 1, CONFLICT)
     grouped.loc[grouped["decision"] == CONFLICT, "reason"] = ""
     resolved = events[events["action"] == "resolve"].drop_duplicates(["pmid", "stage"], keep="last")
     resolved = resolved.set_index(["pmid", "stage"])[["value", "reason"]]
@@ -234,16 +234,23 @@ def _finals(events: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index()
 
 
-def _current_tags(events: pd.DataFrame) -> pd.Series:
+def _current_tags(events: pd.DataFrame) -> dict[int, list[str]]:
     tags = events[events["action"].isin(["tag-add", "tag-remove"])]
     last = tags.drop_duplicates(["pmid", "value"], keep="last")
-    present = last[last["action"] == "tag-add"]
-    return present.groupby("pmid")["value"].agg(lambda v: sorted(v))
+    present = last[last["action"] == "tag-add"].sort_values(["pmid", "value"])
+    return _collect(present, "value")
 
 
-def _lists(series: pd.Series, index: pd.Index) -> list[list[str]]:
-    values = series.reindex(index)
-    return [list(v) if isinstance(v, list) else [] for v in values]
+def _collect(events: pd.DataFrame, column: str) -> dict[int, list[str]]:
+    """Values of ``column`` grouped by PMID, in row order (a plain loop beats groupby here)."""
+    found: dict[int, list[str]] = {}
+    for pmid, value in zip(events["pmid"].to_numpy(), events[column].to_numpy(), strict=True):
+        found.setdefault(int(pmid), []).append(str(value))
+    return found
+
+
+def _lists(found: dict[int, list[str]], index: pd.Index) -> list[list[str]]:
+    return [found.get(int(pmid), []) for pmid in index]
 
 
 # -- validation: everything is checked before anything is written ---------------------------
