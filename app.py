@@ -348,12 +348,34 @@ def _export_buttons(chosen: pd.DataFrame) -> None:
     def csv_file() -> bytes:  # built only when clicked: 100k records make a large file
         return tracker.to_csv_bytes(chosen, tracker.screening.current_annotations(STORE))
 
-    st.download_button(
+    csv_col, ris_col, bib_col = st.columns(3)
+    csv_col.download_button(
         "Download these records as CSV",
         csv_file,
         file_name="ketamine-review.csv",
         mime="text/csv",
         key="dl_csv",
+    )
+
+    def ris_file() -> bytes:
+        return tracker.to_ris(chosen, tracker.screening.current_annotations(STORE)).encode()
+
+    def bibtex_file() -> bytes:
+        return tracker.to_bibtex(chosen, tracker.screening.current_annotations(STORE)).encode()
+
+    ris_col.download_button(
+        "RIS (Zotero, EndNote)",
+        ris_file,
+        file_name="ketamine-review.ris",
+        mime="application/x-research-info-systems",
+        key="dl_ris",
+    )
+    bib_col.download_button(
+        "BibTeX",
+        bibtex_file,
+        file_name="ketamine-review.bib",
+        mime="application/x-bibtex",
+        key="dl_bib",
     )
 
 

@@ -161,3 +161,14 @@ def test_sigkill_during_import_leaves_the_previous_store_readable(
     assert 2 in outcomes, "at least one kill must land before the new file replaced the old"
     statuses = set(Store(data_dir).runs()["status"])
     assert statuses <= {"succeeded", "failed"}, "killed runs read as failed, not running"
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("ris", b"TY  - JOUR"), ("bibtex", b"@article{")])
+def test_export_writes_ris_and_bibtex_with_one_entry_per_record(
+    eutils_fixtures: Path, data_dir: Path, fmt: str, marker: bytes
+) -> None:
+    files = [str(eutils_fixtures / name) for name in PUBMED_FILES]
+    run("import", *files, "--data-dir", str(data_dir))
+    result = CliRunner().invoke(main, ["export", "--format", fmt, "--data-dir", str(data_dir)])
+    assert result.exit_code == 0
+    assert result.stdout_bytes.count(marker) == 8

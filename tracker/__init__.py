@@ -4,6 +4,7 @@ This is the curated public API: the Streamlit app and the notebooks import only 
 """
 
 from tracker import dashboard, fetch, prisma, screening, tagging
+from tracker.bibliography import to_bibtex, to_ris
 from tracker.config import Settings
 from tracker.errors import (
     ConfigError,
@@ -81,6 +82,8 @@ __all__ = [
     "select",
     "table_to_csv",
     "tagging",
+    "to_bibtex",
     "to_csv_bytes",
+    "to_ris",
     "write_csv",
 ]

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker import export, screening
+from tracker import bibliography, export, screening
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
 from tracker.importer import import_files
@@ -43,10 +43,11 @@ def import_command(files: tuple[Path, ...], data_dir: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv"]),
+    type=click.Choice(["csv", "ris", "bibtex"]),
     default="csv",
     show_default=True,
-    help="csv opens in Excel (UTF-8 with BOM, formulas made inert).",
+    help="csv opens in Excel (UTF-8 with BOM, formulas made inert); ris for Zotero/EndNote; "
+    "bibtex for LaTeX.",
 )
 @click.option(
     "--out",
@@ -80,7 +81,13 @@ def export_command(
     chosen = Filters(decisions=decisions, stage=stage, tags=tags, reviewer=reviewer)
     state = screening.summary(store)
     records = select(store.records(), chosen, screening=state)
-    data = export.to_csv_bytes(records, screening.current_annotations(store))
+    notes = screening.current_annotations(store)
+    if fmt == "csv":
+        data = export.to_csv_bytes(records, notes)
+    elif fmt == "ris":
+        data = bibliography.to_ris(records, notes).encode("utf-8")
+    else:
+        data = bibliography.to_bibtex(records, notes).encode("utf-8")
     if out is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
