@@ -45,12 +45,13 @@ class Library:
 
 def load_library(store: Store) -> Library:
     records = store.records()
-    tags = tagging.evidence(records)
+    haystack = searchable_text(records)
+    tags = tagging.evidence(records, haystack)
     years = records["year"].dropna()
     return Library(
         records=records,
         evidence=tags,
-        haystack=searchable_text(records),
+        haystack=haystack,
         journals=tuple(sorted(records["journal"].replace("", pd.NA).dropna().unique())),
         publication_types=tuple(sorted(records["publication_types"].explode().dropna().unique())),
         years=(int(years.min()), int(years.max())) if len(years) else None,
@@ -115,9 +116,13 @@ def facet_counts(
     evidence: pd.DataFrame, facet: str, pmids: pd.Series | None = None
 ) -> pd.DataFrame:
     """How many records carry each value of one evidence facet (a record may carry several)."""
-    column = evidence[facet] if pmids is None else evidence[facet].reindex(pmids.to_numpy())
-    counts = column.dropna().explode().dropna().value_counts()
-    return pd.DataFrame({facet: counts.index, "studies": counts.to_numpy()})
+    flags = tagging.flag_columns(evidence, facet)
+    chosen = evidence if pmids is None else evidence.reindex(pmids.to_numpy())
+    counts = chosen[flags].fillna(False).astype(bool).sum().sort_values(ascending=False)
+    counts = counts[counts > 0]
+    return pd.DataFrame(
+        {facet: [c.split(":", 1)[1] for c in counts.index], "studies": counts.to_numpy()}
+    )
 
 
 def screening_progress(state: pd.DataFrame) -> pd.DataFrame:

@@ -168,6 +168,10 @@ def _evidence_mask(
 ) -> Mask:
     if evidence is None or facet not in evidence.columns:
         return np.zeros(len(records), dtype=bool)
+    flags = [f"{facet}:{value}" for value in wanted]
+    if all(flag in evidence.columns for flag in flags):  # the fast path: boolean columns
+        hit = evidence[flags].any(axis=1)
+        return hit.reindex(records["pmid"].to_numpy(), fill_value=False).to_numpy(dtype=bool)
     return _any_of(_aligned(evidence, records, facet, []), wanted)
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FACETS = ("design", "drug", "route", "condition", "adverse_effects")
@@ -161,56 +162,73 @@ def tag_record(title: str, abstract: str, publication_types: Iterable[str],
     return tags
 
 
-def evidence(records: pd.DataFrame) -> pd.DataFrame:
-    """Tags for every record, indexed by PMID: one list column per facet.
+def evidence(records: pd.DataFrame, text: pd.Series | None = None) -> pd.DataFrame:
+    """Tags for every record, indexed by PMID: one list column per facet, plus a boolean
+    ``facet:value`` column per tag that filters and charts use directly.
 
     Vectorised: each cue is one Arrow (RE2) regex pass over the whole column, so 100,000
-    records tag in seconds. The evidence spans, n and dose of a single record come from
-    :func:`tag_record`, which the detail view calls for the record on screen.
+    records tag in seconds. ``text`` may pass the lower-cased title + abstract already made
+    for searching. The evidence spans, n and dose of one record come from :func:`tag_record`.
     """
     pmids = pd.Index(records["pmid"].astype("int64").to_numpy(), name="pmid")
-    title = records["title"].fillna("").astype("string[pyarrow]")
-    abstract = records["abstract"].fillna("").astype("string[pyarrow]")
-    text = title + "\n" + abstract
-    hits: dict[str, list[pd.Series]] = {facet: [] for facet in FACETS}
+    if text is None:
+        text = (records["title"].fillna("") + "\n" + records["abstract"].fillna("")).str.lower()
+    text = text.astype("string[pyarrow]").reset_index(drop=True)
+    abstract = records["abstract"].fillna("").astype("string[pyarrow]").reset_index(drop=True)
+    flags: dict[str, np.ndarray] = {}
+
+    def flag(facet: str, value: str, mask: np.ndarray) -> None:
+        key = f"{facet}:{value}"
+        flags[key] = flags[key] | mask if key in flags else mask
+
     for facet, value, pattern in _TEXT_CUES:
-        hits[facet].append(_label(_contains(text, pattern.pattern), value))
+        flag(facet, value, _contains(text, pattern.pattern))
     for facet, value, pattern in _ADVERSE:
         said = _contains(abstract, pattern.pattern)
         negated = _contains(abstract, _NEGATED.pattern + pattern.pattern)
         if negated.any():  # rare: decide those records one by one, mention by mention
-            said = said & ~negated | negated & _affirmed(abstract, pattern, negated)
-        hits[facet].append(_label(said, value))
+            said = said & ~negated | _affirmed(abstract, pattern, negated)
+        flag(facet, value, said)
     for column, table in (("publication_types", _PUBLICATION_TYPES), ("mesh_terms", _MESH)):
-        for facet, labels in _indexed(records[column], table).items():
-            hits[facet].append(labels)
-    frame = pd.DataFrame(index=pmids)
+        for (facet, value), mask in _indexed(records[column], table).items():
+            flag(facet, value, mask)
+    frame = pd.DataFrame(flags, index=pmids)
     for facet in FACETS:
-        joined = pd.concat(hits[facet], axis=1).fillna("").to_numpy(dtype=object)
-        frame[facet] = [sorted({part for v in row if v for part in v.split("|")}) for row in joined]
-    return frame
+        frame[facet] = _lists(frame, facet)
+    return frame[[*FACETS, *sorted(flags)]]
+
+
+def flag_columns(frame: pd.DataFrame, facet: str) -> list[str]:
+    """The boolean ``facet:value`` columns of an evidence frame."""
+    return [c for c in frame.columns if c.startswith(f"{facet}:")]
+
+
+def _lists(frame: pd.DataFrame, facet: str) -> list[list[str]]:
+    """Per record, the sorted values of a facet whose flag is set."""
+    columns = sorted(flag_columns(frame, facet))
+    if not columns:
+        return [[] for _ in range(len(frame))]
+    joined = np.full(len(frame), "", dtype=object)
+    for column in columns:
+        joined = joined + np.where(frame[column].to_numpy(), column.split(":", 1)[1] + "|", "")
+    return [text.split("|")[:-1] if text else [] for text in joined]
 
 
 _NEGATED = re.compile(r"\b(?:no|without|absence of|nor|neither|not)\b[^.;]{0,30}", flags=re.I)
-
-
 _GROUP = re.compile(r"(?<!\\)\((?!\?)")
 
 
-def _contains(column: pd.Series, pattern: str) -> pd.Series:
+def _contains(column: pd.Series, pattern: str) -> np.ndarray:
     """Case-insensitive regex search over a whole column, groups made non-capturing."""
-    return column.str.contains(_GROUP.sub("(?:", pattern), case=False, regex=True)
+    found = column.str.contains(_GROUP.sub("(?:", pattern), case=False, regex=True)
+    return found.fillna(False).to_numpy(dtype=bool)
 
 
-def _label(mask: pd.Series, value: str) -> pd.Series:
-    return mask.fillna(False).astype(bool).map({True: value, False: ""}).reset_index(drop=True)
-
-
-def _affirmed(abstract: pd.Series, pattern: re.Pattern[str], rows: pd.Series) -> pd.Series:
+def _affirmed(abstract: pd.Series, pattern: re.Pattern[str], rows: np.ndarray) -> np.ndarray:
     """For records with a negated mention: is there also a mention that is not negated?"""
-    result = pd.Series(False, index=abstract.index)
-    for index in rows[rows.fillna(False)].index:
-        body = str(abstract[index])
+    result = np.zeros(len(abstract), dtype=bool)
+    for index in np.flatnonzero(rows):
+        body = str(abstract.iloc[index])
         result[index] = any(
             not _NEGATION.search(body[max(0, m.start() - 40) : m.start()])
             for m in pattern.finditer(body)
@@ -218,22 +236,18 @@ def _affirmed(abstract: pd.Series, pattern: re.Pattern[str], rows: pd.Series) ->
     return result
 
 
-def _indexed(column: pd.Series, table: Mapping[str, Any]) -> dict[str, pd.Series]:
-    """Facet labels from an indexing list column (publication types or MeSH), per facet."""
+def _indexed(column: pd.Series, table: Mapping[str, Any]) -> dict[tuple[str, str], np.ndarray]:
+    """A mask per (facet, value) from an indexing list column (publication types or MeSH)."""
     exploded = column.reset_index(drop=True).explode()
-    found: dict[str, pd.Series] = {}
-    for facet in FACETS:
-        mapping = {
-            k: (v if isinstance(v, str) else v[1])
-            for k, v in table.items()
-            if (facet == "design" if isinstance(v, str) else v[0] == facet)
-        }
-        if not mapping:
-            continue
-        labels = exploded.map(mapping).dropna()
-        grouped = labels.groupby(level=0).agg(lambda v: "|".join(sorted(set(v))))
-        found[facet] = grouped.reindex(range(len(column))).fillna("")
-    return found
+    masks: dict[tuple[str, str], np.ndarray] = {}
+    for term, target in table.items():
+        facet, value = ("design", target) if isinstance(target, str) else target
+        rows = np.unique(exploded.index[(exploded == term).to_numpy(dtype=bool)])
+        mask = np.zeros(len(column), dtype=bool)
+        mask[rows] = True
+        key = (facet, value)
+        masks[key] = masks[key] | mask if key in masks else mask
+    return masks
 
 
 def _found(facet: str, value: str, field: str, span: str) -> dict[str, str]:
