@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
 
-## app: set up .venv and open the dashboard (http://localhost:8501)
+## app: set up .venv and serve the dashboard (open http://localhost:8501)
 app: $(STAMP)
 	$(BIN)/streamlit run app.py
 
@@ -42,8 +42,9 @@ browser:
 ## bench: the benchmarks against their peers (pubmed_parser, Entrez.read, pymed, metapub)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
-	$(BIN)/python bench/parse_bench.py
-	$(BIN)/python bench/fetch_bench.py
+	$(BIN)/python bench/parse_bench.py --write
+	$(BIN)/python bench/fetch_bench.py --write
+	$(BIN)/python bench/app_bench.py --write
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(STAMP)
