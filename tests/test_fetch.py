@@ -293,3 +293,19 @@ def test_efetch_returning_far_fewer_records_than_listed_fails_the_run(
     with pytest.raises(NCBIUnavailableError, match="returned only 1,900"):
         fetch(settings(fake_ncbi, data_dir), store=Store(data_dir), query="q")
     assert not (data_dir / "records.parquet").exists()
+
+
+def test_a_fetch_after_screening_changes_no_decision(fake_ncbi: FakeNCBI, data_dir: Path) -> None:
+    from tracker import screening
+
+    store = Store(data_dir)
+    fetch(settings(fake_ncbi, data_dir), store=store, query="ketamine")
+    some = sorted(fake_ncbi.corpus)[:5]
+    screening.decide(store, some[:3], decision="include", reviewer="ana")
+    screening.tag(store, some[3:], reviewer="ana", add="check")
+    before = screening.summary(store)
+    fake_ncbi.add_records(10)
+    fetch(settings(fake_ncbi, data_dir), store=store, query="ketamine")
+    after = screening.summary(store)
+    assert after.loc[before.index].equals(before)
+    assert len(after) == len(before) + 10
