@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
-import re
 import resource
 import statistics
 import tempfile
@@ -25,6 +23,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from report import machine, write_section
 
 from tracker import Filters, Store, dashboard, screening, select
 from tracker.records import Article, Author, MeshHeading
@@ -167,18 +167,6 @@ def app_timings(data_dir: str) -> list[tuple[str, str]]:
     ]
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
-    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -193,15 +181,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        results = HERE / "RESULTS.md"
-        current = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
-        section = "## App\n\n" + text.strip() + "\n"
-        pattern = re.compile(r"## App\n.*?(?=\n## |\Z)", flags=re.S)
-        if pattern.search(current):
-            current = pattern.sub(lambda _: section.rstrip("\n") + "\n", current)
-        else:
-            current = current.rstrip("\n") + "\n\n" + section
-        results.write_text(current, encoding="utf-8")
+        write_section("App", text)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
-import re
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import fake_eutils  # noqa: E402
+from report import machine, write_section  # noqa: E402
 
 from tracker.config import Settings  # noqa: E402
 from tracker.fetch import fetch, minimum_requests  # noqa: E402
@@ -37,15 +35,21 @@ def run_tracker(size: int) -> dict[str, Any]:
     server = fake_eutils.start(records=size)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), email="bench@example.org",
-                                eutils_url=server.base_url)  # fmt: skip
+            settings = Settings(
+                data_dir=Path(tmp), email="bench@example.org", eutils_url=server.base_url
+            )
             started = time.perf_counter()
             summary = fetch(settings, store=Store(tmp), query="bench")
             seconds = time.perf_counter() - started
             stored = len(Store(tmp).known_pmids())
         statuses = server.statuses()
-        return {"requests": len(statuses), "seconds": seconds, "records": stored,
-                "429": statuses.count(429), "note": f"{summary.retries} retries"}  # fmt: skip
+        return {
+            "requests": len(statuses),
+            "seconds": seconds,
+            "records": stored,
+            "429": statuses.count(429),
+            "note": f"{summary.retries} retries",
+        }
     finally:
         server.shutdown()
 
@@ -58,27 +62,28 @@ def run_pymed(size: int, *, enforce_rate: bool) -> dict[str, Any]:
     started = time.perf_counter()
     note, records = "completed", 0
     try:
-        records = sum(1 for _ in pymed.PubMed(tool="bench", email="bench@example.org")
-                      .query("bench", max_results=size))  # fmt: skip
+        records = sum(
+            1
+            for _ in pymed.PubMed(tool="bench", email="bench@example.org").query(
+                "bench", max_results=size
+            )
+        )
     except Exception as exc:  # a peer failing is a result to report, not a crash
         note = f"failed: {type(exc).__name__}: {str(exc)[:60]}"
     finally:
         server.shutdown()
     statuses = server.statuses()
-    return {"requests": len(statuses), "seconds": time.perf_counter() - started,
-            "records": records, "429": statuses.count(429), "note": note}  # fmt: skip
+    return {
+        "requests": len(statuses),
+        "seconds": time.perf_counter() - started,
+        "records": records,
+        "429": statuses.count(429),
+        "note": note,
+    }
 
 
 def metapub_requests(size: int) -> int:
     return math.ceil(size / 250) + size
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown CPU")  # fmt: skip
-    return (f"{cpu}; Python {platform.python_version()}; biopython {version('biopython')}, "
-            f"pymed {version('pymed')}, metapub {version('metapub')}")  # fmt: skip
 
 
 def main() -> None:
@@ -86,12 +91,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,5000,25000")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
-    rows = ["| N | client | requests | × NCBI minimum | seconds | records | HTTP 429 | note |",
-            "|---:|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    rows = [
+        "| N | client | requests | × NCBI minimum | seconds | records | HTTP 429 | note |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
     for size in (int(s) for s in args.sizes.split(",")):
         floor = minimum_requests(size)
-        rows.append(f"| {size:,} | NCBI minimum | {floor} | 1.00 | {floor / 3:.1f} (at 3/s) | "
-                     f"{size:,} | — | ceil(N/10000) + ceil(N/500) |")  # fmt: skip
+        rows.append(
+            f"| {size:,} | NCBI minimum | {floor} | 1.00 | {floor / 3:.1f} (at 3/s) | "
+            f"{size:,} | — | ceil(N/10000) + ceil(N/500) |"
+        )
         results = {
             "tracker": run_tracker(size),
             "pymed (3/s enforced)": run_pymed(size, enforce_rate=True),
@@ -104,26 +113,18 @@ def main() -> None:
             )
             print(name, size, got, file=sys.stderr)
         meta = metapub_requests(size)
-        rows.append(f"| {size:,} | metapub (computed) | {meta:,} | {meta / floor:.1f} | "
-                    f"{meta / 3:,.0f} (at 3/s) | — | — | 1 efetch per PMID |")  # fmt: skip
+        rows.append(
+            f"| {size:,} | metapub (computed) | {meta:,} | {meta / floor:.1f} | "
+            f"{meta / 3:,.0f} (at 3/s) | — | — | 1 efetch per PMID |"
+        )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    text = (f"Run on {stamp}: `python bench/fetch_bench.py --sizes {args.sizes}`\n\n"
-            f"Machine: {machine()}\n\n" + "\n".join(rows) + "\n")  # fmt: skip
+    text = (
+        f"Run on {stamp}: `python bench/fetch_bench.py --sizes {args.sizes}`\n\n"
+        f"Machine: {machine('biopython', 'pymed', 'metapub')}\n\n" + "\n".join(rows) + "\n"
+    )
     print(text)
     if args.write:
-        write_results(text)
-
-
-def write_results(text: str) -> None:
-    results = HERE / "RESULTS.md"
-    current = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
-    section = "## Fetch\n\n" + text.strip() + "\n"
-    pattern = re.compile(r"## Fetch\n.*?(?=\n## |\Z)", flags=re.S)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: section.rstrip("\n") + "\n", current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + section
-    results.write_text(current, encoding="utf-8")
+        write_section("Fetch", text)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import platform
 import re
 import resource
 import statistics
@@ -24,8 +23,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
+
+from report import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "shared" / "fixtures" / "eutils"
@@ -44,8 +44,14 @@ _OWN_PMID = re.compile(r'(<MedlineCitation[^>]*>\s*<PMID Version="\d+">)\d+(</PM
 def build_corpus(path: Path, size: int) -> None:
     """Cycle through the real records, giving each copy its own PMID."""
     templates = []
-    for name in ("pubmed1.xml", "pubmed2.xml", "pubmed4.xml", "pubmed5.xml", "pubmed6.xml",
-                 "pubmed7.xml"):  # fmt: skip
+    for name in (
+        "pubmed1.xml",
+        "pubmed2.xml",
+        "pubmed4.xml",
+        "pubmed5.xml",
+        "pubmed6.xml",
+        "pubmed7.xml",
+    ):
         text = (FIXTURES / name).read_text(encoding="utf-8")
         templates += re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, flags=re.S)
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
@@ -113,8 +119,11 @@ def measure(name: str, path: Path, repeat: int, timeout: float) -> dict[str, flo
         try:
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", name, str(path)],
-                capture_output=True, text=True, timeout=timeout, check=True,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=True,
+            )
         except subprocess.TimeoutExpired:
             return None
         except subprocess.CalledProcessError as exc:
@@ -126,21 +135,6 @@ def measure(name: str, path: Path, repeat: int, timeout: float) -> dict[str, flo
         "seconds": statistics.median(r["seconds"] for r in runs),
         "peak_mib": max(r["peak_mib"] for r in runs),
     }
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    libs = ", ".join(f"{p} {version(p)}" for p in ("lxml", "biopython", "pubmed_parser", "pandas"))
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; {libs}"
 
 
 def table(results: dict[int, dict[str, dict[str, float] | None]], timeout: float) -> str:
@@ -163,18 +157,6 @@ def table(results: dict[int, dict[str, dict[str, float] | None]], timeout: float
                 f"{got['peak_mib']:.0f} | {ratio:.1f} |"
             )
     return "\n".join(lines)
-
-
-def write_results(text: str) -> None:
-    results = HERE / "RESULTS.md"
-    current = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
-    section = "## Parser\n\n" + text.strip() + "\n"
-    pattern = re.compile(r"## Parser\n.*?(?=\n## |\Z)", flags=re.S)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: section.rstrip("\n") + "\n", current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + section
-    results.write_text(current, encoding="utf-8")
 
 
 def main() -> None:
@@ -210,7 +192,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        write_results(text)
+        write_section("Parser", text)
 
 
 if __name__ == "__main__":
