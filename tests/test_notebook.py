@@ -28,6 +28,8 @@ def test_the_notebook_executes_and_reports_the_store(
         for output in cell.get("outputs", [])
     )
     assert f"8 records in {data_dir}" in printed
+    assert "PRISMA 2020 flow (new review)" in printed
+    assert "Records identified from PubMed: 8" in printed
     html = "".join(
         output.get("data", {}).get("text/html", "")
         for cell in notebook.cells
