@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from tracker import duplicates, screening
-from tracker.records import Decision, ExclusionReason, Stage
+from tracker.records import Decision, ExclusionReason
 from tracker.store import Store
 
 NOT_RETRIEVED = ExclusionReason.NOT_RETRIEVABLE.value
@@ -87,14 +87,13 @@ def counts(store: Store, *, since_run: int | None = None) -> PrismaCounts:
     in_scope = state[~state.index.isin(previous)]
     removed = duplicates.confirmed(store) & set(in_scope.index)
     screened = in_scope[~in_scope.index.isin(removed)]
-    ta, ft = screened["ta_decision"], screened["ft_decision"]
+    ta = screened["ta_decision"]
     sought = screened[ta == Decision.INCLUDE]
     ft_sought = sought["ft_decision"]
     reasons = sought.loc[ft_sought == Decision.EXCLUDE, "exclusion_reason"]
     not_retrieved = int((reasons == NOT_RETRIEVED).sum())
     excluded_reports = reasons[reasons != NOT_RETRIEVED].value_counts().sort_index()
     old = state[state.index.isin(previous)]
-    del ft
     return PrismaCounts(
         template="updated" if since_run is not None else "new",
         searches=searches,
@@ -116,7 +115,8 @@ def counts(store: Store, *, since_run: int | None = None) -> PrismaCounts:
 def to_text(c: PrismaCounts) -> str:
     """The flow as plain lines, for a terminal or a methods section."""
     lines = [f"PRISMA 2020 flow ({c.template} review)", "Identification"]
-    lines += [f"  Records identified from PubMed: {c.identified:,} ({len(c.searches)} runs)"]
+    runs = f"{len(c.searches)} search run{'' if len(c.searches) == 1 else 's'}"
+    lines += [f"  Records identified from PubMed: {c.identified:,} ({runs})"]
     lines += [f"    run {s.run_id} ({s.started_at[:10]}, {s.kind}): {s.retrieved:,} retrieved, "
               f"{s.new:,} new" for s in c.searches]  # fmt: skip
     lines += [f"  Duplicate records removed: {c.duplicates_removed:,}", "Screening",
@@ -175,6 +175,3 @@ def to_dot(c: PrismaCounts) -> str:
         "{rank=same; sought; not_retrieved} {rank=same; assessed; reports_excluded}"
     )
     return "\n".join([*header, *boxes, *(f"  {e};" for e in edges), side, "}"]) + "\n"
-
-
-__all__ = ["PrismaCounts", "SearchCount", "Stage", "counts", "to_dot", "to_json", "to_text"]
