@@ -313,16 +313,23 @@ def _authors(author_list: Element | None) -> tuple[Author, ...]:
             continue
         # Affiliations of the first author only: a 4,000-author list stays small.
         affiliations = _texts(item, "AffiliationInfo/Affiliation") if not authors else ()
+        # One pass over the children: a long author list is the hot spot of a PubMed record.
+        parts = {child.tag: child for child in item}
         authors.append(
             Author(
-                last_name=_findtext(item, "LastName"),
-                fore_name=_findtext(item, "ForeName"),
-                initials=_findtext(item, "Initials"),
-                collective_name=_findtext(item, "CollectiveName"),
+                last_name=_plain(parts.get("LastName")),
+                fore_name=_plain(parts.get("ForeName")),
+                initials=_plain(parts.get("Initials")),
+                collective_name=text_of(parts.get("CollectiveName")),
                 affiliations=affiliations,
             )
         )
     return tuple(authors)
+
+
+def _plain(element: Element | None) -> str:
+    text = element.text if element is not None else None
+    return " ".join(text.split()) if text else ""
 
 
 def _mesh(heading_list: Element | None) -> tuple[MeshHeading, ...]:
