@@ -37,3 +37,11 @@ def test_every_command_has_help(command: str) -> None:
 def test_the_readme_opens_with_the_two_setup_commands() -> None:
     head = README[:1200]
     assert "make app" in head and "make test" in head
+
+
+def test_the_readme_shows_the_default_query_term_for_term() -> None:
+    from tracker.fetch import DEFAULT_QUERY
+
+    shown = " ".join(README.split("### The default query", 1)[1].split("```text", 1)[1]
+                     .split("```", 1)[0].split())  # fmt: skip
+    assert shown == " ".join(DEFAULT_QUERY.split())
