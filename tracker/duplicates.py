@@ -1,8 +1,17 @@
 """Likely duplicates: flagged with the rule that matched, never merged without a person.
 
-Rules: the same DOI; the same normalised title, year and first author; and notices (errata,
-retractions) linked to the article they correct. A reviewer confirms or rejects each pair;
-only confirmed duplicates count as "duplicates removed" in PRISMA.
+Rules, in order (a pair keeps the first rule that found it):
+
+1. ``same DOI`` (case-insensitive);
+2. ``same title, year and first author``: titles compared without case, accents, punctuation
+   or spacing;
+3. ``erratum`` / ``retraction`` / ``notice``: a notice (publication type "Published Erratum",
+   "Retraction of Publication", or a title starting "Erratum", "Correction to", "Retraction"…)
+   linked to the article whose title it repeats.
+
+In each pair the lower (older) PMID is the original. A reviewer confirms or rejects each pair
+(events ``duplicate-confirm`` / ``duplicate-reject``, value = the original's PMID); only
+confirmed duplicates count as "duplicates removed" in PRISMA, and no record is ever deleted.
 """
 
 from __future__ import annotations
@@ -12,8 +21,9 @@ import unicodedata
 
 import pandas as pd
 
+from tracker.decision_log import live_events
 from tracker.errors import ScreeningError
-from tracker.screening import check_pmids, check_reviewer, live_events
+from tracker.screening import check_pmids, check_reviewer
 from tracker.store import Event, Store
 
 NOTICE_TYPES = {
@@ -22,11 +32,16 @@ NOTICE_TYPES = {
     "Retraction Notice": "retraction",
 }
 _NOTICE_PREFIX = re.compile(
-    r"^(erratum|correction|corrigendum|retraction( note| notice)?|notice of retraction)"
-    r"( to| for| of)?\s*[:.\-–]?\s*",
-    flags=re.I,
+    r"^\s*(?P<kind>erratum|errata|correction|corrigendum|retraction( note| notice)?"
+    r"|notice of retraction|retracted)"
+    r"(\s+(to|for|of|in|on))?\s*(?:[:.\-–]\s*|\s+|$)",
+    flags=re.IGNORECASE,
 )
+_CITATION_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*\.?\s*$")
 COLUMNS = ["pmid", "duplicate_of", "rule", "detail", "status"]
+JUDGEMENTS = ("duplicate-confirm", "duplicate-reject")
+
+Pairs = dict[tuple[int, int], tuple[str, str]]
 
 
 def normalise_title(title: str) -> str:
@@ -36,59 +51,84 @@ def normalise_title(title: str) -> str:
 
 
 def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.DataFrame:
-    """Pairs (pmid, duplicate_of) with the rule that matched; the older PMID is the original."""
-    pairs: dict[tuple[int, int], tuple[str, str]] = {}
-    _by_key(records, records["doi"].fillna("").str.lower(), "same DOI", pairs)
+    """Pairs (pmid, duplicate_of) with the rule that matched and a short detail.
+
+    With ``store``, ``status`` says whether a reviewer confirmed or rejected the pair (else
+    "open"), and pairs a reviewer judged that no rule found are listed too ("named by a
+    reviewer"). Rows are sorted by pmid, then duplicate_of.
+    """
+    pairs: Pairs = {}
+    title = records["title"].fillna("").astype(str).map(normalise_title)
+    doi = records["doi"].fillna("").astype(str).str.strip().str.lower()
+    _same_key(records["pmid"], doi, doi, "same DOI", pairs)
     first_author = records["authors"].map(lambda a: a[0].casefold() if len(a) else "")
-    title = records["title"].fillna("").map(normalise_title)
-    key = title + "|" + records["year"].astype("string").fillna("") + "|" + first_author
-    _by_key(
-        records[title.str.len() > 0],
-        key[title.str.len() > 0],
-        "same title, year and first author",
-        pairs,
-    )
+    year = records["year"].astype("string").fillna("")
+    key = (title + "|" + year + "|" + first_author).where(title.str.len() > 0, "")
+    _same_key(records["pmid"], key, title, "same title, year and first author", pairs)
     _notices(records, title, pairs)
-    frame = pd.DataFrame(
-        [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())],
-        columns=COLUMNS[:4],
-    )
     judged = _judgements(store) if store is not None else {}
-    pairs_seen = zip(frame["pmid"], frame["duplicate_of"], strict=True)
-    frame["status"] = [judged.get((int(p), int(d)), "open") for p, d in pairs_seen]
+    for pair in judged:
+        pairs.setdefault(pair, ("named by a reviewer", ""))
+    rows = [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())]
+    frame = pd.DataFrame(rows, columns=COLUMNS[:4]).astype(
+        {"pmid": "int64", "duplicate_of": "int64"}
+    )
+    pairs_seen = zip(frame["pmid"].tolist(), frame["duplicate_of"].tolist(), strict=True)
+    frame["status"] = [judged.get(pair, "open") for pair in pairs_seen]
     return frame
 
 
-def _by_key(records: pd.DataFrame, key: pd.Series, rule: str,
-            pairs: dict[tuple[int, int], tuple[str, str]]) -> None:  # fmt: skip
-    keyed = pd.DataFrame({"pmid": records["pmid"], "key": key})
-    keyed = keyed[keyed["key"].str.len() > 0]
-    for value, group in keyed.groupby("key"):
-        pmids = sorted(group["pmid"].astype(int))
-        for later in pmids[1:]:
-            pairs.setdefault((later, pmids[0]), (rule, str(value)[:80]))
+def _same_key(pmids: pd.Series, key: pd.Series, shown: pd.Series, rule: str, pairs: Pairs) -> None:
+    """Pair every record with the lowest PMID sharing its non-empty key.
+
+    Only keys that occur more than once are grouped, so 100,000 distinct records cost one
+    hash pass rather than 100,000 groups.
+    """
+    keyed = pd.DataFrame({"pmid": pmids.astype("int64"), "key": key, "shown": shown})
+    keyed = keyed[(keyed["key"] != "") & keyed["key"].duplicated(keep=False)]
+    keyed = keyed.sort_values(["key", "pmid"])
+    original = keyed.groupby("key")["pmid"].transform("min")
+    later = keyed[keyed["pmid"] != original]
+    detail = later["shown"].str.slice(0, 80)
+    for pmid, first, text in zip(later["pmid"], original[later.index], detail, strict=True):
+        pairs.setdefault((int(pmid), int(first)), (rule, str(text)))
 
 
-def _notices(records: pd.DataFrame, title: pd.Series,
-             pairs: dict[tuple[int, int], tuple[str, str]]) -> None:  # fmt: skip
+def notice_target(title: str) -> tuple[str, str] | None:
+    """(kind, normalised title of the article it concerns) if the title names a notice."""
+    match = _NOTICE_PREFIX.match(title)
+    if match is None:
+        return None
+    rest = _CITATION_SUFFIX.sub("", title[match.end() :]).strip(" \"'“”‘’")
+    kind = match.group("kind").casefold()
+    label = "retraction" if "retract" in kind else "erratum"
+    return label, normalise_title(rest)
+
+
+def _notices(records: pd.DataFrame, title: pd.Series, pairs: Pairs) -> None:
+    """Link each erratum or retraction notice to the oldest record with the title it repeats."""
+    pmids = records["pmid"].astype("int64").tolist()
     by_title: dict[str, int] = {}
-    for key, pmid in sorted(zip(title, records["pmid"].astype(int), strict=True)):
-        by_title.setdefault(key, pmid)  # the oldest record with that title is the original
-    for pmid, raw, types in zip(records["pmid"].astype(int), records["title"].fillna(""),
-                                records["publication_types"], strict=True):  # fmt: skip
-        kind = next((NOTICE_TYPES[t] for t in types if t in NOTICE_TYPES), None)
-        stripped = _NOTICE_PREFIX.sub("", raw)
-        if kind is None and stripped == raw:
+    for key, pmid in sorted(zip(title.tolist(), pmids, strict=True), reverse=True):
+        if key:
+            by_title[key] = pmid  # reversed, so the oldest record with that title wins
+    types = records["publication_types"].tolist()
+    raw = records["title"].fillna("").astype(str).tolist()
+    for pmid, text, kinds in zip(pmids, raw, types, strict=True):
+        typed = next((NOTICE_TYPES[t] for t in kinds if t in NOTICE_TYPES), None)
+        found = notice_target(text)
+        if found is None and typed is None:
             continue
-        target = by_title.get(normalise_title(stripped))
+        label, target_title = found if found else (typed or "notice", normalise_title(text))
+        target = by_title.get(target_title)
         if target is not None and target != pmid:
-            pairs.setdefault((pmid, target), (kind or "notice", f"{raw[:60]}"))
+            pairs.setdefault((pmid, target), (typed or label, text[:80]))
 
 
 def _judgements(store: Store) -> dict[tuple[int, int], str]:
-    """The latest judgement of each judged pair: confirmed or rejected."""
-    events = live_events(store.events())
-    judged = events[events["action"].isin(["duplicate-confirm", "duplicate-reject"])]
+    """The latest judgement of each judged pair: "confirmed" or "rejected"."""
+    events = live_events(store.events_of([*JUDGEMENTS, "undo"]))
+    judged = events[events["action"].isin(JUDGEMENTS)]
     latest = judged.drop_duplicates(["pmid", "value"], keep="last")
     return {
         (int(p), int(v)): "confirmed" if a == "duplicate-confirm" else "rejected"
@@ -102,7 +142,7 @@ def confirm(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> Non
 
 
 def reject(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> None:
-    """A person says the pair is not a duplicate."""
+    """A person says the pair is not a duplicate (it stays listed, marked rejected)."""
     _judge(store, "duplicate-reject", pmid, duplicate_of, reviewer)
 
 

@@ -1,9 +1,21 @@
 """PRISMA 2020 flow counts from the run log and the screening events, and the diagram.
 
-Two templates: a new review counts every stored record; an updated review (``since_run``)
-counts the records first found after that run as new, and adds the studies the previous
-version included. Every box equals the sum of its parts; :meth:`PrismaCounts.problems` says
-which sum fails, and the tests hold it to zero.
+Two templates. A *new review* counts every stored record. An *updated review* (``since_run``:
+the last run of the previous version) counts only the records first found after that run, and
+adds the studies the previous version included.
+
+How records fall into boxes (their final decision per stage, see :mod:`tracker.screening`):
+
+- identified: records in scope (unique PMIDs); per run, what each search retrieved.
+- duplicates removed: records a reviewer confirmed as duplicates; screened = the rest.
+- excluded at screening: title/abstract "exclude", unless the record went on to full text.
+- reports sought: title/abstract "include", or any full-text decision at all.
+- awaiting screening: the rest (unscreened, maybe, unresolved conflict).
+- not retrieved: full-text "exclude" with reason "not retrievable"; assessed: the other sought.
+- excluded reports, per reason; included: full-text "include"; awaiting assessment: the rest.
+
+So every box is the sum of its parts, and included + excluded + pending = screened;
+:meth:`PrismaCounts.problems` checks it.
 """
 
 from __future__ import annotations
@@ -11,15 +23,21 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import pandas as pd
+
 from tracker import duplicates, screening
+from tracker.errors import ScreeningError
 from tracker.records import Decision, ExclusionReason
 from tracker.store import Store
 
 NOT_RETRIEVED = ExclusionReason.NOT_RETRIEVABLE.value
+INCLUDE, EXCLUDE = Decision.INCLUDE.value, Decision.EXCLUDE.value
 
 
 @dataclass(frozen=True, slots=True)
 class SearchCount:
+    """One finished search or import run: what it retrieved and how many were new."""
+
     run_id: int
     started_at: str
     kind: str
@@ -50,21 +68,26 @@ class PrismaCounts:
     def total_included(self) -> int:
         return self.previous_included + self.included
 
+    @property
+    def excluded_assessment(self) -> int:
+        return sum(self.excluded_reports.values())
+
     def problems(self) -> list[str]:
         """The boxes whose parts do not add up (empty when the diagram is consistent)."""
         checks = {
-            "identified − duplicates = screened": self.identified - self.duplicates_removed
-            == self.screened,
-            "screened = excluded + sought + pending": self.screened
+            "identified = duplicates removed + screened": self.identified
+            == self.duplicates_removed + self.screened,
+            "screened = excluded + sought + awaiting screening": self.screened
             == self.excluded_screening + self.sought + self.screening_pending,
             "sought = not retrieved + assessed": self.sought == self.not_retrieved + self.assessed,
-            "assessed = excluded + included + pending": self.assessed
-            == sum(self.excluded_reports.values()) + self.included + self.assessment_pending,
+            "assessed = excluded + included + awaiting assessment": self.assessed
+            == self.excluded_assessment + self.included + self.assessment_pending,
         }
         return [name for name, ok in checks.items() if not ok]
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
+        data["excluded_assessment"] = self.excluded_assessment
         data["total_included"] = self.total_included
         return data
 
@@ -73,50 +96,70 @@ def counts(store: Store, *, since_run: int | None = None) -> PrismaCounts:
     """Count every PRISMA box from the store's runs and events."""
     runs = store.runs()
     done = runs[runs["status"] == "succeeded"]
-    searches = tuple(
+    previous = _previous_pmids(store, done, since_run)
+    state = screening.summary(store)
+    in_scope = state[~state.index.isin(previous)]
+    removed = duplicates.confirmed(store) & set(in_scope.index.tolist())
+    screened = in_scope[~in_scope.index.isin(removed)]
+    ta, ft = screened["ta_decision"], screened["ft_decision"]
+    reached = (ta == INCLUDE) | (ft != Decision.UNSCREENED.value)
+    excluded = ~reached & (ta == EXCLUDE)
+    at_full_text = screened[reached]
+    reasons = at_full_text.loc[at_full_text["ft_decision"] == EXCLUDE, "exclusion_reason"]
+    not_retrieved = int((reasons == NOT_RETRIEVED).sum())
+    by_reason = reasons[reasons != NOT_RETRIEVED].value_counts().sort_index()
+    decided = at_full_text["ft_decision"].isin([INCLUDE, EXCLUDE])
+    old = state[state.index.isin(previous)]
+    return PrismaCounts(
+        template="updated" if since_run is not None else "new",
+        searches=_searches(done, since_run),
+        identified=len(in_scope),
+        duplicates_removed=len(removed),
+        screened=len(screened),
+        excluded_screening=int(excluded.sum()),
+        screening_pending=int((~reached & ~excluded).sum()),
+        sought=len(at_full_text),
+        not_retrieved=not_retrieved,
+        assessed=len(at_full_text) - not_retrieved,
+        excluded_reports={str(k): int(v) for k, v in by_reason.items()},
+        assessment_pending=int((~decided).sum()),
+        included=int((at_full_text["ft_decision"] == INCLUDE).sum()),
+        previous_included=int((old["ft_decision"] == INCLUDE).sum()),
+    )
+
+
+def _previous_pmids(store: Store, done: pd.DataFrame, since_run: int | None) -> set[int]:
+    """Every PMID the previous version's runs returned (empty for a new review)."""
+    if since_run is None:
+        return set()
+    ids = [int(i) for i in done["id"]]
+    if since_run not in ids:
+        raise ScreeningError(
+            f"No finished run {since_run}: an updated review counts from the last run of the "
+            "previous version. See `tracker runs` for the run numbers."
+        )
+    previous: set[int] = set()
+    for run_id in (i for i in ids if i <= since_run):
+        previous |= store.run_pmids(run_id)
+    return previous
+
+
+def _searches(done: pd.DataFrame, since_run: int | None) -> tuple[SearchCount, ...]:
+    return tuple(
         SearchCount(int(r["id"]), str(r["started_at"]), str(r["kind"]), int(r["retrieved"] or 0),
                     int(r["new"] or 0))
         for r in done.to_dict(orient="records")
         if since_run is None or int(r["id"]) > since_run
     )  # fmt: skip
-    state = screening.summary(store)
-    previous: set[int] = set()
-    if since_run is not None:
-        for run_id in done.loc[done["id"] <= since_run, "id"]:
-            previous |= store.run_pmids(int(run_id))
-    in_scope = state[~state.index.isin(previous)]
-    removed = duplicates.confirmed(store) & set(in_scope.index)
-    screened = in_scope[~in_scope.index.isin(removed)]
-    ta = screened["ta_decision"]
-    sought = screened[ta == Decision.INCLUDE]
-    ft_sought = sought["ft_decision"]
-    reasons = sought.loc[ft_sought == Decision.EXCLUDE, "exclusion_reason"]
-    not_retrieved = int((reasons == NOT_RETRIEVED).sum())
-    excluded_reports = reasons[reasons != NOT_RETRIEVED].value_counts().sort_index()
-    old = state[state.index.isin(previous)]
-    return PrismaCounts(
-        template="updated" if since_run is not None else "new",
-        searches=searches,
-        identified=len(in_scope),
-        duplicates_removed=len(removed),
-        screened=len(screened),
-        excluded_screening=int((ta == Decision.EXCLUDE).sum()),
-        screening_pending=int((~ta.isin([Decision.INCLUDE, Decision.EXCLUDE])).sum()),
-        sought=len(sought),
-        not_retrieved=not_retrieved,
-        assessed=len(sought) - not_retrieved,
-        excluded_reports={str(k): int(v) for k, v in excluded_reports.items()},
-        assessment_pending=int((~ft_sought.isin([Decision.INCLUDE, Decision.EXCLUDE])).sum()),
-        included=int((ft_sought == Decision.INCLUDE).sum()),
-        previous_included=int((old["ft_decision"] == Decision.INCLUDE).sum()),
-    )
+
+
+# -- rendering ---------------------------------------------------------------------------------
 
 
 def to_text(c: PrismaCounts) -> str:
     """The flow as plain lines, for a terminal or a methods section."""
     lines = [f"PRISMA 2020 flow ({c.template} review)", "Identification"]
-    runs = f"{len(c.searches)} search run{'' if len(c.searches) == 1 else 's'}"
-    lines += [f"  Records identified from PubMed: {c.identified:,} ({runs})"]
+    lines += [f"  Records identified from PubMed: {c.identified:,} ({_runs(c)})"]
     lines += [f"    run {s.run_id} ({s.started_at[:10]}, {s.kind}): {s.retrieved:,} retrieved, "
               f"{s.new:,} new" for s in c.searches]  # fmt: skip
     lines += [f"  Duplicate records removed: {c.duplicates_removed:,}", "Screening",
@@ -125,8 +168,9 @@ def to_text(c: PrismaCounts) -> str:
               f"    awaiting screening: {c.screening_pending:,}",
               f"  Reports sought for retrieval: {c.sought:,}",
               f"    not retrieved: {c.not_retrieved:,}",
-              f"  Reports assessed for eligibility: {c.assessed:,}"]  # fmt: skip
-    lines += [f"    excluded, {reason}: {n:,}" for reason, n in c.excluded_reports.items()]
+              f"  Reports assessed for eligibility: {c.assessed:,}",
+              f"    excluded: {c.excluded_assessment:,}"]  # fmt: skip
+    lines += [f"      {reason}: {n:,}" for reason, n in c.excluded_reports.items()]
     lines += [f"    awaiting assessment: {c.assessment_pending:,}", "Included"]
     if c.template == "updated":
         lines += [f"  Studies included in previous version: {c.previous_included:,}",
@@ -135,43 +179,74 @@ def to_text(c: PrismaCounts) -> str:
     return "\n".join(lines)
 
 
+def _runs(c: PrismaCounts) -> str:
+    return f"{len(c.searches)} search run{'' if len(c.searches) == 1 else 's'}"
+
+
 def to_json(c: PrismaCounts) -> str:
     return json.dumps(c.as_dict(), indent=2, ensure_ascii=False)
 
 
-def _box(name: str, text: str, rank: str = "") -> str:
-    label = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'  {name} [label="{label}"{rank}];'
+def _label(*lines: str, left: bool = False) -> str:
+    """A DOT label: each line escaped, joined by DOT's centred (\\n) or left (\\l) break."""
+    escaped = [line.replace("\\", "\\\\").replace('"', '\\"') for line in lines]
+    return ("\\l".join(escaped) + "\\l") if left else "\\n".join(escaped)
+
+
+def _boxes(c: PrismaCounts) -> dict[str, str]:
+    reasons = [f"  {r} (n = {n:,})" for r, n in c.excluded_reports.items()]
+    boxes = {
+        "identified": _label(
+            "Records identified from PubMed", f"(n = {c.identified:,}; {_runs(c)})"
+        ),
+        "duplicates": _label(
+            "Records removed before screening:", f"duplicate records (n = {c.duplicates_removed:,})"
+        ),
+        "screened": _label("Records screened", f"(n = {c.screened:,})"),
+        "excluded": _label(
+            f"Records excluded (n = {c.excluded_screening:,})",
+            f"Awaiting screening (n = {c.screening_pending:,})",
+        ),
+        "sought": _label("Reports sought for retrieval", f"(n = {c.sought:,})"),
+        "not_retrieved": _label("Reports not retrieved", f"(n = {c.not_retrieved:,})"),
+        "assessed": _label("Reports assessed for eligibility", f"(n = {c.assessed:,})"),
+        "reports_excluded": _label(
+            f"Reports excluded (n = {c.excluded_assessment:,}):",
+            *reasons,
+            f"Awaiting assessment (n = {c.assessment_pending:,})",
+            left=True,
+        ),
+        "included": _label("New studies included in review", f"(n = {c.included:,})"),
+    }
+    if c.template == "updated":
+        boxes["previous"] = _label("Studies included in previous version of review",
+                                   f"(n = {c.previous_included:,})")  # fmt: skip
+        boxes["total"] = _label("Total studies included in review", f"(n = {c.total_included:,})")
+    return boxes
 
 
 def to_dot(c: PrismaCounts) -> str:
     """The PRISMA 2020 flow diagram as Graphviz DOT (st.graphviz_chart draws it)."""
-    reasons = "\\l".join(f"{r} (n = {n:,})" for r, n in c.excluded_reports.items()) or "none"
-    boxes = [
-        _box("identified", f"Records identified from PubMed\n(n = {c.identified:,}; "
-                           f"{len(c.searches)} search runs)"),
-        _box("duplicates", f"Duplicate records removed\n(n = {c.duplicates_removed:,})"),
-        _box("screened", f"Records screened\n(n = {c.screened:,})"),
-        _box("excluded", f"Records excluded (n = {c.excluded_screening:,})\n"
-                         f"Awaiting screening (n = {c.screening_pending:,})"),
-        _box("sought", f"Reports sought for retrieval\n(n = {c.sought:,})"),
-        _box("not_retrieved", f"Reports not retrieved\n(n = {c.not_retrieved:,})"),
-        _box("assessed", f"Reports assessed for eligibility\n(n = {c.assessed:,})"),
-        _box("reports_excluded", f"Reports excluded:\n{reasons}\nAwaiting assessment "
-                                 f"(n = {c.assessment_pending:,})"),
-        _box("included", f"New studies included\n(n = {c.included:,})"),
-    ]  # fmt: skip
     edges = ["identified -> duplicates", "identified -> screened", "screened -> excluded",
              "screened -> sought", "sought -> not_retrieved", "sought -> assessed",
              "assessed -> reports_excluded", "assessed -> included"]  # fmt: skip
     if c.template == "updated":
-        boxes.append(_box("previous", f"Studies included in previous version\n"
-                                      f"(n = {c.previous_included:,})"))  # fmt: skip
-        boxes.append(_box("total", f"Total studies included in review\n(n = {c.total_included:,})"))
         edges += ["previous -> total", "included -> total"]
-    node = '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=10];'
-    header = ["digraph PRISMA {", "  rankdir=TB;", node]
-    side = "  {rank=same; identified; duplicates} {rank=same; screened; excluded} " + (
-        "{rank=same; sought; not_retrieved} {rank=same; assessed; reports_excluded}"
-    )
-    return "\n".join([*header, *boxes, *(f"  {e};" for e in edges), side, "}"]) + "\n"
+    lines = [
+        "digraph PRISMA {",
+        "  rankdir=TB;",
+        '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=10];',
+        *(f'  {name} [label="{label}"];' for name, label in _boxes(c).items()),
+        *(f"  {edge};" for edge in edges),
+        *(f"  {{rank=same; {a}; {b}}}" for a, b in _SIDE_BY_SIDE),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_SIDE_BY_SIDE = (
+    ("identified", "duplicates"),
+    ("screened", "excluded"),
+    ("sought", "not_retrieved"),
+    ("assessed", "reports_excluded"),
+)

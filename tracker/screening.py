@@ -7,35 +7,32 @@ the history is always there, undo is just another event, and two reviewers can w
 Dual screening: each reviewer's decision is kept apart. At a stage, the final decision is a
 resolution if one was recorded; otherwise the decision all reviewers agree on; otherwise
 ``conflict``. A reviewer sees only their own decisions (:func:`reviewer_decisions`).
+
+Event actions: ``decide`` (stage, value = decision, reason, note), ``resolve`` (the same, by
+whoever settles a conflict), ``tag-add``/``tag-remove`` (value = tag), ``note`` (note),
+``undo`` (target_id = the event reversed), ``duplicate-confirm``/``duplicate-reject`` (value =
+the PMID duplicated) and ``reason-add`` (value = a new exclusion reason, no PMID).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
+from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
+from tracker import decision_log
+from tracker.agreement import Agreement, compare
+from tracker.decision_log import CONFLICT, latest_decisions, live_events
 from tracker.errors import ScreeningError
 from tracker.export import Annotation
 from tracker.records import Decision, ExclusionReason, Stage
 from tracker.store import Event, Store
 
 DECIDABLE = (Decision.INCLUDE, Decision.EXCLUDE, Decision.MAYBE)
-CONFLICT = "conflict"
-SUMMARY_COLUMNS = (
-    "decision",
-    "stage",
-    "ta_decision",
-    "ft_decision",
-    "exclusion_reason",
-    "tags",
-    "notes",
-    "reviewers",
-    "conflict",
-)
+SUMMARY_COLUMNS = decision_log.SUMMARY_COLUMNS
 
 
-# -- writing ---------------------------------------------------------------------------------
+# -- writing: everything is validated before the one append_events call -----------------------
 
 
 def decide(
@@ -59,13 +56,20 @@ def decide(
 
 
 def resolve(
-    store: Store, pmid: int, *, decision: str, reviewer: str, stage: str, reason: str = ""
+    store: Store,
+    pmid: int,
+    *,
+    decision: str,
+    reviewer: str,
+    stage: str,
+    reason: str = "",
+    note: str = "",
 ) -> list[int]:
     """Settle a conflict between reviewers with a final decision (its own event)."""
     who, where, what = check_reviewer(reviewer), check_stage(stage), check_decision(decision)
-    why = check_reason(store, what, reason, "resolved")
+    why = check_reason(store, what, reason, note)
     (target,) = check_pmids(store, [pmid])
-    return store.append_events([Event("resolve", who, target, where, what, why)])
+    return store.append_events([Event("resolve", who, target, where, what, why, note.strip())])
 
 
 def tag(
@@ -78,7 +82,7 @@ def tag(
 ) -> list[int]:
     """Add or remove a free tag on records."""
     who = check_reviewer(reviewer)
-    label = (add if add is not None else remove or "").strip()
+    label = " ".join((add if add is not None else remove or "").split())
     if (add is None) == (remove is None) or not label:
         raise ScreeningError("Give exactly one of --add TAG or --remove TAG, with a tag name.")
     action = "tag-add" if add is not None else "tag-remove"
@@ -89,51 +93,50 @@ def tag(
 
 def note(store: Store, pmid: int, text: str, *, reviewer: str) -> list[int]:
     """Attach a free-text note to a record."""
+    who = check_reviewer(reviewer)
     if not text.strip():
         raise ScreeningError("The note is empty: write the note text after the PMID.")
     (target,) = check_pmids(store, [pmid])
-    return store.append_events([Event("note", check_reviewer(reviewer), target, note=text.strip())])
+    return store.append_events([Event("note", who, target, note=text.strip())])
 
 
 def undo(store: Store, *, reviewer: str) -> str | None:
-    """Reverse the reviewer's latest action (by appending an undo); None if nothing is left."""
+    """Reverse the reviewer's latest action still in force; None if nothing is left.
+
+    Added exclusion reasons are not undone: decisions may already cite them.
+    """
     who = check_reviewer(reviewer)
     events = live_events(store.events())
     mine = events[(events["reviewer"] == who) & (events["action"] != "reason-add")]
     if mine.empty:
         return None
     last = mine.iloc[-1]
-    store.append_events([Event("undo", who, _int(last["pmid"]), target_id=int(last["id"]))])
-    detail = last["value"] or last["note"]
-    return f"undid {last['action']} {detail!s} on PMID {_int(last['pmid'])} ({last['created_at']})"
+    pmid = None if pd.isna(last["pmid"]) else int(last["pmid"])
+    store.append_events([Event("undo", who, pmid, target_id=int(last["id"]))])
+    detail = " ".join(str(part) for part in (last["stage"], last["value"], last["note"]) if part)
+    return f"undid {last['action']} {detail} on PMID {pmid} ({last['created_at']})"
 
 
 def add_exclusion_reason(store: Store, reason: str, *, reviewer: str) -> None:
     """Extend the controlled list of exclusion reasons."""
+    who = check_reviewer(reviewer)
     text = " ".join(reason.split())
     if not text:
         raise ScreeningError("The reason is empty: give the text of the new exclusion reason.")
     if text.casefold() in {r.casefold() for r in exclusion_reasons(store)}:
-        raise ScreeningError(f"{text!r} is already an exclusion reason.")
-    store.append_events([Event("reason-add", check_reviewer(reviewer), value=text)])
+        raise ScreeningError(f"{text!r} is already an exclusion reason: use it as it is.")
+    store.append_events([Event("reason-add", who, value=text)])
+
+
+# -- reading ----------------------------------------------------------------------------------
 
 
 def exclusion_reasons(store: Store) -> list[str]:
     """The controlled list: the seeds from DESIGN.md, then the ones users added."""
     seeded = [r.value for r in ExclusionReason]
-    events = live_events(store.events())
+    events = live_events(store.events_of(["reason-add", "undo"]))
     added = events.loc[events["action"] == "reason-add", "value"].tolist()
     return seeded + [r for r in dict.fromkeys(added) if r not in seeded]
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-def live_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Events still in force: undo events and the events they reversed are left out."""
-    undone = set(events.loc[events["action"] == "undo", "target_id"].dropna().astype(int))
-    keep = (events["action"] != "undo") & ~events["id"].isin(undone)
-    return events[keep]
 
 
 def reviewer_decisions(store: Store, reviewer: str, stage: str) -> dict[int, str]:
@@ -144,116 +147,91 @@ def reviewer_decisions(store: Store, reviewer: str, stage: str) -> dict[int, str
 
 
 def summary(store: Store, events: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per stored PMID (index ``pmid``) with its current screening state."""
+    """One row per stored PMID (index ``pmid``) with its current screening state.
+
+    ``events`` may be passed when the caller has already read the log, to read it once.
+    """
     pmids = pd.Index(sorted(store.known_pmids()), name="pmid", dtype="int64")
-    events = live_events(store.events() if events is None else events)
-    frame = pd.DataFrame(index=pmids)
-    finals = _finals(events)
-    for stage, column in ((Stage.TITLE_ABSTRACT, "ta_decision"), (Stage.FULL_TEXT, "ft_decision")):
-        at_stage = finals[finals["stage"] == stage].set_index("pmid")
-        frame[column] = at_stage["decision"].reindex(pmids).fillna(Decision.UNSCREENED.value)
-        frame[column + "_reason"] = at_stage["reason"].reindex(pmids).fillna("")
-    full_text = frame["ft_decision"] != Decision.UNSCREENED.value
-    frame["decision"] = frame["ft_decision"].where(full_text, frame["ta_decision"])
-    frame["exclusion_reason"] = frame["ft_decision_reason"].where(
-        full_text, frame["ta_decision_reason"]
-    )
-    screened = frame["decision"] != Decision.UNSCREENED.value
-    frame["stage"] = pd.Series(Stage.TITLE_ABSTRACT.value, index=pmids).where(screened, "")
-    frame.loc[full_text, "stage"] = Stage.FULL_TEXT.value
-    frame["conflict"] = (frame["ta_decision"] == CONFLICT) | (frame["ft_decision"] == CONFLICT)
-    frame["tags"] = _lists(_current_tags(events), pmids)
-    frame["notes"] = _lists(_collect(events[events["action"] == "note"], "note"), pmids)
-    decided = events[events["action"].isin(["decide", "resolve"])]
-    who = decided.drop_duplicates(["pmid", "reviewer"]).sort_values(["pmid", "reviewer"])
-    frame["reviewers"] = _lists(_collect(who, "reviewer"), pmids)
-    return frame[list(SUMMARY_COLUMNS)]
+    return decision_log.summarise(store.events() if events is None else events, pmids)
 
 
-def current_annotations(store: Store) -> dict[int, Annotation]:
-    """The current state as exports show it, for screened, tagged or annotated records."""
-    state = summary(store)
+def annotations(store: Store, *, state: pd.DataFrame | None = None) -> dict[int, Annotation]:
+    """The current state as exports show it, for screened, tagged or annotated records.
+
+    ``state`` is a :func:`summary` the caller already has, so the log is folded once.
+    """
+    state = summary(store) if state is None else state
     touched = state[
         (state["decision"] != Decision.UNSCREENED.value)
         | state["tags"].map(bool)
         | state["notes"].map(bool)
     ]
-    result = {}
-    for pmid, row in touched.to_dict(orient="index").items():
-        decision = str(row["decision"])
-        result[int(str(pmid))] = Annotation(
-            decision if decision != Decision.UNSCREENED.value else "",
-            str(row["exclusion_reason"]),
-            tuple(row["tags"]),
-            tuple(row["notes"]),
+    rows = zip(
+        touched.index.tolist(),
+        touched["decision"].tolist(),
+        touched["exclusion_reason"].tolist(),
+        touched["tags"].tolist(),
+        touched["notes"].tolist(),
+        strict=True,
+    )
+    unscreened = Decision.UNSCREENED.value
+    return {
+        int(pmid): Annotation(
+            "" if decision == unscreened else str(decision), str(reason), tuple(tags), tuple(notes)
         )
-    return result
+        for pmid, decision, reason, tags, notes in rows
+    }
+
+
+current_annotations = annotations
+"""The earlier name of :func:`annotations`, which the app uses."""
 
 
 def conflicts(store: Store, stage: str) -> pd.DataFrame:
-    """Records whose reviewers disagree at a stage and that no one has resolved yet."""
+    """Records whose reviewers disagree at a stage and that no one has resolved yet.
+
+    Columns: pmid, ``decisions`` (one line, "ana: include; ben: exclude") and ``reviewers``.
+    """
     where = check_stage(stage)
-    events = live_events(store.events())
-    finals = _finals(events)
-    open_ = finals[(finals["stage"] == where) & (finals["decision"] == CONFLICT)]
-    latest = latest_decisions(events)
-    latest = latest[(latest["stage"] == where) & latest["pmid"].isin(open_["pmid"])]
-    rows = [
-        {
-            "pmid": int(str(pmid)),
-            "decisions": "; ".join(
-                f"{r}: {v}" for r, v in zip(g["reviewer"], g["value"], strict=True)
-            ),
-        }
-        for pmid, g in latest.groupby("pmid")
+    log = decision_log.compact(live_events(store.events()))
+    known = pd.Index(np.unique(log["pmid"].to_numpy()))
+    open_ = known[decision_log.final_decisions(log, where, known)[0] == CONFLICT]
+    latest = latest_decisions(log)
+    latest = latest[((latest["stage"] == where) & latest["pmid"].isin(open_)).to_numpy(bool)]
+    latest = latest.sort_values(["pmid", "reviewer"], kind="stable")
+    pmids = pd.Index(latest["pmid"].unique())
+    reviewers = decision_log.grouped(latest, "reviewer", pmids)
+    decisions = decision_log.grouped(latest, "value", pmids)
+    lines = [
+        "; ".join(f"{r}: {d}" for r, d in zip(names, chosen, strict=True))
+        for names, chosen in zip(reviewers, decisions, strict=True)
     ]
-    return pd.DataFrame(rows, columns=["pmid", "decisions"])
-
-
-# -- the fold --------------------------------------------------------------------------------
-
-
-def latest_decisions(events: pd.DataFrame) -> pd.DataFrame:
-    decided = events[events["action"] == "decide"]
-    return decided.drop_duplicates(["pmid", "stage", "reviewer"], keep="last")
-
-
-def _finals(events: pd.DataFrame) -> pd.DataFrame:
-    """Final decision per (pmid, stage): resolution, else agreement, else conflict."""
-    latest = latest_decisions(events)
-    grouped = latest.groupby(["pmid", "stage"]).agg(
-        kinds=("value", "nunique"), first=("value", "first"), reason=("reason", "last")
+    return pd.DataFrame(
+        {"pmid": pmids.astype("int64"), "decisions": lines, "reviewers": reviewers},
+        columns=["pmid", "decisions", "reviewers"],
     )
-    grouped["decision"] = grouped["first"].where(grouped["kinds"] == 1, CONFLICT)
-    grouped.loc[grouped["decision"] == CONFLICT, "reason"] = ""
-    resolved = events[events["action"] == "resolve"].drop_duplicates(["pmid", "stage"], keep="last")
-    resolved = resolved.set_index(["pmid", "stage"])[["value", "reason"]]
-    resolved = resolved.rename(columns={"value": "decision"})
-    merged = pd.concat([grouped[["decision", "reason"]], resolved])
-    merged = merged[~merged.index.duplicated(keep="last")]
-    return merged.reset_index()
 
 
-def _current_tags(events: pd.DataFrame) -> dict[int, list[str]]:
-    tags = events[events["action"].isin(["tag-add", "tag-remove"])]
-    last = tags.drop_duplicates(["pmid", "value"], keep="last")
-    present = last[last["action"] == "tag-add"].sort_values(["pmid", "value"])
-    return _collect(present, "value")
+def agreement(store: Store, stage: str) -> list[Agreement]:
+    """One :class:`Agreement` per pair of reviewers who both decided records at ``stage``.
+
+    Each reviewer's latest decision counts (before any resolution), over the records both
+    members of the pair decided.
+    """
+    where = check_stage(stage)
+    latest = latest_decisions(live_events(store.events()))
+    latest = latest[latest["stage"] == where]
+    wide = latest.pivot(index="pmid", columns="reviewer", values="value")
+    results = []
+    for a, b in combinations(sorted(wide.columns), 2):
+        both = wide[[a, b]].dropna()
+        if len(both):
+            pair = (str(a), str(b))
+            results.append(compare(where, pair, both[a].tolist(), both[b].tolist()))
+    return results
 
 
-def _collect(events: pd.DataFrame, column: str) -> dict[int, list[str]]:
-    """Values of ``column`` grouped by PMID, in row order (a plain loop beats groupby here)."""
-    found: dict[int, list[str]] = {}
-    for pmid, value in zip(events["pmid"].to_numpy(), events[column].to_numpy(), strict=True):
-        found.setdefault(int(pmid), []).append(str(value))
-    return found
-
-
-def _lists(found: dict[int, list[str]], index: pd.Index) -> list[list[str]]:
-    return [found.get(int(pmid), []) for pmid in index]
-
-
-# -- validation: everything is checked before anything is written ---------------------------
+# -- validation: everything is checked before anything is written ----------------------------
 
 
 def check_reviewer(name: str) -> str:
@@ -275,16 +253,17 @@ def check_decision(decision: str) -> str:
     if decision not in {d.value for d in DECIDABLE}:
         valid = ", ".join(d.value for d in DECIDABLE)
         raise ScreeningError(f"Unknown decision {decision!r}: use one of {valid}.")
-    return decision
+    return str(decision)
 
 
-def check_reason(store: Store, decision: str, reason: str, note: str) -> str:
+def check_reason(store: Store | Sequence[str], decision: str, reason: str, note: str) -> str:
+    """The reason as listed (its canonical spelling); ``store`` or the list of reasons."""
     reason = " ".join(reason.split())
     if decision != Decision.EXCLUDE:
         if reason:
             raise ScreeningError("An exclusion reason goes with --decision exclude only.")
         return ""
-    reasons = exclusion_reasons(store)
+    reasons = exclusion_reasons(store) if isinstance(store, Store) else list(store)
     if not reason:
         raise ScreeningError("Say why it is excluded: pass --reason, one of: " + "; ".join(reasons))
     match = {r.casefold(): r for r in reasons}.get(reason.casefold())
@@ -310,10 +289,6 @@ def check_pmids(store: Store, pmids: Iterable[int]) -> list[int]:
             f"Not in the store: PMID {shown}. Check the number, or fetch/import the record first."
         )
     return wanted
-
-
-def _int(value: object) -> int | None:
-    return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
 
 
 def pmids_of(values: Sequence[str]) -> list[int]:

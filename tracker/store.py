@@ -401,6 +401,22 @@ class Store:
             },
         )
 
+    def events_of(self, actions: Sequence[str]) -> pd.DataFrame:
+        """The events with one of these actions, oldest first, in the shape of :meth:`events`.
+
+        A cheap read of a small slice (say, the added exclusion reasons) that does not load the
+        whole log, which checking a single decision should not have to do.
+        """
+        columns = ["id", *schema.EVENT_COLUMNS]
+        if not self.db_path.exists() or not actions:
+            return pd.DataFrame(columns=columns).astype(schema.EVENT_DTYPES)
+        marks = ", ".join("?" for _ in actions)
+        sql = f"SELECT {', '.join(columns)} FROM events WHERE action IN ({marks}) ORDER BY id"
+        with self._db() as db:
+            rows = db.execute(sql, list(actions)).fetchall()
+        frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+        return frame.astype(schema.EVENT_DTYPES)
+
 
 def _summary(run_id: int, result: _Upsert, *, gone: Sequence[int]) -> RunSummary:
     return RunSummary(

@@ -81,7 +81,7 @@ def export_command(
     chosen = Filters(decisions=decisions, stage=stage, tags=tags, reviewer=reviewer)
     state = screening.summary(store)
     records = select(store.records(), chosen, screening=state)
-    notes = screening.current_annotations(store)
+    notes = screening.annotations(store, state=state)
     if fmt == "csv":
         data = export.to_csv_bytes(records, notes)
     elif fmt == "ris":

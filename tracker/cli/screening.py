@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from tracker import agreement as agreement_
 from tracker import annotation_files, export, prisma, screening
 from tracker import duplicates as duplicates_
+from tracker.agreement import agreement_frame
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
 from tracker.records import Stage
@@ -29,6 +30,12 @@ def _open(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, st
 
 def reviewer_option(func: click.decorators.FC) -> click.decorators.FC:
     return click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")(
+        func
+    )
+
+
+def json_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         func
     )
 
@@ -59,16 +66,18 @@ def screen_command(pmids: tuple[str, ...], decision: str, reason: str, stage: st
 @click.command("resolve")
 @click.argument("pmid")
 @click.option("--decision", type=click.Choice(DECISIONS), required=True)
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Why excluded: one of `tracker reasons list`.")
 @stage_option
 @reviewer_option
+@click.option("--note", default="", help="A note kept with the resolution.")
 @data_dir_option
 def resolve_command(pmid: str, decision: str, reason: str, stage: str, reviewer: str | None,
-                    data_dir: Path | None) -> None:  # fmt: skip
+                    note: str, data_dir: Path | None) -> None:  # fmt: skip
     """Settle a conflict between reviewers with a final decision."""
     store, who = _open(data_dir, reviewer)
     (target,) = screening.pmids_of([pmid])
-    screening.resolve(store, target, decision=decision, reviewer=who, stage=stage, reason=reason)
+    screening.resolve(store, target, decision=decision, reviewer=who, stage=stage, reason=reason,
+                      note=note)  # fmt: skip
     click.echo(f"PMID {target} resolved as {decision} at {stage}.")
 
 
@@ -111,40 +120,47 @@ def undo_command(reviewer: str | None, data_dir: Path | None) -> None:
 
 @click.command("conflicts")
 @stage_option
+@json_option
 @data_dir_option
-def conflicts_command(stage: str, data_dir: Path | None) -> None:
+def conflicts_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
     """List records whose reviewers disagree and that are not resolved yet."""
     store, _ = _open(data_dir)
     table = screening.conflicts(store, stage)
-    if table.empty:
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2, force_ascii=False))
+    elif table.empty:
         click.echo(f"No open conflicts at {stage}.")
-        return
-    for row in table.to_dict(orient="records"):
-        click.echo(f"{row['pmid']}\t{row['decisions']}")
+    else:
+        _print(table[["pmid", "decisions"]], title=f"Open conflicts at {stage}")
+        click.echo(f"Settle one with: tracker resolve PMID --decision ... --stage {stage}")
 
 
 @click.command("agreement")
 @stage_option
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @data_dir_option
 def agreement_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
     """Agreement between each pair of reviewers: counts, percent and Cohen's kappa."""
     store, _ = _open(data_dir)
-    frame = agreement_.agreement_frame(agreement_.agreement(store, stage))
+    frame = agreement_frame(screening.agreement(store, stage))
     if as_json:
-        click.echo(frame.to_json(orient="records", indent=2))
+        click.echo(frame.to_json(orient="records", indent=2, force_ascii=False))
         return
     if frame.empty:
         click.echo(f"No records decided by two reviewers at {stage} yet.")
         return
-    table = Table("reviewers", "both decided", "agreed", "percent", "Cohen's kappa")
-    for r in frame.to_dict(orient="records"):
-        kappa = (
-            "undefined" if r["kappa"] is None or r["kappa"] != r["kappa"] else f"{r['kappa']:.3f}"
-        )
-        table.add_row(f"{r['reviewer_a']} / {r['reviewer_b']}", str(r["both_decided"]),
-                      str(r["agreed"]), f"{r['percent']:.1f} %", kappa)  # fmt: skip
-    Console(width=120).print(table)
+    shown = pd.DataFrame(
+        {
+            "reviewers": frame["reviewer_a"] + " / " + frame["reviewer_b"],
+            "both decided": frame["both_decided"],
+            "agreed": frame["agreed"],
+            "percent": frame["percent"].map(lambda p: f"{p:.1f} %"),
+            "Cohen's kappa": frame["kappa"].map(
+                lambda k: "undefined" if pd.isna(k) else f"{k:.3f}"
+            ),
+        }
+    )
+    _print(shown, title=f"Agreement at {stage}")
 
 
 @click.command("duplicates")
@@ -152,27 +168,50 @@ def agreement_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
 @click.option("--reject", "reject_pmid", default=None, help="PMID that is not a duplicate.")
 @click.option("--of", "of_pmid", default=None, help="The record it duplicates.")
 @reviewer_option
+@json_option
 @data_dir_option
-def duplicates_command(confirm_pmid: str | None, reject_pmid: str | None, of_pmid: str | None,
-                       reviewer: str | None, data_dir: Path | None) -> None:  # fmt: skip
+def duplicates_command(
+    confirm_pmid: str | None,
+    reject_pmid: str | None,
+    of_pmid: str | None,
+    reviewer: str | None,
+    as_json: bool,
+    data_dir: Path | None,
+) -> None:
     """List likely duplicates, or confirm/reject one (never merged without you)."""
     store, who = _open(data_dir, reviewer)
     if confirm_pmid or reject_pmid:
-        if not of_pmid:
-            raise click.UsageError("Say which record it duplicates: --of PMID.")
-        pmid, original = screening.pmids_of([confirm_pmid or reject_pmid or "", of_pmid])
-        judge = duplicates_.confirm if confirm_pmid else duplicates_.reject
-        judge(store, pmid, duplicate_of=original, reviewer=who)
-        click.echo(f"PMID {pmid} {'confirmed' if confirm_pmid else 'rejected'} as a duplicate "
-                   f"of {original}.")  # fmt: skip
+        _judge_duplicate(store, who, confirm_pmid, reject_pmid, of_pmid)
         return
     found = duplicates_.find_duplicates(store.records(), store)
-    if found.empty:
+    if as_json:
+        click.echo(found.to_json(orient="records", indent=2, force_ascii=False))
+    elif found.empty:
         click.echo("No likely duplicates.")
-        return
-    for row in found.to_dict(orient="records"):
-        click.echo(f"{row['pmid']}\tduplicate of {row['duplicate_of']}\t{row['rule']}\t"
-                   f"{row['status']}")  # fmt: skip
+    else:
+        _print(found, title="Likely duplicates")
+        click.echo("Confirm one with: tracker duplicates --confirm PMID --of PMID --reviewer NAME")
+
+
+def _judge_duplicate(
+    store: Store, who: str, confirm_pmid: str | None, reject_pmid: str | None, of_pmid: str | None
+) -> None:
+    if confirm_pmid and reject_pmid:
+        raise click.UsageError("Give --confirm or --reject, not both.")
+    if not of_pmid:
+        raise click.UsageError("Say which record it duplicates: --of PMID.")
+    pmid, original = screening.pmids_of([confirm_pmid or reject_pmid or "", of_pmid])
+    judge = duplicates_.confirm if confirm_pmid else duplicates_.reject
+    judge(store, pmid, duplicate_of=original, reviewer=who)
+    verdict = "confirmed as" if confirm_pmid else "marked as not"
+    click.echo(f"PMID {pmid} {verdict} a duplicate of {original}.")
+
+
+def _print(frame: pd.DataFrame, *, title: str) -> None:
+    table = Table(*(str(c) for c in frame.columns), title=title, title_justify="left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    Console(width=120).print(table)
 
 
 @click.command("prisma")
@@ -191,11 +230,20 @@ def prisma_command(fmt: str, since_run: int | None, data_dir: Path | None) -> No
 
 @click.group("annotations")
 def annotations_group() -> None:
-    """Move annotations between machines or tools as CSV."""
+    """Move annotations between machines or tools as CSV.
+
+    \b
+    The file has one row per event in force, oldest first:
+      created_at, reviewer, pmid, stage, action, value, reason, note
+    (action: decide, resolve, tag-add, tag-remove, note, duplicate-confirm,
+    duplicate-reject, reason-add). Importing it elsewhere gives the same state;
+    importing it twice changes nothing.
+    """
 
 
 @annotations_group.command("export")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write; standard output when omitted.")  # fmt: skip
 @data_dir_option
 def annotations_export(out: Path | None, data_dir: Path | None) -> None:
     """Write every decision, tag and note in force as CSV (stdout when no --out)."""
@@ -213,7 +261,12 @@ def annotations_export(out: Path | None, data_dir: Path | None) -> None:
 @reviewer_option
 @data_dir_option
 def annotations_import(file: Path, reviewer: str | None, data_dir: Path | None) -> None:
-    """Read annotations from CSV: ours, or another tool's (pmid, decision, ...)."""
+    """Read annotations from CSV: ours, or another tool's.
+
+    Another tool's file needs pmid and decision columns, and may have reason, stage,
+    reviewer, tags (separated by ";") and note. Every row is checked first: one bad row
+    and nothing is imported.
+    """
     store, who = _open(data_dir, reviewer)
     count = annotation_files.import_csv(store, file, reviewer=who)
     click.echo(f"{count} annotation event(s) imported.")
