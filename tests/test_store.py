@@ -224,3 +224,24 @@ def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
     assert (data_dir / "records.parquet").read_bytes() == before
     Store(data_dir, lock_timeout=5).upsert([article(2)])
     assert Store(data_dir).known_pmids() == {1, 2}, "a killed holder releases the lock"
+
+
+def test_processes_creating_the_database_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
+    """Switching a brand-new file to WAL needs it alone; the loser of the race must wait."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from tracker.store import Event, Store
+        Store(sys.argv[1]).append_events([Event("note", "ana", 1, note=sys.argv[2])])
+        """
+    )
+    for trial in range(5):
+        data = tmp_path / f"race{trial}"
+        children = [
+            subprocess.Popen([sys.executable, "-c", code, str(data), str(n)],
+                             stderr=subprocess.PIPE, text=True)
+            for n in range(4)
+        ]  # fmt: skip
+        errors = [child.communicate(timeout=120)[1] for child in children]
+        assert [child.returncode for child in children] == [0, 0, 0, 0], errors
+        assert len(Store(data).events()) == 4

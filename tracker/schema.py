@@ -8,7 +8,8 @@ deterministic and never depend on pandas' type guessing); ``tracker.sqlite`` fol
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -171,12 +172,17 @@ SCHEMA_VERSION = 1
 
 
 def prepare_database(db: sqlite3.Connection) -> None:
-    """Create the tables once per file; WAL lets readers work while a writer appends."""
-    (version,) = db.execute("PRAGMA user_version").fetchone()
+    """Create the tables once per file; WAL lets readers work while a writer appends.
+
+    Two processes may meet a brand-new file at once (the app and the CLI). Switching to WAL
+    needs the file to itself and SQLite answers "locked" at once instead of waiting, so the
+    switch is retried for a while before giving up.
+    """
     db.execute("PRAGMA busy_timeout = 60000")
+    (version,) = db.execute("PRAGMA user_version").fetchone()
     if version >= SCHEMA_VERSION:
         return
-    db.execute("PRAGMA journal_mode = WAL")
+    _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))
     db.execute("BEGIN IMMEDIATE")
     try:
         (version,) = db.execute("PRAGMA user_version").fetchone()
@@ -189,6 +195,18 @@ def prepare_database(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _retry_locked(action: Callable[[], object], *, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 EVENT_COLUMNS: tuple[str, ...] = (
