@@ -1,15 +1,18 @@
 """Streamlit dashboard: layout only; every decision is made in the tracker package.
 
 Record text (titles, abstracts, notes) is only ever shown with ``st.text`` or inside data
-tables, never through Markdown or HTML, so nothing in a record can change the page.
+tables, never through Markdown or HTML, so nothing in a record can change the page; messages
+that quote what someone typed are escaped first (``dashboard.escape_markdown``).
+
+Loaded data is cached with ``st.cache_resource`` keyed on ``Store.version()``: unlike
+``st.cache_data`` it hands back the same frames instead of unpickling a copy of 100,000
+records on every rerun. Nothing here mutates a cached frame.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -21,6 +24,7 @@ st.set_page_config(page_title="Ketamine review tracker", layout="wide")
 SETTINGS = tracker.Settings.from_env()
 STORE = tracker.Store(SETTINGS.data_dir)
 DASH = tracker.dashboard
+STAGES = {"latest stage reached": "", "title-abstract": "title-abstract", "full-text": "full-text"}
 
 
 @contextlib.contextmanager
@@ -30,11 +34,11 @@ def reported(what: str) -> Iterator[None]:
         yield
     except tracker.NCBIUnavailableError as exc:
         st.error(
-            f"{what}: {exc}\n\nPubMed may be unreachable from this machine: check the "
-            "network, or import a PubMed XML file below."
+            f"{what}: {DASH.escape_markdown(str(exc))}\n\nPubMed may be unreachable from this "
+            "machine: check the network, or import a PubMed XML file below."
         )
     except tracker.TrackerError as exc:
-        st.error(f"{what}: {exc}")
+        st.error(f"{what}: {DASH.escape_markdown(str(exc))}")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the library…")
@@ -47,6 +51,11 @@ def library(data_dir: str, version: tuple[int, ...]) -> tracker.dashboard.Librar
 def screening_state(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
     """Current screening state, recomputed only when the event log changes."""
     return tracker.screening.summary(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=4)
+def tag_names(data_dir: str, version: tuple[int, ...]) -> list[str]:
+    return DASH.user_tags(screening_state(data_dir, version))
 
 
 @st.cache_resource(max_entries=8)
@@ -64,6 +73,11 @@ def exclusion_reasons(data_dir: str, version: tuple[int, ...]) -> list[str]:
 @st.cache_resource(max_entries=8)
 def open_conflicts(data_dir: str, version: tuple[int, ...], stage: str) -> pd.DataFrame:
     return tracker.screening.conflicts(tracker.Store(data_dir), stage)
+
+
+@st.cache_resource(max_entries=8)
+def reviewer_agreement(data_dir: str, version: tuple[int, ...], stage: str) -> pd.DataFrame:
+    return DASH.agreement_table(tracker.Store(data_dir), stage)
 
 
 @st.cache_resource(max_entries=4)
@@ -104,6 +118,9 @@ def fetch_form() -> None:
         submitted = st.form_submit_button("Fetch from PubMed")
     if not submitted:
         return
+    if "@" not in email:
+        st.error("NCBI asks for a contact email with every request: type yours above.")
+        return
     bar = st.progress(0.0, text="Searching PubMed…")
 
     def show(progress: tracker.FetchProgress) -> None:
@@ -131,16 +148,8 @@ def import_form() -> None:
     )
     if not files or not st.button("Import", key="import"):
         return
-    with (
-        reported("The import did not complete, and nothing was changed"),
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        paths = []
-        for upload in files:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            paths.append(path)
-        summary, _ = tracker.import_files(STORE, paths)
+    with reported("The import did not complete, and nothing was changed"):
+        summary = DASH.import_uploads(STORE, [(f.name, f.getvalue()) for f in files])
         flash(
             f"{summary.retrieved:,} records imported: {summary.new:,} new, "
             f"{summary.updated:,} updated."
@@ -162,7 +171,9 @@ def welcome() -> None:
 def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
     side = st.sidebar
     reviewer = side.text_input("Reviewer", value=SETTINGS.reviewer, key="reviewer").strip()
-    stage = side.radio("Stage", ["title-abstract", "full-text"], key="stage", horizontal=True)
+    stage = side.radio(
+        "Screening stage", ["title-abstract", "full-text"], key="stage", horizontal=True
+    )
     side.header("Filters")
     text = side.text_input("Search title and abstract", key="f_text")
     years = None
@@ -182,7 +193,9 @@ def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
     decisions = side.multiselect(
         "Decision", ["unscreened", "include", "exclude", "maybe", "conflict"], key="f_decisions"
     )
+    decided_at = side.selectbox("Decision at", list(STAGES), key="f_stage")
     by = side.text_input("Decided by reviewer", key="f_reviewer").strip()
+    tags = side.multiselect("Tags (all of)", tag_names(*versioned()), key="f_tags")
     abstract = side.selectbox("Has abstract", ["any", "yes", "no"], key="f_abstract")
     journals = side.multiselect("Journal", lib.journals, key="f_journals")
     filters = tracker.Filters(
@@ -192,8 +205,9 @@ def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
         journals=tuple(journals),
         has_abstract=None if abstract == "any" else abstract == "yes",
         decisions=tuple(decisions),
-        stage=stage if decisions else "",
+        stage=STAGES[decided_at],
         reviewer=by,
+        tags=tuple(tags),
         evidence={k: v for k, v in evidence.items() if v},
     )
     return filters, reviewer, stage
@@ -233,159 +247,198 @@ def browse_tab(
         _follow_selection(view, event.selection.rows)
         _export_buttons(chosen)
     with right:
-        _navigation(view, state, own)
+        listed = view["PMID"].tolist()
+        _navigation(listed, state, own)
         current = st.session_state.get("current")
         row = DASH.record(lib.records, int(current)) if current is not None else None
         if row is None:
             st.text("Select a row, or type a PMID above, to read and screen a record.")
             return
-        detail(row, lib.evidence)
-        screen_form(int(row["pmid"]), state, reviewer, stage, own)
+        detail(row)
+        screen_form(int(row["pmid"]), state, reviewer, stage, own, listed)
 
 
 def _follow_selection(view: pd.DataFrame, rows: list[int]) -> None:
     picked = int(view.iloc[rows[0]]["PMID"]) if rows and rows[0] < len(view) else None
     if picked is not None and picked != st.session_state.get("last_pick"):
         st.session_state["current"] = picked
+        st.session_state["clear_goto"] = True
     st.session_state["last_pick"] = picked
 
 
-def _navigation(view: pd.DataFrame, state: pd.DataFrame, own: dict[int, str] | None) -> None:
+def _navigation(listed: list[int], state: pd.DataFrame, own: dict[int, str] | None) -> None:
+    if st.session_state.pop("clear_goto", False):  # the record shown changed another way
+        st.session_state["goto"] = st.session_state["last_goto"] = ""
     typed = st.text_input("Go to PMID", key="goto").strip()
     if typed != st.session_state.get("last_goto", ""):
         st.session_state["last_goto"] = typed
         if typed.isdigit():
             st.session_state["current"] = int(typed)
-    if st.button("Next unscreened", key="next"):
-        following = DASH.next_unscreened(
-            view["PMID"].tolist(), state, st.session_state.get("current"), own
-        )
-        if following is None:
-            st.session_state["flash_here"] = "No unscreened record left in this list."
-        st.session_state["current"] = following
+    if st.button("Next unscreened", key="next", shortcut="n"):
+        _advance(listed, state, own)
 
 
-def detail(row: dict[str, object], evidence: pd.DataFrame) -> None:
+def _advance(listed: list[int], state: pd.DataFrame, own: dict[int, str] | None) -> None:
+    following = DASH.next_unscreened(listed, state, st.session_state.get("current"), own)
+    if following is None:
+        st.session_state["flash_here"] = "No unscreened record left in this list."
+    st.session_state["current"] = following
+    st.session_state["clear_goto"] = True
+
+
+def detail(row: dict[str, object]) -> None:
     pmid = int(str(row["pmid"]))
-    st.caption(f"PMID {pmid}")
-    st.text(str(row["title"]) or "(no title)")
-    authors = list(row["authors"])  # type: ignore[call-overload]
-    more = f" … and {len(authors) - 12:,} more" if len(authors) > 12 else ""
-    st.text("; ".join(authors[:12]) + more)
-    st.text(f"{row['journal']} · {row['pub_date'] or 'no date'}")
-    cols = st.columns(3)
-    for column, (label, url) in zip(cols, DASH.links(row), strict=False):
-        column.link_button(label, url)
+    with st.container(border=True):
+        st.caption(f"PMID {pmid}")
+        st.text(str(row["title"]) or "(no title)")
+        authors = list(row["authors"])  # type: ignore[call-overload]
+        more = f" … and {len(authors) - 12:,} more" if len(authors) > 12 else ""
+        st.text("; ".join(authors[:12]) + more)
+        st.text(f"{row['journal']} · {row['pub_date'] or 'no date'}")
+        cols = st.columns(3)
+        for column, (label, url) in zip(cols, DASH.links(row), strict=False):
+            column.link_button(label, url)
     st.text(str(row["abstract"]) or "(no abstract)")
     mesh = list(row["mesh_terms"])  # type: ignore[call-overload]
     if mesh:
         st.text("MeSH: " + "; ".join(mesh))
-    tags = tracker.tagging.tag_record(
-        str(row["title"]),
-        str(row["abstract"]),
-        list(row["publication_types"]),  # type: ignore[call-overload]
-        mesh,
-    )
-    found = [
-        f"{facet}: {', '.join(tags[facet])}" for facet in tracker.tagging.FACETS if tags[facet]
-    ]
-    if tags["sample_size"]:
-        found.append(f"n = {tags['sample_size']}")
-    if tags["dose"]:
-        found.append(f"dose {tags['dose']}")
-    st.text("Evidence tags — " + (" · ".join(found) or "none"))
+    line, why = DASH.evidence_summary(row)
+    st.text(line)
     with st.expander("Why these tags"):
-        st.dataframe(pd.DataFrame(tags["evidence"]), hide_index=True)
+        st.dataframe(why, hide_index=True)
 
 
 def screen_form(
-    pmid: int, state: pd.DataFrame, reviewer: str, stage: str, own: dict[int, str] | None
+    pmid: int,
+    state: pd.DataFrame,
+    reviewer: str,
+    stage: str,
+    own: dict[int, str] | None,
+    listed: list[int],
 ) -> None:
+    """Decision, tags and notes for one record; note and tag boxes are kept per record."""
     mine = (own or {}).get(pmid, "unscreened")
-    shared = state.loc[pmid] if pmid in state.index else None
+    shared = DASH.shared_view(state, pmid, reviewer=reviewer, own_decision=mine)
     st.text(f"Your decision at {stage}: {mine}" if reviewer else "Set your name in the sidebar.")
-    if shared is not None and (own is None or mine != "unscreened"):
-        st.text(f"Current decision: {shared['decision']} · tags: {', '.join(shared['tags'])}")
-    reasons = exclusion_reasons(*versioned())
-    reason = st.selectbox("Reason (for exclude)", ["", *reasons], key="reason")
-    note = st.text_input("Note (kept with the decision)", key="note")
-    st.caption("Keys: i include · e exclude (with the reason above) · m maybe")
-    buttons = st.columns(3)
+    if shared is not None:
+        tags = f" · tags: {', '.join(shared['tags'])}" if shared["tags"] else ""
+        st.text(f"Current decision: {shared['decision']}{tags}")
+        for text in shared["notes"]:
+            st.text(f"Note: {text}")
+    reason = st.selectbox(
+        "Reason (for exclude)", ["", *exclusion_reasons(*versioned())], key="reason"
+    )
+    note = st.text_input("Note", key=f"note_{pmid}")
+    st.checkbox("After a decision, go to the next unscreened record", True, key="advance")
+    st.caption("Keys: i include · e exclude (with the reason above) · m maybe · n next unscreened")
+    buttons = st.columns(4)
     for column, (decision, key) in zip(
-        buttons, (("include", "i"), ("exclude", "e"), ("maybe", "m")), strict=True
+        buttons, (("include", "i"), ("exclude", "e"), ("maybe", "m")), strict=False
     ):
         if column.button(decision.capitalize(), key=f"decide_{decision}", shortcut=key):
-            with reported("The decision was not saved"):
-                tracker.screening.decide(
-                    STORE,
-                    [pmid],
-                    decision=decision,
-                    reviewer=reviewer,
-                    stage=stage,
-                    reason=reason if decision == "exclude" else "",
-                    note=note,
-                )
-                flash(f"PMID {pmid}: {decision} saved.")
+            _decide(pmid, decision, reviewer, stage, reason, note, (listed, state, own))
+    if buttons[3].button("Save note", key="save_note") and note.strip():
+        with reported("The note was not saved"):
+            tracker.screening.note(STORE, pmid, note, reviewer=reviewer)
+            flash(f"Note saved on PMID {pmid}.")
+    _tag_controls(pmid, shared["tags"] if shared is not None else [], reviewer)
+
+
+def _decide(
+    pmid: int,
+    decision: str,
+    reviewer: str,
+    stage: str,
+    reason: str,
+    note: str,
+    where: tuple[list[int], pd.DataFrame, dict[int, str] | None],
+) -> None:
+    if decision == "exclude" and not reason:
+        st.error("Choose a reason in *Reason (for exclude)* first, then exclude again.")
+        return
+    if decision == "exclude" and reason == "other" and not note.strip():
+        st.error("The reason 'other' needs a note saying what it is: write it in *Note*.")
+        return
+    with reported("The decision was not saved"):
+        tracker.screening.decide(
+            STORE,
+            [pmid],
+            decision=decision,
+            reviewer=reviewer,
+            stage=stage,
+            reason=reason if decision == "exclude" else "",
+            note=note,
+        )
+        if st.session_state.get("advance", True):
+            _advance(*where)
+        flash(f"PMID {pmid}: {decision} saved.")
+
+
+def _tag_controls(pmid: int, tags: list[str], reviewer: str) -> None:
     tag_col, undo_col = st.columns([3, 1])
-    new_tag = tag_col.text_input("Add a tag", key="new_tag")
+    new_tag = tag_col.text_input("Add a tag", key=f"tag_{pmid}")
     if tag_col.button("Add tag", key="add_tag") and new_tag.strip():
         with reported("The tag was not added"):
             tracker.screening.tag(STORE, [pmid], reviewer=reviewer, add=new_tag)
             flash(f"Tag added to PMID {pmid}.")
-    if shared is not None:
-        for label in shared["tags"]:
-            if st.button(f"Remove tag: {label}", key=f"rm_{label}"):
-                with reported("The tag was not removed"):
-                    tracker.screening.tag(STORE, [pmid], reviewer=reviewer, remove=label)
-                    flash(f"Tag removed from PMID {pmid}.")
-    if undo_col.button("Undo my last", key="undo"):
+    for label in tags:
+        if st.button(f"Remove tag: {label}", key=f"rm_{label}"):
+            with reported("The tag was not removed"):
+                tracker.screening.tag(STORE, [pmid], reviewer=reviewer, remove=label)
+                flash(f"Tag removed from PMID {pmid}.")
+    if undo_col.button("Undo", key="undo", help="Take back your last decision, tag or note"):
         with reported("Nothing was undone"):
             done = tracker.screening.undo(STORE, reviewer=reviewer)
             flash(done or "Nothing of yours to undo.")
 
 
 def _export_buttons(chosen: pd.DataFrame) -> None:
-    def csv_file() -> bytes:  # built only when clicked: 100k records make a large file
-        return tracker.to_csv_bytes(chosen, tracker.screening.current_annotations(STORE))
+    """Files are built only when a button is pressed: 100k records make large files."""
 
+    def notes() -> dict[int, tracker.Annotation]:
+        return tracker.screening.current_annotations(STORE)
+
+    def full() -> pd.DataFrame:
+        return DASH.export_records(STORE, chosen)
+
+    st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
     csv_col, ris_col, bib_col = st.columns(3)
     csv_col.download_button(
-        "Download these records as CSV",
-        csv_file,
+        "CSV (spreadsheet)",
+        lambda: tracker.to_csv_bytes(full(), notes()),
         file_name="ketamine-review.csv",
         mime="text/csv",
         key="dl_csv",
+        on_click="ignore",
     )
-
-    def ris_file() -> bytes:
-        return tracker.to_ris(chosen, tracker.screening.current_annotations(STORE)).encode()
-
-    def bibtex_file() -> bytes:
-        return tracker.to_bibtex(chosen, tracker.screening.current_annotations(STORE)).encode()
-
     ris_col.download_button(
         "RIS (Zotero, EndNote)",
-        ris_file,
+        lambda: tracker.to_ris(full(), notes()).encode(),
         file_name="ketamine-review.ris",
         mime="application/x-research-info-systems",
         key="dl_ris",
+        on_click="ignore",
     )
     bib_col.download_button(
         "BibTeX",
-        bibtex_file,
+        lambda: tracker.to_bibtex(full(), notes()).encode(),
         file_name="ketamine-review.bib",
         mime="application/x-bibtex",
         key="dl_bib",
+        on_click="ignore",
     )
 
 
 def conflicts_panel(stage: str, reviewer: str) -> None:
     table = open_conflicts(*versioned(), stage)
-    with st.expander(f"Conflicts at {stage} ({len(table)})"):
+    with st.expander(f"Dual screening at {stage}: {len(table)} open conflicts"):
+        pairs = reviewer_agreement(*versioned(), stage)
+        if not pairs.empty:
+            st.dataframe(pairs, hide_index=True)
         if table.empty:
             st.text("No open conflicts.")
             return
-        st.dataframe(table, hide_index=True, key="conflicts")
+        st.dataframe(table, hide_index=True)
         with st.form("resolve_form"):
             pmid = st.selectbox("PMID", table["pmid"].tolist(), key="resolve_pmid")
             decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
@@ -458,6 +511,7 @@ def runs_tab() -> None:
         file_name="search-log.csv",
         mime="text/csv",
         key="dl_runs",
+        on_click="ignore",
     )
 
 
@@ -467,7 +521,7 @@ def runs_tab() -> None:
 def main() -> None:
     st.title("Esketamine & ketamine for chronic pain: living review")
     if "flash" in st.session_state:
-        st.success(st.session_state.pop("flash"))
+        st.success(DASH.escape_markdown(st.session_state.pop("flash")))
     with reported("The library could not be opened"):
         if not STORE.records_path.exists():
             welcome()
@@ -476,21 +530,29 @@ def main() -> None:
         lib = library(str(SETTINGS.data_dir), version[:2])
         state = screening_state(str(SETTINGS.data_dir), version)
         filters, reviewer, stage = sidebar(lib)
+        # Only the open tab runs: a filter change does not rebuild the charts, and the
+        # overview does not re-select the table.
         browse, overview, runs, fetch = st.tabs(
-            ["Browse & screen", "Overview", "Search runs", "Fetch & import"]
+            ["Browse & screen", "Overview", "Search runs", "Fetch & import"],
+            key="tab",
+            on_change="rerun",
         )
-        with browse:
-            if "flash_here" in st.session_state:
-                st.info(st.session_state.pop("flash_here"))
-            browse_tab(lib, state, filters, reviewer, stage)
-            conflicts_panel(stage, reviewer)
-        with overview:
-            overview_tab(lib, state)
-        with runs:
-            runs_tab()
-        with fetch:
-            fetch_form()
-            import_form()
+        if browse.open:
+            with browse:
+                if "flash_here" in st.session_state:
+                    st.info(st.session_state.pop("flash_here"))
+                browse_tab(lib, state, filters, reviewer, stage)
+                conflicts_panel(stage, reviewer)
+        if overview.open:
+            with overview:
+                overview_tab(lib, state)
+        if runs.open:
+            with runs:
+                runs_tab()
+        if fetch.open:
+            with fetch:
+                fetch_form()
+                import_form()
 
 
 main()

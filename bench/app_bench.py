@@ -8,7 +8,9 @@ temporary folder, adds 5,000 screening events, then measures in one run:
 - the app's first render and a rerun after a filter change, through Streamlit's AppTest
   (the real app.py, server-side time; the browser's own drawing is not included);
 - tracker.selection on 100,000 records for typical filters (median of 7);
-- the screening summary over the event log; peak memory of the process.
+- the screening summary over the event log; peak memory of the process;
+- the real thing: `streamlit run app.py` driven by Debian's chromium, from opening the page to
+  the table drawn, and from typing a search to the new count shown; the server's memory.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ import argparse
 import os
 import random
 import resource
+import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,7 +102,7 @@ def run(records: int) -> list[tuple[str, str]]:
         store = Store(tmp)
         rows.append(
             (
-                "write 100k records to the store",
+                f"write {records:,} records to the store",
                 f"{timed(lambda: store.upsert(synthetic(records))):.2f} s",
             )
         )
@@ -142,8 +149,10 @@ def run(records: int) -> list[tuple[str, str]]:
             ms = timed(pick, 7) * 1000
             rows.append((label, f"{ms:.0f} ms"))
         rows += app_timings(tmp)
+        rows += browser_timings(tmp, records)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append(("peak memory of the process (RSS)", f"{peak:,.0f} MiB"))
+    rows.append(("peak memory of this benchmark process (RSS, incl. building the records)",
+                 f"{peak:,.0f} MiB"))  # fmt: skip
     return rows
 
 
@@ -165,6 +174,88 @@ def app_timings(data_dir: str) -> list[tuple[str, str]]:
         ("app rerun after a text filter change", f"{rerun * 1000:.0f} ms"),
         ("app rerun after a route filter change", f"{rerun_facet * 1000:.0f} ms"),
     ]
+
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+"""Streamlit's own mark that the script run has finished (every element sent)."""
+SEARCHES = ("fibromyalgia", "migraine", "cancer pain", "oral", "intranasal")
+
+
+def browser_timings(data_dir: str, records: int) -> list[tuple[str, str]]:
+    """The served app in a real browser: what a researcher waits for, and the server's memory."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return [("real browser", "skipped: Debian's chromium is not installed")]
+    from playwright.sync_api import expect, sync_playwright
+
+    server, url = _serve(data_dir)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            start = time.perf_counter()
+            page.goto(url)
+            count = page.get_by_text(f"of {records:,} records match").first
+            expect(count).to_be_visible(timeout=600_000)
+            drawn = time.perf_counter() - start
+            expect(page.locator(IDLE)).to_be_attached(timeout=600_000)
+            finished = time.perf_counter() - start
+            shown, done = [], []
+            for words in SEARCHES:
+                before = count.inner_text()
+                page.get_by_label("Search title and abstract").fill(words)
+                start = time.perf_counter()
+                page.get_by_label("Search title and abstract").press("Enter")
+                expect(count).not_to_have_text(before, timeout=60_000)
+                shown.append(time.perf_counter() - start)
+                expect(page.locator(IDLE)).to_be_attached(timeout=60_000)
+                done.append(time.perf_counter() - start)
+            browser.close()
+        memory = _server_memory(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return [
+        ("browser: open the page until the table is drawn (cold server)", f"{drawn:.2f} s"),
+        ("browser: open the page until the whole page is sent", f"{finished:.2f} s"),
+        (f"browser: a new search until its count shows (median of {len(SEARCHES)})",
+         f"{statistics.median(shown) * 1000:.0f} ms"),
+        (f"browser: a new search until the rerun has finished (median of {len(SEARCHES)}; "
+         "slowest)", f"{statistics.median(done) * 1000:.0f} ms; {max(done) * 1000:.0f} ms"),
+        ("streamlit server memory after these (RSS; peak RSS)", memory),
+    ]  # fmt: skip
+
+
+def _serve(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {**os.environ, "TRACKER_DATA_DIR": data_dir, "TRACKER_REVIEWER": "ana"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(HERE.parent / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return server, url
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("streamlit did not start within a minute")
+
+
+def _server_memory(pid: int) -> str:
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    now, peak = (int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    return f"{now:,.0f} MiB; {peak:,.0f} MiB"
 
 
 def main() -> None:

@@ -30,6 +30,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+"""Streamlit's own mark that a script run has finished: every element of the page is sent."""
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
@@ -87,22 +90,27 @@ def served_app(
 def test_a_researcher_fetches_filters_screens_and_downloads(
     served_app: tuple[str, Path, FakeNCBI],
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    def settled(page: Page) -> None:
+        expect(page.locator(IDLE)).to_be_attached(timeout=30_000)
 
     url, data_dir, fake = served_app
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     wanted = sorted(p for p, r in fake.corpus.items() if "fibromyalgia" in r.title)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 1900}, accept_downloads=True)
         page.goto(url)
         expect(page.get_by_text("The library is empty")).to_be_visible(timeout=30_000)
-        page.screenshot(path=ARTIFACTS / "1-welcome.png", full_page=True)
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "1-welcome.png")
 
         page.get_by_label("PubMed query").fill("ketamine chronic pain")
         page.get_by_role("button", name="Fetch from PubMed").click()
         expect(page.get_by_text("300 records: 300 new")).to_be_visible(timeout=60_000)
-        page.screenshot(path=ARTIFACTS / "2-fetched.png", full_page=True)
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "2-fetched.png")
 
         search = page.get_by_label("Search title and abstract")
         search.fill("fibromyalgia")
@@ -110,27 +118,39 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
         expect(page.get_by_text(f"{len(wanted)} of 300 records match")).to_be_visible(
             timeout=30_000
         )
+        settled(page)
 
         target = wanted[0]
         goto = page.get_by_label("Go to PMID")
         goto.fill(str(target))
         goto.press("Enter")
         expect(page.get_by_text(f"PMID {target}", exact=True)).to_be_visible(timeout=30_000)
-        page.screenshot(path=ARTIFACTS / "3-record.png", full_page=True)
+        expect(page.get_by_text(fake.corpus[target].title, exact=True)).to_be_visible()
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "3-record.png")
 
         goto.blur()  # shortcuts act when no text box has the focus
         page.keyboard.press("i")  # the keyboard shortcut of the Include button
         expect(page.get_by_text(f"PMID {target}: include saved.")).to_be_visible(timeout=30_000)
-        page.screenshot(path=ARTIFACTS / "4-screened.png", full_page=True)
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "4-screened.png")
 
         with page.expect_download(timeout=30_000) as download:
-            page.get_by_role("button", name="Download these records as CSV").click()
+            page.get_by_role("button", name="CSV (spreadsheet)").click()
         saved = ARTIFACTS / "download.csv"
         download.value.save_as(saved)
+
+        page.get_by_role("tab", name="Overview").click()  # downloads do not rerun the page
+        diagram = page.get_by_test_id("stGraphVizChart").locator("svg")
+        expect(diagram).to_contain_text("Records screened", timeout=30_000)
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(5)
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "5-overview.png")
         browser.close()
 
     rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"), newline="")))
     assert sorted(int(r["PMID"]) for r in rows) == wanted
     decided = {r["PMID"]: r["Decision"] for r in rows}
     assert decided[str(target)] == "include"
+    assert list(decided.values()).count("include") == 1
     assert screening.summary(Store(data_dir)).loc[target, "decision"] == "include"

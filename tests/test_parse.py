@@ -45,6 +45,10 @@ def _check_field(article: Article, field: str, want: Any) -> None:
         assert len(article.authors) == want
     elif field == "first_author":
         assert article.authors[0].display == want
+    elif field == "first_author_fore_name":
+        assert article.authors[0].fore_name == want
+    elif field == "first_author_affiliations":
+        assert list(article.authors[0].affiliations) == want
     elif field == "second_author":
         assert article.authors[1].display == want
     elif field == "last_author":

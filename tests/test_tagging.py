@@ -1,4 +1,4 @@
-"""Evidence tags on hand-written cases (tests/expected/tagging_cases.json)."""
+"""Evidence tags on hand-written cases (tests/expected/tagging_cases.json) and on whole frames."""
 
 from __future__ import annotations
 
@@ -9,60 +9,115 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tracker.tagging import FACETS, evidence, tag_record, tag_vocabulary
+from tracker import tagging
+from tracker.tagging import FACET_VALUES, FACETS, evidence, flag_columns, tag_record, tag_vocabulary
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "expected" / "tagging_cases.json").read_text(encoding="utf-8")
 )
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c["about"][:40])
+def _tags(case: dict[str, Any]) -> dict[str, Any]:
+    return tag_record(case["title"], case["abstract"], case["publication_types"],
+                      case["mesh_terms"], case.get("mesh_qualified", []))  # fmt: skip
+
+
+def _frame(cases: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "pmid": range(1, len(cases) + 1),
+        "title": [c["title"] for c in cases],
+        "abstract": [c["abstract"] for c in cases],
+        "publication_types": [c["publication_types"] for c in cases],
+        "mesh_terms": [c["mesh_terms"] for c in cases],
+        "mesh_qualified": [c.get("mesh_qualified", []) for c in cases],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["about"][:60])
 def test_each_case_gets_exactly_its_tags(case: dict[str, Any]) -> None:
-    tags = tag_record(case["title"], case["abstract"], case["publication_types"],
-                      case["mesh_terms"])  # fmt: skip
+    tags = _tags(case)
     for key, want in case["expect"].items():
         assert tags[key] == want, key
 
 
-def test_every_tag_names_the_evidence_that_justified_it() -> None:
-    case = CASES[0]
-    tags = tag_record(case["title"], case["abstract"], case["publication_types"], [])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["about"][:60])
+def test_every_tag_names_evidence_found_where_it_says(case: dict[str, Any]) -> None:
+    tags = _tags(case)
     for facet in FACETS:
         for value in tags[facet]:
-            proof = [e for e in tags["evidence"] if e["facet"] == facet and e["value"] == value]
-            assert proof and all(e["span"] for e in proof)
-    spans = {(e["value"], e["field"], e["span"]) for e in tags["evidence"]}
+            assert any(e["facet"] == facet and e["value"] == value for e in tags["evidence"])
+    indexed = {
+        "title": case["title"],
+        "abstract": case["abstract"],
+        "publication type": "|".join(case["publication_types"]),
+        "MeSH": "|".join(case["mesh_terms"] + case.get("mesh_qualified", [])),
+    }
+    for proof in tags["evidence"]:
+        assert proof["span"] and proof["span"].split(" (no ")[0] in indexed[proof["field"]], proof
+
+
+def test_the_evidence_says_which_field_and_words_justified_a_tag() -> None:
+    spans = {(e["value"], e["field"], e["span"]) for e in _tags(CASES[0])["evidence"]}
     assert ("RCT", "publication type", "Randomized Controlled Trial") in spans
     assert ("intranasal", "title", "Intranasal") in spans
+    assert ("60", "abstract", "n = 60") in spans
+    assert ("28 mg", "abstract", "28 mg esketamine") in spans
 
 
-def test_the_vocabulary_lists_every_value_a_filter_can_offer() -> None:
+def test_the_vocabulary_lists_every_value_a_tag_can_take() -> None:
     vocabulary = tag_vocabulary()
-    assert set(vocabulary) == set(FACETS)
-    assert "intranasal" in vocabulary["route"] and "RCT" in vocabulary["design"]
+    assert list(vocabulary) == list(FACETS)
+    tagged = evidence(_frame(CASES))
+    produced = {(facet, value) for facet in FACETS for value in tagged[facet].explode().dropna()}
+    assert all(value in vocabulary[facet] for facet, value in produced)
+    cues = [*tagging._CUES, *tagging._ADVERSE]  # every table must name vocabulary values only
+    named = {(c.facet, c.value) for c in cues} | set(tagging._MESH.values())
+    named |= set(tagging._PUBLICATION_TYPES.values()) | set(tagging._MESH_ADVERSE.values())
+    assert all(value in vocabulary[facet] for facet, value in named)
 
 
-def test_a_frame_of_records_is_tagged_by_pmid() -> None:
-    records = pd.DataFrame({
-        "pmid": [5, 9], "title": ["Oral ketamine", None], "abstract": ["", None],
-        "publication_types": [[], []], "mesh_terms": [[], []],
-    })  # fmt: skip
+def test_a_frame_of_records_is_tagged_by_pmid_with_declared_types() -> None:
+    records = pd.DataFrame(
+        {
+            "pmid": [9, 5, 7],
+            "title": ["Oral ketamine", None, "Ketamine"],
+            "abstract": ["A total of 30 patients received ketamine 1 mg/kg.", None, ""],
+            "publication_types": [[], [], ["Review"]],
+            "mesh_terms": [[], [], []],
+        },
+        index=[10, 20, 30],
+    )
     tags = evidence(records)
-    assert tags.index.tolist() == [5, 9]
-    assert tags.loc[5, "route"] == ["oral"] and tags.loc[9, "route"] == []
+    assert tags.index.tolist() == [9, 5, 7] and tags.index.name == "pmid"
+    assert tags.loc[9, "route"] == ["oral"] and tags.loc[5, "route"] == []
+    assert str(tags["sample_size"].dtype) == "Int64"
+    assert tags["sample_size"].tolist()[:1] == [30]
+    assert tags["sample_size"].isna().tolist() == [False, True, True]
+    assert tags["dose"].tolist() == ["1 mg/kg", "", ""]
+    assert list(tags.columns[: len(FACETS)]) == list(FACETS)
+    flags = [f"{facet}:{value}" for facet in FACETS for value in FACET_VALUES[facet]]
+    assert sorted(flags) == sorted(c for f in FACETS for c in flag_columns(tags, f))
+    assert tags["design:review"].tolist() == [False, False, True]
 
 
-def test_the_fast_column_tagger_agrees_with_the_per_record_tagger() -> None:
-    records = pd.DataFrame({
-        "pmid": list(range(len(CASES))),
-        "title": [c["title"] for c in CASES],
-        "abstract": [c["abstract"] for c in CASES],
-        "publication_types": [c["publication_types"] for c in CASES],
-        "mesh_terms": [c["mesh_terms"] for c in CASES],
-    })  # fmt: skip
-    fast = evidence(records)
-    for number, case in enumerate(CASES):
-        one = tag_record(case["title"], case["abstract"], case["publication_types"],
-                         case["mesh_terms"])  # fmt: skip
-        for facet in FACETS:
-            assert fast.loc[number, facet] == one[facet], (case["about"], facet)
+def test_an_empty_frame_gives_an_empty_evidence_frame() -> None:
+    tags = evidence(_frame([]))
+    assert tags.empty and "evidence" in tags.columns and "route:oral" in tags.columns
+
+
+def test_a_frame_tags_each_record_as_it_would_be_tagged_alone() -> None:
+    alone = [_tags(case) for case in CASES]
+    together = evidence(_frame(CASES))
+    for number, tags in enumerate(alone, start=1):
+        for key in (*FACETS, "dose", "evidence"):
+            assert together.loc[number, key] == tags[key], (CASES[number - 1]["about"], key)
+
+
+def test_a_large_frame_scanned_on_several_threads_keeps_every_record_apart() -> None:
+    cases = CASES * (tagging._PARALLEL_FROM // len(CASES) + 1)
+    together = evidence(_frame(cases))
+    alone = evidence(_frame(CASES))
+    for number in range(len(cases)):
+        expected = alone.iloc[number % len(CASES)]
+        for key in (*FACETS, "dose", "evidence"):
+            assert together.iloc[number][key] == expected[key]

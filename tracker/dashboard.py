@@ -8,17 +8,27 @@ as plain strings, and links are built from validated identifiers, never from rec
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from tracker import tagging
+from tracker import screening, tagging
+from tracker.agreement import agreement_frame
+from tracker.errors import ConfigError
+from tracker.importer import import_files
 from tracker.records import pubmed_url
 from tracker.selection import searchable_text
-from tracker.store import Store
+from tracker.store import RunSummary, Store
 
+LIBRARY_COLUMNS = ("pmid", "title", "abstract", "authors", "journal", "year", "pub_date",
+                   "doi", "pmcid", "publication_types", "mesh_terms", "mesh_qualified")  # fmt: skip
+"""What browsing, filtering and the detail pane read. Affiliations, grants, full author
+records and the like stay on disk until an export asks for them: a third less memory."""
 TABLE_LIMIT = 2_000
 """Rows sent to the browser at once: enough to scroll, small enough to stay quick at 100k."""
 SORTS = {
@@ -27,8 +37,11 @@ SORTS = {
     "PMID": (["pmid"], [True]),
     "title": (["title"], [True]),
 }
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_PMCID = re.compile(r"^PMC\d+$")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$]|:(?=[A-Za-z/]))")
+"""Markdown, math and HTML punctuation; a colon only where it could start an emoji, a colour
+directive or a web address, so "3 records: 2 new" stays as written."""
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_PMCID = re.compile(r"PMC\d+")
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class Library:
 
 
 def load_library(store: Store) -> Library:
-    records = store.records()
+    records = store.records(columns=LIBRARY_COLUMNS)
     haystack = searchable_text(records)
     tags = tagging.evidence(records, haystack)
     years = records["year"].dropna()
@@ -56,6 +69,12 @@ def load_library(store: Store) -> Library:
         publication_types=tuple(sorted(records["publication_types"].explode().dropna().unique())),
         years=(int(years.min()), int(years.max())) if len(years) else None,
     )
+
+
+def export_records(store: Store, chosen: pd.DataFrame) -> pd.DataFrame:
+    """Every column of the chosen records, read from the store when a download is asked for."""
+    full = store.records()
+    return full[full["pmid"].isin(chosen["pmid"]).to_numpy(dtype=bool)]
 
 
 def table_view(
@@ -72,7 +91,10 @@ def table_view(
     screening nobody sees the other reviewer's call before making their own.
     """
     by, ascending = SORTS.get(sort, SORTS["newest first"])
-    chosen = records.sort_values(by, ascending=ascending, na_position="last").head(limit)
+    # Sort the key columns only, then take the few rows shown: at 100,000 records, reordering
+    # every column first cost more than the rest of the view.
+    order = records[by].sort_values(by, ascending=ascending, na_position="last").index[:limit]
+    chosen = records.loc[order]
     pmids = chosen["pmid"].astype("int64")
     mapped = pmids.map(own) if own is not None else pmids.map(state["decision"])
     decisions = mapped.astype(object).where(mapped.notna(), "unscreened")
@@ -95,14 +117,23 @@ def record(records: pd.DataFrame, pmid: int) -> dict[str, Any] | None:
     return None if found.empty else {str(k): v for k, v in found.iloc[0].to_dict().items()}
 
 
+def escape_markdown(text: str) -> str:
+    """``text`` made inert for Streamlit's message boxes, which render Markdown.
+
+    Messages can quote what a person typed or uploaded (a note being undone, a file name
+    in a parse error); escaping every Markdown, math and HTML character shows it literally.
+    """
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def links(row: dict[str, Any]) -> list[tuple[str, str]]:
     """PubMed, DOI and PMC links, built only from identifiers that look right."""
     found = [("PubMed", pubmed_url(int(row["pmid"])))]
     doi = str(row.get("doi") or "")
-    if _DOI.match(doi):
+    if _DOI.fullmatch(doi):
         found.append(("DOI", "https://doi.org/" + quote(doi, safe="/()._-;:")))
     pmcid = str(row.get("pmcid") or "")
-    if _PMCID.match(pmcid):
+    if _PMCID.fullmatch(pmcid):
         found.append(("PMC", f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
     return found
 
@@ -134,6 +165,25 @@ def screening_progress(state: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "decision", "records"])
 
 
+def shared_view(
+    state: pd.DataFrame, pmid: int, *, reviewer: str, own_decision: str
+) -> dict[str, Any] | None:
+    """A record's shared screening state, or None while showing it would bias this reviewer.
+
+    Dual screening is blind: whoever has not yet decided a record another reviewer has
+    decided sees neither that decision nor its tags and notes. A record nobody else has
+    touched, or a session without a reviewer name, shows everything.
+    """
+    if pmid not in state.index:
+        return None
+    row = state.loc[pmid]
+    others = any(name != reviewer for name in row["reviewers"])
+    if reviewer and own_decision == "unscreened" and others:
+        return None
+    return {"decision": str(row["decision"]), "tags": list(row["tags"]),
+            "notes": list(row["notes"])}  # fmt: skip
+
+
 def next_unscreened(view_pmids: list[int], state: pd.DataFrame, current: int | None,
                     own: dict[int, str] | None = None) -> int | None:  # fmt: skip
     """The next record in the list, after ``current``, that is still unscreened (wraps)."""
@@ -157,3 +207,49 @@ def search_log(runs: pd.DataFrame) -> pd.DataFrame:
                "requests": "Requests", "retries": "Retries", "error": "Error",
                "tool_version": "Tool version", "api_key_used": "API key used"}  # fmt: skip
     return runs[list(columns)].rename(columns=columns)
+
+
+def evidence_summary(row: Mapping[str, Any]) -> tuple[str, pd.DataFrame]:
+    """One line naming a record's evidence tags, and the table of what justified each.
+
+    Computed for the one record on screen (with its spans, sample size and dose), which the
+    vectorised tags of the whole library leave out to stay fast.
+    """
+    tags = tagging.tag_record(
+        str(row["title"]), str(row["abstract"]), list(row["publication_types"]),
+        list(row["mesh_terms"]), list(row.get("mesh_qualified") or ()),
+    )  # fmt: skip
+    found = [f"{facet}: {', '.join(tags[facet])}" for facet in tagging.FACETS if tags[facet]]
+    if tags["sample_size"]:
+        found.append(f"n = {tags['sample_size']}")
+    if tags["dose"]:
+        found.append(f"dose {tags['dose']}")
+    why = pd.DataFrame(tags["evidence"], columns=["facet", "value", "field", "span"])
+    return "Evidence tags: " + (" · ".join(found) or "none"), why
+
+
+def user_tags(state: pd.DataFrame) -> list[str]:
+    """Every tag reviewers have given any record, for the tag filter."""
+    return sorted({tag for tags in state["tags"] for tag in tags})
+
+
+def agreement_table(store: Store, stage: str) -> pd.DataFrame:
+    """Agreement (percent and Cohen's kappa) of each pair of reviewers at one stage."""
+    return agreement_frame(screening.agreement(store, stage))
+
+
+def import_uploads(store: Store, uploads: Sequence[tuple[str, bytes]]) -> RunSummary:
+    """Import files a browser uploaded, as one run, all or nothing.
+
+    The parser reads paths, and the run log names the files, so each upload is written under
+    its own base name (never a path the browser chose) in a folder removed afterwards.
+    """
+    names = [Path(name).name for name, _ in uploads]
+    if len(set(names)) != len(names) or not all(names):
+        raise ConfigError("Two uploaded files share a name: rename one and upload them again.")
+    with tempfile.TemporaryDirectory(prefix="tracker-upload-") as folder:
+        paths = [Path(folder) / name for name in names]
+        for path, (_, data) in zip(paths, uploads, strict=True):
+            path.write_bytes(data)
+        summary, _ = import_files(store, paths)
+    return summary

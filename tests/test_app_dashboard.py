@@ -1,0 +1,130 @@
+"""What the dashboard computes without Streamlit: links, table rows, navigation, uploads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker import ConfigError, Store, dashboard, screening
+from tracker.records import Article
+
+LINK_CASES = json.loads((Path(__file__).parent / "expected" / "app_links.json").read_text())
+
+
+@pytest.fixture
+def library(eutils_fixtures: Path, data_dir: Path) -> tuple[Store, dashboard.Library]:
+    store = Store(data_dir)
+    dashboard.import_uploads(
+        store, [(p.name, p.read_bytes()) for p in sorted(eutils_fixtures.glob("pubmed*.xml"))]
+    )
+    return store, dashboard.load_library(store)
+
+
+@pytest.mark.parametrize("case", LINK_CASES["cases"], ids=lambda c: c["name"])
+def test_links_are_built_only_from_identifiers_of_the_right_shape(case: dict[str, Any]) -> None:
+    assert [list(link) for link in dashboard.links(case)] == case["links"]
+
+
+def test_the_table_view_leaves_abstracts_out_and_stops_at_its_limit(
+    library: tuple[Store, dashboard.Library],
+) -> None:
+    store, lib = library
+    view = dashboard.table_view(lib.records, screening.summary(store), sort="oldest first", limit=3)
+    assert "abstract" not in " ".join(view.columns).lower()
+    assert view["PMID"].tolist() == [9997, 12091962, 11700088]
+    assert view["Decision"].tolist() == ["unscreened"] * 3
+
+
+def test_next_unscreened_skips_decided_records_and_wraps_round(
+    library: tuple[Store, dashboard.Library],
+) -> None:
+    store, _ = library
+    screening.decide(store, [11700088], decision="include", reviewer="ana")
+    state = screening.summary(store)
+    listed = [9997, 11700088, 12091962]
+    assert dashboard.next_unscreened(listed, state, 9997) == 12091962
+    assert dashboard.next_unscreened(listed, state, 12091962) == 9997
+    assert dashboard.next_unscreened(listed, state, None) == 9997
+    assert dashboard.next_unscreened([11700088], state, None) is None
+
+
+def test_the_shared_view_is_blind_until_the_reviewer_has_decided(
+    library: tuple[Store, dashboard.Library],
+) -> None:
+    store, _ = library
+    screening.decide(store, [9997], decision="include", reviewer="ben", note="clear RCT")
+    state = screening.summary(store)
+    assert dashboard.shared_view(state, 9997, reviewer="ana", own_decision="unscreened") is None
+    seen = dashboard.shared_view(state, 9997, reviewer="ana", own_decision="exclude")
+    assert seen == {"decision": "include", "tags": [], "notes": ["clear RCT"]}
+    assert dashboard.shared_view(state, 9997, reviewer="ben", own_decision="include") == seen
+
+
+def test_an_upload_is_stored_under_its_base_name_only(
+    data_dir: Path, eutils_fixtures: Path
+) -> None:
+    store = Store(data_dir)
+    data = (eutils_fixtures / "pubmed5.xml").read_bytes()
+    summary = dashboard.import_uploads(store, [("../../etc/pubmed5.xml", data)])
+    assert summary.new > 0
+    assert store.runs()["query"].tolist() == ["import pubmed5.xml"]
+    assert not (data_dir.parent.parent / "etc").exists()
+
+
+def test_two_uploads_with_one_name_are_refused_before_anything_is_written(
+    data_dir: Path, eutils_fixtures: Path
+) -> None:
+    data = (eutils_fixtures / "pubmed5.xml").read_bytes()
+    with pytest.raises(ConfigError, match="share a name"):
+        dashboard.import_uploads(Store(data_dir), [("a/x.xml", data), ("b/x.xml", data)])
+    assert Store(data_dir).runs().empty
+
+
+def test_chart_data_counts_years_and_evidence_tags(data_dir: Path) -> None:
+    store = Store(data_dir)
+    store.upsert(
+        [
+            Article(pmid=1, title="Intranasal esketamine for fibromyalgia", year=2020),
+            Article(pmid=2, title="Oral ketamine for fibromyalgia", year=2020),
+            Article(pmid=3, title="Intranasal ketamine in cancer pain", year=2022),
+        ]
+    )
+    lib = dashboard.load_library(store)
+    years = dashboard.per_year(lib.records)
+    assert years.to_dict("records") == [{"year": 2020, "studies": 2}, {"year": 2022, "studies": 1}]
+    routes = dashboard.facet_counts(lib.evidence, "route").set_index("route")["studies"]
+    assert routes.to_dict() == {"intranasal": 2, "oral": 1}
+
+
+def test_screening_progress_counts_each_decision_at_each_stage(
+    library: tuple[Store, dashboard.Library],
+) -> None:
+    store, _ = library
+    screening.decide(store, [9997, 11700088], decision="include", reviewer="ana")
+    progress = dashboard.screening_progress(screening.summary(store))
+    title_abstract = progress[progress["stage"] == "title-abstract"]
+    counts = dict(zip(title_abstract["decision"], title_abstract["records"], strict=True))
+    assert counts == {"unscreened": 6, "include": 2}
+
+
+def test_the_evidence_line_names_each_tag_and_the_table_says_why() -> None:
+    row = {"title": "Intranasal esketamine for fibromyalgia: a randomized trial",
+           "abstract": "We enrolled 40 patients; nausea was common.",
+           "publication_types": ["Randomized Controlled Trial"], "mesh_terms": []}  # fmt: skip
+    line, why = dashboard.evidence_summary(row)
+    assert line.startswith("Evidence tags: design: RCT")
+    assert "route: intranasal" in line and "n = 40" in line
+    assert list(why.columns) == ["facet", "value", "field", "span"]
+    assert ("route", "intranasal", "title") in set(
+        zip(why["facet"], why["value"], why["field"], strict=True)
+    )
+
+
+def test_messages_that_quote_what_a_person_typed_cannot_render_as_markdown() -> None:
+    typed = "**bold** [x](http://e) <i>y</i> $z$ :red[w]"
+    escaped = r"\*\*bold\*\* \[x\]\(http\://e\) \<i\>y\</i\> \$z\$ \:red\[w\]"
+    assert dashboard.escape_markdown(typed) == escaped
+    assert dashboard.escape_markdown("3 records: 2 new") == "3 records: 2 new"
