@@ -40,7 +40,7 @@ def main() -> None:
     """
 
 
-COMMAND_MODULES = ("library", "fetching", "screening")
+COMMAND_MODULES = ("library", "fetching", "screening", "evidence", "citations")
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
 
