@@ -40,7 +40,7 @@ def main() -> None:
     """
 
 
-COMMAND_MODULES = ("library", "fetching", "screening", "evidence", "citations")
+COMMAND_MODULES = ("library", "fetching", "screening", "evidence", "citations", "vocabulary")
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
 
