@@ -39,9 +39,13 @@ def crossing(
     # One matrix product counts every pair: (values x studies) @ (studies x values).
     counts = row_flags.T.to_numpy(dtype=np.int64) @ column_flags.to_numpy(dtype=np.int64)
     table = pd.DataFrame(counts, index=row_flags.columns, columns=column_flags.columns)
-    table.index.name, table.columns.name = rows, columns
-    stacked: pd.Series = table.stack()
-    long = stacked.reset_index(name="studies")
+    long = pd.DataFrame(
+        {
+            rows: np.repeat(table.index.to_numpy(), len(table.columns)),
+            columns: np.tile(table.columns.to_numpy(), len(table.index)),
+            "studies": counts.ravel(),
+        }
+    )
     return long[long["studies"] > 0].reset_index(drop=True)
 
 
