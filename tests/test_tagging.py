@@ -11,6 +11,7 @@ import pytest
 
 from tracker import tagging
 from tracker.tagging import FACET_VALUES, FACETS, evidence, flag_columns, tag_record, tag_vocabulary
+from tracker.vocabulary import load_vocabulary
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "expected" / "tagging_cases.json").read_text(encoding="utf-8")
@@ -70,9 +71,9 @@ def test_the_vocabulary_lists_every_value_a_tag_can_take() -> None:
     tagged = evidence(_frame(CASES))
     produced = {(facet, value) for facet in FACETS for value in tagged[facet].explode().dropna()}
     assert all(value in vocabulary[facet] for facet, value in produced)
-    cues = [*tagging._CUES, *tagging._ADVERSE]  # every table must name vocabulary values only
-    named = {(c.facet, c.value) for c in cues} | set(tagging._MESH.values())
-    named |= set(tagging._PUBLICATION_TYPES.values()) | set(tagging._MESH_ADVERSE.values())
+    default = load_vocabulary(None)  # every table must name vocabulary values only
+    named = {(c.facet, c.value) for c in default.cues()} | set(default.mesh().values())
+    named |= set(default.publication_types().values()) | set(default.chemically_induced().values())
     assert all(value in vocabulary[facet] for facet, value in named)
 
 

@@ -1,0 +1,384 @@
+"""The evidence-tag vocabulary, read from a TOML file a researcher can edit.
+
+What tags exist and which words justify them is knowledge about the field, not code: it lives
+in ``tracker/vocabulary.toml`` (the packaged default, whose comments explain how to add a
+synonym). A library can carry its own copy, ``<data_dir>/vocabulary.toml``, which wins over the
+default when present; :func:`write_default` makes that copy.
+
+The file is checked whole when loaded: every facet known, every value declared once, every
+reference to a value resolved, every pattern accepted by Python's ``re`` and by Arrow's RE2
+(which does the scanning). A mistake is a :class:`VocabularyError` naming the file and the
+entry, so an edit never silently stops tagging. How the patterns are run lives in
+:mod:`tracker.tagging`; the sample-size and dose extractors stay there too, because they are
+machinery (numbered groups, an order of tries, number formats) rather than vocabulary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracker.errors import TrackerError
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "vocabulary.toml"
+FILE_NAME = "vocabulary.toml"
+KNOWN_FACETS = ("design", "drug", "route", "condition", "adverse_effects")
+"""The facets the rest of tracker knows how to show; a file may not invent others."""
+
+CLAIMED = ("common", "less common", "")
+_VALUE_KEYS = frozenset({
+    "value", "text", "title", "unless", "publication_types", "mesh", "chemically_induced",
+    "cancelled_by", "cancelled_only_from_text", "claimed",
+})  # fmt: skip
+_NEGATION_KEYS = frozenset({"words", "except", "reach"})
+
+
+class VocabularyError(TrackerError):
+    """The vocabulary file cannot be used: it names the file and the faulty entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A text cue: an RE2 pattern (matched case-insensitively) that justifies one tag.
+
+    ``unless`` matches mentions that do not count: the tag stands only when the value's cues
+    match more often than ``unless`` does.
+    """
+
+    facet: str
+    value: str
+    pattern: str
+    title_only: bool = False
+    unless: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One tag a facet can take, with everything that can justify or cancel it."""
+
+    facet: str
+    name: str
+    text: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    unless: str = ""
+    publication_types: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    chemically_induced: tuple[str, ...] = ()
+    cancelled_by: tuple[tuple[str, str], ...] = ()
+    cancelled_only_from_text: bool = False
+    claimed: str = ""
+
+    def cues(self) -> tuple[Cue, ...]:
+        """Title-only cues, then cues for either field.
+
+        A field's patterns are joined into one alternation (one scan, the leftmost mention as
+        evidence), except a pattern naming its own ``span`` group, which is scanned alone.
+        """
+        cues = []
+        for title_only, patterns in ((True, self.title), (False, self.text)):
+            alone = [p for p in patterns if "(?P<span>" in p]
+            joined = [p for p in patterns if "(?P<span>" not in p]
+            if joined:
+                pattern = joined[0] if len(joined) == 1 else "|".join(f"(?:{p})" for p in joined)
+                cues.append(Cue(self.facet, self.name, pattern, title_only, self.unless))
+            cues.extend(Cue(self.facet, self.name, p, title_only, self.unless) for p in alone)
+        return tuple(cues)
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    """Words that negate an adverse effect named at most ``reach`` characters later, unless
+    one of ``exceptions`` ("but") comes between them."""
+
+    words: tuple[str, ...]
+    exceptions: tuple[str, ...]
+    reach: int
+
+    @property
+    def negated(self) -> str:
+        """RE2: text that ends within reach of a negation, in the same sentence."""
+        return rf"(?i)\b(?:{_alternation(self.words)})\b[^.;]{{0,{self.reach}}}$"
+
+    @property
+    def released(self) -> str:
+        """RE2: text where an exception follows the last negation."""
+        words, exceptions = _alternation(self.words), _alternation(self.exceptions)
+        return rf"(?i)\b(?:{words})\b[^.;]*\b(?:{exceptions})\b[^.;]*$"
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """A whole vocabulary file, checked: facets in display order, each with its values."""
+
+    path: Path
+    fingerprint: str
+    """sha256 of the file's bytes: cache tags per vocabulary with it."""
+    facets: tuple[tuple[str, tuple[Value, ...]], ...]
+    negation: Negation
+
+    @property
+    def facet_names(self) -> tuple[str, ...]:
+        return tuple(facet for facet, _ in self.facets)
+
+    def values(self) -> tuple[Value, ...]:
+        """Every value of every facet, in display order."""
+        return tuple(value for _, values in self.facets for value in values)
+
+    def facet_values(self) -> dict[str, tuple[str, ...]]:
+        """Each facet's value names, in display order."""
+        return {facet: tuple(v.name for v in values) for facet, values in self.facets}
+
+    def cues(self) -> tuple[Cue, ...]:
+        return tuple(cue for value in self.values() for cue in value.cues())
+
+    def publication_types(self) -> dict[str, tuple[str, str]]:
+        """Publication type -> (facet, value)."""
+        return {t: (v.facet, v.name) for v in self.values() for t in v.publication_types}
+
+    def mesh(self) -> dict[str, tuple[str, str]]:
+        """MeSH descriptor -> (facet, value)."""
+        return {m: (v.facet, v.name) for v in self.values() for m in v.mesh}
+
+    def chemically_induced(self) -> dict[str, tuple[str, str]]:
+        """``"<descriptor>/chemically induced"`` -> (facet, value)."""
+        return {
+            f"{m}/chemically induced": (v.facet, v.name)
+            for v in self.values()
+            for m in v.chemically_induced
+        }
+
+    def claimed_effects(self) -> dict[str, str]:
+        """Adverse effects the patient leaflet names -> "common" or "less common"."""
+        return {v.name: v.claimed for v in self.values() if v.claimed}
+
+
+def vocabulary_path(data_dir: Path | None) -> Path:
+    """The file in use: the library's own copy when it exists, else the packaged default."""
+    if data_dir is not None and (data_dir / FILE_NAME).is_file():
+        return data_dir / FILE_NAME
+    return DEFAULT_PATH
+
+
+def load_vocabulary(data_dir: Path | None = None) -> Vocabulary:
+    """The vocabulary in use for ``data_dir`` (the packaged default when it has none).
+
+    Parsed once per file content: an edited file is read anew, an unchanged one is not.
+    """
+    path = vocabulary_path(data_dir)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise VocabularyError(
+            f"{path}: cannot be read ({exc.strerror}); fix the file or delete it to go back "
+            "to the default"
+        ) from exc
+    return _parse(path, content)
+
+
+def write_default(data_dir: Path) -> Path:
+    """Copy the packaged vocabulary to ``<data_dir>/vocabulary.toml`` for editing."""
+    target = data_dir / FILE_NAME
+    if target.exists():
+        raise VocabularyError(
+            f"{target} already exists and was left as it is; edit it, or delete it first to "
+            "start again from the default"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DEFAULT_PATH, target)
+    return target
+
+
+@cache
+def _parse(path: Path, content: bytes) -> Vocabulary:
+    where = _Where(path)
+    try:
+        document = tomllib.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise where.error("", f"is not valid TOML ({exc})") from exc
+    unknown = [key for key in document if key not in (*KNOWN_FACETS, "negation")]
+    if unknown:
+        raise where.error(
+            f"[[{unknown[0]}]]", f"is not a facet; the facets are {', '.join(KNOWN_FACETS)}"
+        )
+    facets = tuple((facet, _facet(where, facet, document)) for facet in _ordered(where, document))
+    declared = {(v.facet, v.name) for _, values in facets for v in values}
+    for _, values in facets:
+        for value in values:
+            for facet, name in value.cancelled_by:
+                if (facet, name) not in declared:
+                    raise where.error(
+                        _entry(value), f"is cancelled by {facet}:{name}, which is not declared"
+                    )
+    negation = _negation(where, document.get("negation"))
+    fingerprint = hashlib.sha256(content).hexdigest()
+    return Vocabulary(path, fingerprint, facets, negation)
+
+
+class _Where:
+    """Where a mistake is, for messages that send the user to the right line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, entry: str, problem: str) -> VocabularyError:
+        at = f" {entry}" if entry else ""
+        return VocabularyError(
+            f"{self.path}:{at} {problem}; fix the file or delete it to go back to the default"
+        )
+
+
+def _ordered(where: _Where, document: Mapping[str, Any]) -> list[str]:
+    missing = [facet for facet in KNOWN_FACETS if facet not in document]
+    if missing:
+        raise where.error(f"[[{missing[0]}]]", "is missing: every facet needs at least one value")
+    return [key for key in document if key in KNOWN_FACETS]
+
+
+def _facet(where: _Where, facet: str, document: Mapping[str, Any]) -> tuple[Value, ...]:
+    entries = document[facet]
+    if not isinstance(entries, list) or not entries:
+        raise where.error(f"[[{facet}]]", "must be a list of [[" + facet + "]] blocks")
+    values: list[Value] = []
+    for number, entry in enumerate(entries, start=1):
+        value = _value(where, facet, number, entry)
+        if any(v.name == value.name for v in values):
+            raise where.error(_entry(value), "is declared twice")
+        values.append(value)
+    return tuple(values)
+
+
+def _value(where: _Where, facet: str, number: int, entry: Any) -> Value:
+    label = f"[[{facet}]] number {number}"
+    if not isinstance(entry, dict):
+        raise where.error(label, "must be a table of keys")
+    name = entry.get("value")
+    if not isinstance(name, str) or not name.strip():
+        raise where.error(label, 'has no `value = "…"` naming the tag')
+    label = f'[[{facet}]] "{name}"'
+    extra = sorted(set(entry) - _VALUE_KEYS)
+    if extra:
+        raise where.error(label, f"has an unknown key {extra[0]!r}")
+    claimed = _text(where, label, entry, "claimed")
+    if claimed not in CLAIMED or (claimed and facet != "adverse_effects"):
+        raise where.error(label, 'has claimed = "common", "less common" or "" (adverse effects)')
+    cancelled_by = _strings(where, label, entry, "cancelled_by")
+    value = Value(
+        facet=facet,
+        name=name,
+        text=_patterns(where, label, entry, "text"),
+        title=_patterns(where, label, entry, "title"),
+        unless=_pattern(where, label, "unless", _text(where, label, entry, "unless")),
+        publication_types=_strings(where, label, entry, "publication_types"),
+        mesh=_strings(where, label, entry, "mesh"),
+        chemically_induced=_strings(where, label, entry, "chemically_induced"),
+        cancelled_by=tuple(_reference(where, label, r) for r in cancelled_by),
+        cancelled_only_from_text=_flag(where, label, entry, "cancelled_only_from_text"),
+        claimed=claimed,
+    )
+    sources = (value.text, value.title, value.publication_types, value.mesh)
+    if not any(sources) and not value.chemically_induced:
+        raise where.error(label, "has nothing that could justify it (text, title, mesh, …)")
+    for cue in value.cues():
+        _pattern(where, label, "text", cue.pattern)
+    return value
+
+
+def _negation(where: _Where, entry: Any) -> Negation:
+    if not isinstance(entry, dict):
+        raise where.error("[negation]", "is missing: it needs words, except and reach")
+    missing = sorted(_NEGATION_KEYS - set(entry))
+    extra = sorted(set(entry) - _NEGATION_KEYS)
+    if missing or extra:
+        problem = f"lacks {missing[0]!r}" if missing else f"has an unknown key {extra[0]!r}"
+        raise where.error("[negation]", problem)
+    reach = entry["reach"]
+    if not isinstance(reach, int) or isinstance(reach, bool) or not 1 <= reach <= 200:
+        raise where.error("[negation] reach", "must be a whole number of characters, 1 to 200")
+    negation = Negation(
+        _strings(where, "[negation]", entry, "words"),
+        _strings(where, "[negation]", entry, "except"),
+        reach,
+    )
+    if not negation.words or not negation.exceptions:
+        raise where.error("[negation]", "needs at least one word in `words` and in `except`")
+    _pattern(where, "[negation]", "words", negation.negated)
+    _pattern(where, "[negation]", "except", negation.released)
+    return negation
+
+
+def _entry(value: Value) -> str:
+    return f'[[{value.facet}]] "{value.name}"'
+
+
+def _strings(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    items = entry.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        raise where.error(label, f"{key} must be a list of non-empty strings")
+    return tuple(items)
+
+
+def _text(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> str:
+    item = entry.get(key, "")
+    if not isinstance(item, str):
+        raise where.error(label, f"{key} must be a string")
+    return item
+
+
+def _flag(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> bool:
+    item = entry.get(key, False)
+    if not isinstance(item, bool):
+        raise where.error(label, f"{key} must be true or false")
+    return item
+
+
+def _reference(where: _Where, label: str, reference: str) -> tuple[str, str]:
+    facet, _, name = reference.partition(":")
+    if facet not in KNOWN_FACETS or not name:
+        raise where.error(label, f'cancelled_by "{reference}" must read "facet:value"')
+    return facet, name
+
+
+def _patterns(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    return tuple(_pattern(where, label, key, p) for p in _strings(where, label, entry, key))
+
+
+def _pattern(where: _Where, label: str, key: str, pattern: str) -> str:
+    """``pattern`` unchanged, once both Python's ``re`` and Arrow's RE2 accept it."""
+    if not pattern:
+        return pattern
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise where.error(label, f"{key} pattern {pattern!r} is not a valid regex: {exc}") from exc
+    if set(compiled.groupindex) - {"span"}:
+        raise where.error(label, f"{key} pattern {pattern!r} may name only the group 'span'")
+    if not _re2_accepts(pattern):
+        raise where.error(
+            label,
+            f"{key} pattern {pattern!r} is not accepted by RE2 (no look-behind, look-ahead or "
+            "back-references)",
+        )
+    return pattern
+
+
+@cache
+def _re2_accepts(pattern: str) -> bool:
+    try:
+        pc.match_substring_regex(pa.array(["x"]), pattern=f"(?i){pattern}")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(word) for word in words)
