@@ -14,11 +14,12 @@ from pathlib import Path
 from tracker.errors import ConfigError
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+ICITE_URL = "https://icite.od.nih.gov/api/"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where the store lives and how to reach NCBI.
+    """Where the store lives and how to reach NCBI and NIH iCite.
 
     ``api_key`` is kept out of ``repr`` so it never lands in a log or a traceback.
     """
@@ -27,13 +28,15 @@ class Settings:
     email: str = ""
     api_key: str = field(default="", repr=False)
     eutils_url: str = NCBI_EUTILS_URL
+    icite_url: str = ICITE_URL
     reviewer: str = ""
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
     ) -> Settings:
-        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_REVIEWER.
+        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_ICITE_URL
+        and TRACKER_REVIEWER.
 
         Keyword overrides (from CLI flags or app widgets) win over the environment when given
         and not ``None``.
@@ -44,6 +47,7 @@ class Settings:
             email=env.get("NCBI_EMAIL", "").strip(),
             api_key=env.get("NCBI_API_KEY", "").strip(),
             eutils_url=env.get("TRACKER_EUTILS_URL") or NCBI_EUTILS_URL,
+            icite_url=env.get("TRACKER_ICITE_URL") or ICITE_URL,
             reviewer=env.get("TRACKER_REVIEWER", "").strip(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}

@@ -13,6 +13,7 @@ place; the app shows them with ``st.error`` in one place. Anything else is a bug
     ├── FetchError           a PubMed search or download that could not complete
     │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
     │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
+    ├── CitationError        NIH iCite's metrics could not be fetched; stored metrics are kept
     ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
     └── ExportError          a format or destination that cannot be written
 """
@@ -67,6 +68,10 @@ class NCBIQueryError(FetchError):
 
 class NCBIUnavailableError(FetchError):
     """NCBI kept failing after every retry."""
+
+
+class CitationError(TrackerError):
+    """Citation metrics could not be fetched from iCite; the stored ones are unchanged."""
 
 
 class ScreeningError(TrackerError):

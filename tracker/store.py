@@ -138,6 +138,38 @@ class Store:
             self._write_table(result.table)
         return _summary(0, result, gone=())
 
+    # -- side tables: data kept beside the records by other modules (citation metrics) ------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's write lock around a read-merge-write of a side table."""
+        with self._locked():
+            yield
+
+    def side_table_path(self, name: str) -> Path:
+        if not name.isidentifier():
+            raise StoreError(f"{name!r} is not a side table name: use letters, digits and _.")
+        return self.data_dir / f"{name}.parquet"
+
+    def read_side_table(self, name: str) -> pa.Table | None:
+        """``<name>.parquet`` from the data directory, or None when there is none yet.
+
+        An unreadable file is a StoreError naming it; the module that owns the table adds what
+        to do, since only it knows how the table is rebuilt.
+        """
+        path = self.side_table_path(name)
+        if not path.exists():
+            return None
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise StoreError(f"Cannot read {path}: {exc}.") from exc
+
+    def write_side_table(self, name: str, table: pa.Table) -> None:
+        """Replace ``<name>.parquet`` atomically; call it inside :meth:`locked`."""
+        self._ensure_dir()
+        self._write_parquet(table, self.side_table_path(name), prefix=f".side-{name}-")
+
     # -- runs --------------------------------------------------------------------------------
 
     def begin_run(self, *, kind: RunKind, query: str, api_key_used: bool) -> int:
@@ -297,8 +329,9 @@ class Store:
 
     def _remove_stale_temporaries(self) -> None:
         """Temporary files left by a writer that was killed; we hold the lock, so none is live."""
-        for stale in self.data_dir.glob(".records-*.tmp"):
-            stale.unlink(missing_ok=True)
+        for pattern in (".records-*.tmp", ".side-*.tmp"):
+            for stale in self.data_dir.glob(pattern):
+                stale.unlink(missing_ok=True)
 
     def _ensure_dir(self) -> None:
         try:
@@ -344,18 +377,24 @@ class Store:
 
     def _write_table(self, table: pa.Table) -> None:
         """Replace records.parquet atomically; on any failure the old file stays as it was."""
-        fd, tmp_name = tempfile.mkstemp(prefix=".records-", suffix=".tmp", dir=self.data_dir)
+        self._write_parquet(table, self.records_path, prefix=".records-")
+
+    def _write_parquet(self, table: pa.Table, path: Path, *, prefix: str) -> None:
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=self.data_dir)
+        except OSError as exc:
+            raise _write_error(path, exc) from exc
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as sink:
                 pq.write_table(table, sink, compression="zstd", write_statistics=False)
                 sink.flush()
                 os.fsync(sink.fileno())
-            tmp.replace(self.records_path)
+            tmp.replace(path)
             _fsync_dir(self.data_dir)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise _write_error(self.records_path, exc) from exc
+            raise _write_error(path, exc) from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
