@@ -12,6 +12,7 @@ from tracker.export import (
     CSV_HEADERS,
     EXCEL_CELL_LIMIT,
     Annotation,
+    csv_headers,
     inert,
     save,
     to_csv_bytes,
@@ -129,3 +130,39 @@ def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ExportError, match="Choose another --out path"):
         save(b"x", tmp_path / "missing-folder" / "out.csv")
+
+
+def test_suggestions_add_two_columns_after_tags(store: Store) -> None:
+    cells = {31: ("design: RCT (accepted)", 'design: RCT <- publication type "RCT"')}
+    data = to_csv_bytes(store.records(), None, cells)
+    header = data.decode("utf-8-sig").split("\r\n")[0].split(",")
+    assert header == [*CSV_HEADERS[:16], "Suggested Tags", "Suggested Tag Evidence", "Notes"]
+    assert csv_headers(with_suggestions=True) == tuple(header)
+    rows = {r["PMID"]: r for r in read_csv(data)}
+    assert rows["31"]["Suggested Tags"] == "design: RCT (accepted)"
+    assert rows["31"]["Suggested Tag Evidence"] == 'design: RCT <- publication type "RCT"'
+    assert (rows["7"]["Suggested Tags"], rows["7"]["Suggested Tag Evidence"]) == ("", "")
+
+
+def test_suggestion_cells_are_inert_and_fit_one_excel_cell(store: Store) -> None:
+    long = "; ".join(f'adverse effects: nausea or vomiting <- abstract "n{i}"' for i in range(900))
+    cells = {7: ("=SUM(A1)", "-" + long)}
+    row = read_csv(to_csv_bytes(store.records(), None, cells))[0]
+    assert row["Suggested Tags"] == "'=SUM(A1)"
+    evidence = row["Suggested Tag Evidence"]
+    assert evidence.startswith("'-adverse effects") and len(evidence) <= EXCEL_CELL_LIMIT
+    assert evidence.endswith(
+        "[evidence shortened to fit one spreadsheet cell; all of them: tracker suggestions list 7]"
+    )
+
+
+def test_a_long_formula_like_title_fits_one_excel_cell_with_its_apostrophe(data_dir: Path) -> None:
+    store = Store(data_dir)
+    store.upsert([Article(pmid=1, title="=" + "x" * EXCEL_CELL_LIMIT)])
+    title = read_csv(to_csv_bytes(store.records()))[0]["Title"]
+    assert title.startswith("'=x") and len(title) == EXCEL_CELL_LIMIT
+
+
+def test_without_suggestions_the_header_is_unchanged(store: Store) -> None:
+    data = to_csv_bytes(store.records(), {})
+    assert "Suggested Tags" not in data.decode("utf-8-sig").split("\r\n")[0]

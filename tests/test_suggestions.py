@@ -3,14 +3,18 @@ their evidence."""
 
 from __future__ import annotations
 
+import csv
+import io
 import warnings
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
-from tracker import screening, suggestions
+from tracker import annotation_files, screening, suggestions
+from tracker.cli import main
 from tracker.errors import ScreeningError
 from tracker.records import Article
 from tracker.store import Store
@@ -261,3 +265,71 @@ def test_records_without_suggestions_have_no_cells(data_dir: Path) -> None:
     store = Store(data_dir)
     store.upsert([Article(pmid=5, title="A letter", abstract="")])
     assert suggestions.export_cells(store) == {}
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+
+def cli(store: Store, *args: str, reviewer: str = "ana") -> tuple[int, str, str]:
+    runner = CliRunner(env={"TRACKER_REVIEWER": reviewer})
+    result = runner.invoke(main, [*args, "--data-dir", str(store.data_dir)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_tracker_suggestions_list_shows_status_and_evidence(store: Store) -> None:
+    cli(store, "suggestions", "reject", "11", "route: intranasal")
+    code, out, _ = cli(store, "suggestions", "list", "11")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == 'design: RCT  [suggested]  <- title "randomized controlled trial"'
+    assert 'route: intranasal  [rejected (ana: rejected)]  <- title "Intranasal"' in lines
+    assert 'adverse effects: nausea or vomiting  [suggested]  <- abstract "Nausea"' in lines
+
+
+def test_tracker_suggestions_accept_records_the_reviewer(store: Store) -> None:
+    code, out, _ = cli(store, "suggestions", "accept", "11", "Adverse effects: nausea or vomiting",
+                       reviewer="ben")  # fmt: skip
+    assert (code, out) == (0, "PMID 11: adverse effects: nausea or vomiting accepted by ben.\n")
+    assert store.events()["reviewer"].tolist() == ["ben"]
+    assert status_of(store, 11, "adverse_effects", "nausea or vomiting") == "accepted"
+
+
+def test_tracker_suggestions_reject_of_an_unsuggested_tag_fails_cleanly(store: Store) -> None:
+    code, out, err = cli(store, "suggestions", "reject", "11", "design: cohort")
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: PMID 11 has no suggested design 'cohort'")
+    assert store.events().empty
+
+
+def test_tracker_suggestions_without_a_reviewer_fails_cleanly(store: Store) -> None:
+    code, _, err = cli(store, "suggestions", "accept", "11", "design: RCT", reviewer="")
+    assert code == 1
+    assert "Pass --reviewer NAME" in err
+
+
+def test_tracker_suggestions_list_of_an_unknown_pmid_fails_cleanly(store: Store) -> None:
+    code, _, err = cli(store, "suggestions", "list", "4242")
+    assert (code, err) == (1, "Error: Not in the store: PMID 4242. Check the number, or"
+                              " fetch/import the record first.\n")  # fmt: skip
+
+
+def test_tracker_export_csv_has_the_suggestion_columns(store: Store) -> None:
+    cli(store, "suggestions", "accept", "11", "drug: esketamine")
+    result = CliRunner().invoke(main, ["export", "--data-dir", str(store.data_dir)])
+    assert result.exit_code == 0
+    text = result.stdout_bytes.decode("utf-8-sig")
+    rows = {r["PMID"]: r for r in csv.DictReader(io.StringIO(text, newline=""))}
+    assert "drug: esketamine (accepted)" in rows["11"]["Suggested Tags"].split("; ")
+    assert 'drug: esketamine <- title "esketamine"' in rows["11"]["Suggested Tag Evidence"]
+
+
+def test_judgements_travel_with_the_annotations_file(store: Store, tmp_path: Path) -> None:
+    suggestions.accept(store, 11, "drug", "esketamine", reviewer="ana")
+    suggestions.reject(store, 11, "design", "RCT", reviewer="ana")
+    exported = tmp_path / "annotations.csv"
+    exported.write_bytes(annotation_files.export_csv(store))
+    other = Store(tmp_path / "other")
+    other.upsert([TRIAL, CRPS])
+    assert annotation_files.import_csv(other, exported) == 2
+    assert status_of(other, 11, "drug", "esketamine") == "accepted"
+    assert status_of(other, 11, "design", "RCT") == "rejected"

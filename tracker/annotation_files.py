@@ -36,7 +36,8 @@ from tracker.store import Event, Store
 COLUMNS = ("created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note")
 DECISION_ACTIONS = frozenset({"decide", "resolve"})
 ACTIONS = DECISION_ACTIONS | {"tag-add", "tag-remove", "note", "duplicate-confirm",
-                              "duplicate-reject", "reason-add"}  # fmt: skip
+                              "duplicate-reject", "reason-add", "suggestion-accept",
+                              "suggestion-reject"}  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -139,7 +140,7 @@ def _checked(event: Event, reasons: list[str]) -> Event:
         if not event.value.strip():
             raise ScreeningError("a reason-add row needs the new reason in its value column.")
         reasons.append(event.value.strip())
-    elif event.action.startswith("tag-") and not event.value.strip():
+    elif event.action.startswith(("tag-", "suggestion-")) and not event.value.strip():
         raise ScreeningError("a tag row needs the tag in its value column.")
     elif event.action == "note" and not event.note.strip():
         raise ScreeningError("a note row needs the text in its note column.")

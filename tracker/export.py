@@ -25,6 +25,9 @@ CSV_HEADERS: tuple[str, ...] = (
     "Tags", "Notes",
 )  # fmt: skip
 
+SUGGESTION_HEADERS: tuple[str, ...] = ("Suggested Tags", "Suggested Tag Evidence")
+"""Written after "Tags" when the caller passes suggestions (:mod:`tracker.suggestions`)."""
+
 EXCEL_CELL_LIMIT = 32_767
 """Excel silently splits or truncates longer cells; we shorten them and say so in the cell."""
 
@@ -51,11 +54,14 @@ def inert(cell: str) -> str:
     return cell
 
 
-def _fit(cell: str, what: str) -> str:
-    if len(cell) <= EXCEL_CELL_LIMIT:
+def _fit(cell: str, what: str, whole: str = "full text in RIS/BibTeX") -> str:
+    """The cell, shortened with a note when it (with the apostrophe :func:`inert` may add)
+    would be longer than Excel keeps."""
+    room = EXCEL_CELL_LIMIT - (1 if cell.startswith(_FORMULA_TRIGGERS) else 0)
+    if len(cell) <= room:
         return cell
-    marker = f" … [{what} shortened to fit one spreadsheet cell; full text in RIS/BibTeX]"
-    return cell[: EXCEL_CELL_LIMIT - len(marker)] + marker
+    marker = f" … [{what} shortened to fit one spreadsheet cell; {whole}]"
+    return cell[: room - len(marker)] + marker
 
 
 def _join_authors(authors: list[str]) -> str:
@@ -73,10 +79,24 @@ def _join_authors(authors: list[str]) -> str:
     return "; ".join(kept) + f"; … and {rest:,} more authors (full list in RIS/BibTeX)"
 
 
+def csv_headers(*, with_suggestions: bool = False) -> tuple[str, ...]:
+    """The header row: :data:`CSV_HEADERS`, with the suggestion columns after "Tags"."""
+    if not with_suggestions:
+        return CSV_HEADERS
+    at = CSV_HEADERS.index("Tags") + 1
+    return (*CSV_HEADERS[:at], *SUGGESTION_HEADERS, *CSV_HEADERS[at:])
+
+
 def csv_rows(
-    records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None
+    records: pd.DataFrame,
+    annotations: Mapping[int, Annotation] | None = None,
+    suggestions: Mapping[int, tuple[str, str]] | None = None,
 ) -> Iterator[list[str]]:
-    """One list of cells per record, sorted by PMID, already safe for spreadsheets."""
+    """One list of cells per record, sorted by PMID, already safe for spreadsheets.
+
+    ``suggestions`` maps a PMID to its "Suggested Tags" and "Suggested Tag Evidence" cells
+    (:func:`tracker.suggestions.suggested_tags_column`); the columns appear only when given.
+    """
     notes = annotations or {}
     for row in records.sort_values("pmid").to_dict(orient="records"):
         pmid = int(row["pmid"])
@@ -101,11 +121,18 @@ def csv_rows(
             "; ".join(note.tags),
             _fit(" | ".join(note.notes), "notes"),
         ]
+        if suggestions is not None:
+            tags, proof = suggestions.get(pmid, ("", ""))
+            whole = f"all of them: tracker suggestions list {pmid}"
+            cells[-1:-1] = [_fit(tags, "suggested tags", whole), _fit(proof, "evidence", whole)]
         yield [inert(cell) for cell in cells]
 
 
 def write_csv(
-    records: pd.DataFrame, sink: TextIO, annotations: Mapping[int, Annotation] | None = None
+    records: pd.DataFrame,
+    sink: TextIO,
+    annotations: Mapping[int, Annotation] | None = None,
+    suggestions: Mapping[int, tuple[str, str]] | None = None,
 ) -> int:
     """Write the CSV (header + one row per record) and return the number of records.
 
@@ -113,20 +140,22 @@ def write_csv(
     ``sink`` with ``encoding="utf-8-sig"`` so Excel sees the BOM and reads UTF-8.
     """
     writer = csv.writer(sink, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
+    writer.writerow(csv_headers(with_suggestions=suggestions is not None))
     count = 0
-    for cells in csv_rows(records, annotations):
+    for cells in csv_rows(records, annotations, suggestions):
         writer.writerow(cells)
         count += 1
     return count
 
 
 def to_csv_bytes(
-    records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None
+    records: pd.DataFrame,
+    annotations: Mapping[int, Annotation] | None = None,
+    suggestions: Mapping[int, tuple[str, str]] | None = None,
 ) -> bytes:
     """The CSV file's bytes, BOM included: what a download button or a file receives."""
     buffer = io.StringIO()
-    write_csv(records, buffer, annotations)
+    write_csv(records, buffer, annotations, suggestions)
     return buffer.getvalue().encode("utf-8-sig")
 
 

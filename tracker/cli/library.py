@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker import bibliography, export, screening
+from tracker import bibliography, export, screening, suggestions
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
 from tracker.importer import import_files
@@ -83,7 +83,7 @@ def export_command(
     records = select(store.records(), chosen, screening=state)
     notes = screening.annotations(store, state=state)
     if fmt == "csv":
-        data = export.to_csv_bytes(records, notes)
+        data = export.to_csv_bytes(records, notes, suggestions.export_cells(store))
     elif fmt == "ris":
         data = bibliography.to_ris(records, notes).encode("utf-8")
     else:
