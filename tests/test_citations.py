@@ -363,6 +363,42 @@ def test_a_full_disk_keeps_the_previous_metrics_and_says_so(
     assert not list(data_dir.glob(".side-*")), "the temporary file is cleaned up"
 
 
+def test_a_read_only_data_dir_keeps_the_previous_metrics_and_says_so(
+    data_dir: Path, icite: FakeICite
+) -> None:
+    """A real read-only file system: the child sees the data dir through a read-only bind mount
+    in its own mount namespace (root ignores file modes, so chmod would prove nothing)."""
+    store = stored(data_dir, THOUSAND[:10])
+    enrich(store, settings(icite, data_dir), pmids=THOUSAND[:1])
+    before = (data_dir / "citations.parquet").read_bytes()
+    code = textwrap.dedent(
+        f"""
+        from tracker.citations import enrich
+        from tracker.config import Settings
+        from tracker.errors import StoreError
+        from tracker.store import Store
+        settings = Settings(data_dir={str(data_dir)!r}, icite_url={icite.base_url!r})
+        try:
+            enrich(Store(settings.data_dir), settings)
+        except StoreError as exc:
+            print(exc)
+        """
+    )
+    mount = (
+        f'mount --bind -o ro "{data_dir}" "{data_dir}" || exit 97; exec "{sys.executable}" -c "$0"'
+    )
+    try:
+        done = subprocess.run(["unshare", "-m", "sh", "-c", mount, code], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+    except FileNotFoundError:
+        pytest.skip("no unshare(1) here to make a read-only mount")
+    if done.returncode != 0 and not done.stdout:
+        pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()[:200]}")
+    assert "Read-only file system" in done.stdout and "Nothing was changed" in done.stdout
+    assert "--data-dir" in done.stdout
+    assert (data_dir / "citations.parquet").read_bytes() == before
+
+
 # -- joining onto records -----------------------------------------------------------------------
 
 

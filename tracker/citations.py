@@ -11,20 +11,26 @@ What we rely on about iCite, and where it is written down:
   (icite.od.nih.gov/api; the envelope as shown for ``/api/pubs?pmids=...`` in the openicite
   README on PyPI). We count those PMIDs and store nothing for them, rather than zeros.
 - ``pmids`` takes "up to 1000 at a time" (icite.od.nih.gov/api), lowered to 200 on iCite's
-  support page "Bulk Data and API" (support.icite.nih.gov); we send 200 per request.
+  support page "Bulk Data and API" (support.icite.nih.gov); we send 200 per request. The
+  commas go percent-encoded (``%2C``), as in the ``links.self`` iCite itself answers with.
 - ``fl`` limits the fields (comma-separated, no spaces); ``format=csv`` would switch to CSV,
   so we leave ``format`` out and get the default JSON (same pages).
 - Field names (legacy names, the default): ``pmid``, ``year``, ``citation_count``,
   ``relative_citation_ratio``, ``nih_percentile``, ``is_clinical``, ``provisional``, also
   ``expected_citations_per_year`` and ``field_citation_rate`` (same pages).
 - ``relative_citation_ratio`` (and so ``nih_percentile``) is null for papers too recent or too
-  little cited to have one, and ``provisional`` marks recent years' values (iCite's "Influence
-  module" field descriptions). We keep the null as NaN.
+  little cited to have one, and ``provisional`` marks recent years' values (iCite support's
+  "Descriptions of Influence Module data fields", as summarised in the icite_api_summary.md of
+  LeviMelo/needle_in_a_haysack). We keep the null as NaN.
 - ``is_clinical`` and ``provisional`` are ``"Yes"``/``"No"`` in the documented legacy example
   and JSON booleans in current answers (the support page's example): both are accepted.
 - iCite publishes no rate limit and no error body for an over-long ``pmids``; we pace at
   3 requests/s, retry 429/5xx/resets/cut-off bodies with back-off (honouring Retry-After), and
   stop at once on any other 4xx with the server's own words in the message.
+
+None of this was checked against the live service (no network where it was written): the
+fake in tests/fake_icite.py follows these documents, so a change at iCite shows up as a clear
+"answered in an unknown shape" error rather than wrong numbers.
 
 A run is all or nothing: metrics are written only after every batch arrived and passed
 validation, atomically under the store's lock; a failed run leaves the file byte-identical.
@@ -228,10 +234,10 @@ def load(store: Store) -> pd.DataFrame:
             return _frame(CITATION_SCHEMA.empty_table())
         return _frame(table.select(CITATION_SCHEMA.names).cast(CITATION_SCHEMA))
     except (StoreError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        path = store.side_table_path(TABLE)
+        reason = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
         raise StoreError(
-            f"{path} is damaged or not a citation table ({exc}). Run `tracker enrich` again to"
-            " rebuild it: it holds only metrics fetched from iCite."
+            f"{store.side_table_path(TABLE)} is damaged or not a citation table ({reason})."
+            " Run `tracker enrich` again to rebuild it: it holds only metrics fetched from iCite."
         ) from exc
 
 
@@ -263,8 +269,9 @@ def _save(store: Store, wanted: Sequence[int], rows: list[dict[str, Any]], *,
             except StoreError as exc:
                 if not full:
                     raise CitationError(
-                        f"{exc} Nothing was changed. Run `tracker enrich` without --pmid to"
-                        " rebuild the whole file."
+                        f"{store.side_table_path(TABLE)} is damaged, so these PMIDs' metrics"
+                        " cannot be merged into it. Nothing was changed. Run `tracker enrich`"
+                        " without --pmid to rebuild the whole file."
                     ) from exc
                 warnings.append(f"the unreadable {TABLE}.parquet was rebuilt from scratch")
                 old = _frame(CITATION_SCHEMA.empty_table())
