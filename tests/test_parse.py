@@ -193,9 +193,9 @@ def test_an_update_file_reports_deleted_citations_and_skips_them(eutils_fixtures
     assert result.deleted == (123, 456)
 
 
-def test_a_book_record_is_read_as_a_book() -> None:
+def test_a_book_record_is_read_as_a_book_chapter() -> None:
     book = read_articles(XML_DIR / "book.xml").articles[0]
-    assert (book.pmid, book.record_type) == (20301295, "book")
+    assert (book.pmid, book.record_type) == (20301295, "chapter")
     assert book.title == "Ketamine: a chapter on analgesia."
     assert book.journal == "Pain Management Handbook"
     assert [a.display for a in book.authors] == ["Adams JB", "Lopez M"]

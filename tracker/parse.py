@@ -283,7 +283,7 @@ def _book(element: Element, name: str) -> Article:
         keywords=_keywords(document),
         languages=_texts(document, "Language"),
         grants=_grants(parts.get("GrantList")),
-        record_type="book",
+        record_type="chapter" if chapter else "book",
     )
 
 

@@ -94,7 +94,9 @@ class Article:
     grants: tuple[Grant, ...] = ()
     vernacular_title: str = ""
     record_type: str = "article"
-    """``"article"`` for PubmedArticle, ``"book"`` for PubmedBookArticle."""
+    """``"article"`` for PubmedArticle; for PubmedBookArticle ``"chapter"`` (a chapter of a
+    Bookshelf book, ``journal`` holding the book's title) or ``"book"`` (a whole book,
+    ``journal`` holding its publisher)."""
 
     @property
     def url(self) -> str:
