@@ -70,7 +70,7 @@ def test_the_fingerprint_is_the_sha256_of_the_file(data_dir: Path) -> None:
     default = load_vocabulary(None)
     assert default.fingerprint == hashlib.sha256(DEFAULT_PATH.read_bytes()).hexdigest()
     assert load_vocabulary(None).fingerprint == default.fingerprint
-    _copy(data_dir, "reach = 30", "reach = 25")
+    _copy(data_dir, "reach = 50", "reach = 25")
     assert load_vocabulary(data_dir).fingerprint != default.fingerprint
 
 
@@ -84,7 +84,7 @@ def test_a_librarys_own_copy_wins_over_the_default(data_dir: Path) -> None:
 
 
 def test_writing_the_default_never_overwrites_an_edited_copy(data_dir: Path) -> None:
-    path = _copy(data_dir, "reach = 30", "reach = 20")
+    path = _copy(data_dir, "reach = 50", "reach = 20")
     with pytest.raises(VocabularyError, match="already exists"):
         write_default(data_dir)
     assert "reach = 20" in path.read_text(encoding="utf-8")
@@ -147,7 +147,7 @@ def test_a_value_without_a_name_is_named_by_its_position(data_dir: Path) -> None
 
 
 def test_a_missing_negation_setting_is_named(data_dir: Path) -> None:
-    _copy(data_dir, "reach = 30", "")
+    _copy(data_dir, "reach = 50", "")
     assert "[negation] lacks 'reach'" in _error(data_dir)
 
 

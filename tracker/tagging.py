@@ -12,7 +12,7 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
 - "ketamine" inside esketamine, arketamine, S-ketamine or norketamine is not racemic ketamine,
   and neither is the phrase "the S-enantiomer of ketamine" that esketamine papers open with.
 - An adverse effect is not tagged when a negation ("no", "not", "without", "absence of",
-  "free of", "denied", "neither/nor") comes at most 30 characters before it in the same clause,
+  "free of", "denied", "neither/nor") comes at most 50 characters before it in the same clause,
   unless "but"/"although"/"whereas" intervenes. "No difference in nausea" is therefore not a
   tag: we prefer missing a tag to inventing an adverse effect. For the same reason anxiety and
   fatigue, which are also outcomes and conditions, count only when reported as experienced or
@@ -20,7 +20,10 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
 - Text that says "randomized trial" does not make a (systematic) review an RCT; text about rats
   or mice does not make a study preclinical when MeSH says "Humans". MeSH "Animals" without
   "Humans" is preclinical. "headache" is not an adverse effect of a headache study, and
-  "other chronic pain" means chronic pain that none of the named conditions covers.
+  "other chronic pain" means chronic pain that none of the named conditions covers. A
+  review's text names the designs of the studies it read, so they are not its own; nor are
+  the designs a comment or an editorial names. A protocol reports no results: adverse
+  effects in its text are planned outcomes, not findings.
 - Sample size is the total the abstract states first: "a total of N", "N patients were
   randomized", "enrolled N"; failing those the first "n = N", then the first "N patients".
   Arms are not added up, and numbers written as words ("Sixty patients") are not read.
@@ -55,14 +58,14 @@ FACET_VALUES: Mapping[str, tuple[str, ...]] = _DEFAULT.facet_values()
 """Every value each facet can take in the packaged vocabulary, in the order filters list them."""
 
 _PEOPLE = r"(?:patients|participants|subjects|volunteers|individuals|people|persons|adults|children|adolescents|women|men|veterans|cases|rats|mice|animals)"
-_ADJECTIVES = r"(?:(?:adult|consecutive|eligible|evaluable|hospitali[sz]ed|female|male|healthy|elderly|older|outpatients?|inpatients?|pediatric|paediatric|additional|unique|chronic|pain|cancer|surgical|postoperative|opioid-tolerant|treatment-resistant)\s+){0,2}"
+_ADJECTIVES = r"(?:(?:adult|critically|ill|consecutive|eligible|evaluable|hospitali[sz]ed|female|male|healthy|elderly|older|outpatients?|inpatients?|pediatric|paediatric|additional|unique|chronic|pain|cancer|surgical|postoperative|opioid-tolerant|treatment-resistant)\s+){0,2}"
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
-_DOSE = r"\b\d+(?:\.\d+)?(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?kg(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
+_DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
 _SAMPLE_SIZES = (  # tried in order; the first that a record states wins
     rf"\ba total of (?P<a>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b|\b(?P<b>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\s+(?:were|was|had been|have been)\s+(?:randomi[sz]ed|enrolled|included|recruited|allocated|assigned|studied|analy[sz]ed)\b|\b(?:randomi[sz]ed|enrolled|included|recruited|studied)\s+(?P<c>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b|\b(?P<d>{_NUMBER})\s+(?:were|was)\s+randomi[sz]ed\b",
     rf"\bn\s?=\s?(?P<a>{_NUMBER})\b",
-    rf"\b(?P<a>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b",
+    rf"(?:^|[^\w/-])(?P<span>(?P<a>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b)",  # not "C57BL/6 mice"
 )
 _DOSES = (
     rf"{_KETAMINES}[^.;]{{0,50}}?(?P<a>{_DOSE})",
@@ -84,6 +87,7 @@ class _Tables(NamedTuple):
     chemically_induced: Mapping[str, tuple[str, str]]
     cancelled: tuple[tuple[tuple[str, str], bool, frozenset[tuple[str, str]]], ...]
     """(tag, only when it came from text, tags that cancel it)."""
+    commentary: tuple[str, ...]
     negated: str
     released: str
     window: int
@@ -111,10 +115,12 @@ def _tables(vocabulary: Vocabulary | None) -> _Tables:
             mesh=vocabulary.mesh(),
             chemically_induced=vocabulary.chemically_induced(),
             cancelled=tuple(
-                ((v.facet, v.name), v.cancelled_only_from_text, frozenset(v.cancelled_by))
+                ((v.facet, v.name), text_only, frozenset(by))
                 for v in vocabulary.values()
-                if v.cancelled_by
+                for text_only, by in ((False, v.cancelled_by), (True, v.cancelled_in_text_by))
+                if by
             ),
+            commentary=vocabulary.commentary,
             negated=negation.negated,
             released=negation.released,
             window=negation.reach + max(len(word) for word in negation.words),
@@ -221,18 +227,19 @@ def evidence(
     fields = tuple(
         _Field(name, np.arange(size), _text_column(records, name)) for name in ("title", "abstract")
     )
-    mesh = _flatten(records, "mesh_terms")
+    mesh, types = _flatten(records, "mesh_terms"), _flatten(records, "publication_types")
     findings = [
-        *_indexed(
-            _flatten(records, "publication_types"), tables.publication_types, "publication type"
-        ),
+        *_indexed(types, tables.publication_types, "publication type"),
         *_indexed(mesh, tables.mesh, "MeSH"),
         *_indexed(_flatten(records, "mesh_qualified"), tables.chemically_induced, "MeSH"),
         *_preclinical(mesh, size),
         *_text_findings(tables, fields, size),
     ]
     _discount(tables, findings, fields)
-    _suppress(tables, findings, humans=mesh.having("Humans", size))
+    commentary = np.zeros(size, dtype=bool)
+    for kind in tables.commentary:
+        commentary |= types.having(kind, size)
+    _suppress(tables, findings, humans=mesh.having("Humans", size), commentary=commentary)
     return _frame(tables, records, findings)
 
 
@@ -424,11 +431,22 @@ def _count_matches(text: pa.Array, pattern: str) -> np.ndarray:
     return np.asarray(pc.fill_null(found, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _suppress(tables: _Tables, findings: list[_Finding], *, humans: np.ndarray) -> None:
+def _suppress(
+    tables: _Tables, findings: list[_Finding], *, humans: np.ndarray, commentary: np.ndarray
+) -> None:
     """Drop tags that a stronger tag contradicts (see the module docstring)."""
+    protocols = np.zeros(len(humans), dtype=bool)
     for finding in findings:
-        if (finding.facet, finding.value) == ("design", "preclinical") and finding.field != "MeSH":
+        from_text = finding.field in ("title", "abstract")
+        if finding.facet == "design" and from_text:
+            finding.drop(commentary)
+        if (finding.facet, finding.value) == ("design", "preclinical") and from_text:
             finding.drop(humans)
+        if (finding.facet, finding.value) == ("design", "protocol"):
+            protocols[finding.rows] = True
+    for finding in findings:
+        if finding.facet == "adverse_effects" and finding.field in ("title", "abstract"):
+            finding.drop(protocols)
     for tag, text_only, cancelled_by in tables.cancelled:
         mask = np.zeros(len(humans), dtype=bool)
         for finding in findings:

@@ -38,7 +38,7 @@ KNOWN_FACETS = ("design", "drug", "route", "condition", "adverse_effects")
 CLAIMED = ("common", "less common", "")
 _VALUE_KEYS = frozenset({
     "value", "text", "title", "unless", "publication_types", "mesh", "chemically_induced",
-    "cancelled_by", "cancelled_only_from_text", "claimed",
+    "cancelled_by", "cancelled_in_text_by", "claimed",
 })  # fmt: skip
 _NEGATION_KEYS = frozenset({"words", "except", "reach"})
 
@@ -75,7 +75,7 @@ class Value:
     mesh: tuple[str, ...] = ()
     chemically_induced: tuple[str, ...] = ()
     cancelled_by: tuple[tuple[str, str], ...] = ()
-    cancelled_only_from_text: bool = False
+    cancelled_in_text_by: tuple[tuple[str, str], ...] = ()
     claimed: str = ""
 
     def cues(self) -> tuple[Cue, ...]:
@@ -125,6 +125,8 @@ class Vocabulary:
     """sha256 of the file's bytes: cache tags per vocabulary with it."""
     facets: tuple[tuple[str, tuple[Value, ...]], ...]
     negation: Negation
+    commentary: tuple[str, ...] = ()
+    """Publication types whose records discuss others' studies: no design tags from text."""
 
     @property
     def facet_names(self) -> tuple[str, ...]:
@@ -205,7 +207,7 @@ def _parse(path: Path, content: bytes) -> Vocabulary:
         document = tomllib.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise where.error("", f"is not valid TOML ({exc})") from exc
-    unknown = [key for key in document if key not in (*KNOWN_FACETS, "negation")]
+    unknown = [key for key in document if key not in (*KNOWN_FACETS, "negation", "commentary")]
     if unknown:
         raise where.error(
             f"[[{unknown[0]}]]", f"is not a facet; the facets are {', '.join(KNOWN_FACETS)}"
@@ -214,14 +216,18 @@ def _parse(path: Path, content: bytes) -> Vocabulary:
     declared = {(v.facet, v.name) for _, values in facets for v in values}
     for _, values in facets:
         for value in values:
-            for facet, name in value.cancelled_by:
+            for facet, name in (*value.cancelled_by, *value.cancelled_in_text_by):
                 if (facet, name) not in declared:
                     raise where.error(
                         _entry(value), f"is cancelled by {facet}:{name}, which is not declared"
                     )
     negation = _negation(where, document.get("negation"))
+    commentary = document.get("commentary", {})
+    if not isinstance(commentary, dict) or set(commentary) - {"publication_types"}:
+        raise where.error("[commentary]", "may hold only publication_types = [...]")
+    types = _strings(where, "[commentary]", commentary, "publication_types")
     fingerprint = hashlib.sha256(content).hexdigest()
-    return Vocabulary(path, fingerprint, facets, negation)
+    return Vocabulary(path, fingerprint, facets, negation, types)
 
 
 class _Where:
@@ -272,6 +278,7 @@ def _value(where: _Where, facet: str, number: int, entry: Any) -> Value:
     if claimed not in CLAIMED or (claimed and facet != "adverse_effects"):
         raise where.error(label, 'has claimed = "common", "less common" or "" (adverse effects)')
     cancelled_by = _strings(where, label, entry, "cancelled_by")
+    cancelled_in_text_by = _strings(where, label, entry, "cancelled_in_text_by")
     value = Value(
         facet=facet,
         name=name,
@@ -282,7 +289,7 @@ def _value(where: _Where, facet: str, number: int, entry: Any) -> Value:
         mesh=_strings(where, label, entry, "mesh"),
         chemically_induced=_strings(where, label, entry, "chemically_induced"),
         cancelled_by=tuple(_reference(where, label, r) for r in cancelled_by),
-        cancelled_only_from_text=_flag(where, label, entry, "cancelled_only_from_text"),
+        cancelled_in_text_by=tuple(_reference(where, label, r) for r in cancelled_in_text_by),
         claimed=claimed,
     )
     sources = (value.text, value.title, value.publication_types, value.mesh)
@@ -334,17 +341,10 @@ def _text(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> str:
     return item
 
 
-def _flag(where: _Where, label: str, entry: Mapping[str, Any], key: str) -> bool:
-    item = entry.get(key, False)
-    if not isinstance(item, bool):
-        raise where.error(label, f"{key} must be true or false")
-    return item
-
-
 def _reference(where: _Where, label: str, reference: str) -> tuple[str, str]:
     facet, _, name = reference.partition(":")
     if facet not in KNOWN_FACETS or not name:
-        raise where.error(label, f'cancelled_by "{reference}" must read "facet:value"')
+        raise where.error(label, f'"{reference}" must read "facet:value"')
     return facet, name
 
 
