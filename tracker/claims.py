@@ -97,11 +97,11 @@ def claims_view(store: Store, scope: str = "included") -> ClaimsView:
     others = sorted(set(effects["value"]) - set(listed))
     parts += [_rows(effects[effects["value"] == e], e, "", "no") for e in others]
     rows = pd.concat(parts, ignore_index=True)
-    with_study = rows["PMID"] != ""
-    pmids = rows.loc[with_study, "PMID"].astype("int64")
-    rows.loc[with_study, "Year"] = [_year(records.at[p, "year"]) for p in pmids]
-    rows.loc[with_study, "Title"] = [str(records.at[p, "title"]) for p in pmids]
-    rows.loc[with_study, "PMID"] = pmids.astype(str)
+    with_study = (rows["PMID"] != "").to_numpy(bool)
+    pmids = pd.Index(rows.loc[with_study, "PMID"].astype("int64"))
+    years = records["year"].reindex(pmids)
+    rows.loc[with_study, "Year"] = years.astype("Int64").astype(str).replace("<NA>", "").to_numpy()
+    rows.loc[with_study, "Title"] = records["title"].reindex(pmids).astype(str).to_numpy()
     return ClaimsView(
         scope=scope,
         records=len(records),
@@ -136,7 +136,7 @@ def _claim_rows(claim: Claim, effects: pd.DataFrame, listed: dict[str, str]) -> 
 
 def _rows(found: pd.DataFrame, claim: str, frequency: str, listed: str) -> pd.DataFrame:
     """A claim's rows: one per (effect tag, study), or one empty row when no study reports it."""
-    found = found.sort_values(["pmid", "value"])
+    found = found.sort_values(["pmid", "value"])  # a study's tags together, for the text
     size = max(len(found), 1)
     return pd.DataFrame(
         {
@@ -151,10 +151,6 @@ def _rows(found: pd.DataFrame, claim: str, frequency: str, listed: str) -> pd.Da
             "Evidence": found["span"].tolist() or [""],
         }
     )
-
-
-def _year(value: object) -> str:
-    return "" if pd.isna(value) else str(int(value))  # type: ignore[call-overload]
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -173,14 +169,25 @@ def to_text(view: ClaimsView) -> str:
     ]
     if view.in_scope == 0:
         return "\n".join([*lines, _nothing_in_scope(view)]) + "\n"
-    heading = ""
-    for claim, block in view.rows.groupby("Claim", sort=False):
-        first = block.iloc[0]
-        section = _section(str(first["Frequency"]), str(first["Listed in leaflet"]))
-        if section != heading:
-            lines += ["", section]
-            heading = section
-        lines += _block(str(claim), block)
+    rows = view.rows
+    counts = rows[rows["PMID"] != ""].groupby("Claim", sort=False)["PMID"].nunique()
+    heading = claim = pmid = ""
+    for row in rows.itertuples(index=False, name=None):
+        if row[0] != claim:
+            claim, pmid = row[0], ""
+            section = _section(row[1], row[2])
+            if section != heading:
+                lines += ["", section]
+                heading = section
+            count = int(counts.get(claim, 0))
+            lines.append(f"  {claim}: {count} {'study' if count == 1 else 'studies'}")
+        if row[4] and row[4] != pmid:
+            pmid = row[4]
+            year = f" ({row[5]})" if row[5] else ""
+            lines.append(f"    PMID {pmid}{year} {_short(row[6])}")
+        if row[4]:
+            tag = f" [{row[3]}]" if row[3] != claim else ""
+            lines.append(f'      {row[7]}: "{row[8]}"{tag}')
     return "\n".join(lines) + "\n"
 
 
@@ -205,20 +212,6 @@ def _section(frequency: str, listed: str) -> str:
     if listed == "no":
         return "Reported by studies but not listed in the patient information"
     return f"Listed as {frequency}"
-
-
-def _block(claim: str, block: pd.DataFrame) -> list[str]:
-    studies = block[block["PMID"] != ""]
-    count = studies["PMID"].nunique()
-    lines = [f"  {claim}: {count} {'study' if count == 1 else 'studies'}"]
-    for pmid, rows in studies.groupby("PMID", sort=False):
-        first = rows.iloc[0]
-        year = f" ({first['Year']})" if first["Year"] else ""
-        lines.append(f"    PMID {pmid}{year} {_short(str(first['Title']))}")
-        for row in rows.itertuples(index=False):
-            tag = f" [{row[3]}]" if row[3] != claim else ""
-            lines.append(f'      {row[7]}: "{row[8]}"{tag}')
-    return lines
 
 
 def _short(title: str, width: int = 90) -> str:

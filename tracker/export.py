@@ -32,6 +32,8 @@ EXCEL_CELL_LIMIT = 32_767
 """Excel silently splits or truncates longer cells; we shorten them and say so in the cell."""
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_CSV_SOURCE = ("pmid", "title", "authors", "journal", "year", "doi", "pmcid", "publication_types",
+               "mesh_terms", "keywords", "languages", "abstract")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +100,37 @@ def csv_rows(
     (:func:`tracker.suggestions.suggested_tags_column`); the columns appear only when given.
     """
     notes = annotations or {}
-    for row in records.sort_values("pmid").to_dict(orient="records"):
-        pmid = int(row["pmid"])
+    ordered = records.sort_values("pmid")
+    # Plain lists per column, zipped: a third of the time of to_dict() on 100,000 records.
+    columns = [ordered[c].tolist() for c in _CSV_SOURCE]
+    for (
+        pmid,
+        title,
+        authors,
+        journal,
+        year,
+        doi,
+        pmcid,
+        types,
+        mesh,
+        words,
+        languages,
+        abstract,
+    ) in zip(*columns, strict=True):
         note = notes.get(pmid, Annotation())
-        year = "" if pd.isna(row["year"]) else str(int(row["year"]))
         cells = [
             str(pmid),
-            _fit(row["title"], "title"),
-            _join_authors(list(row["authors"])),
-            row["journal"],
-            year,
-            row["doi"],
-            row["pmcid"],
-            "; ".join(row["publication_types"]),
-            "; ".join(row["mesh_terms"]),
-            "; ".join(row["keywords"]),
-            "; ".join(row["languages"]),
-            _fit(row["abstract"], "abstract"),
+            _fit(title, "title"),
+            _join_authors(list(authors)),
+            journal,
+            "" if pd.isna(year) else str(int(year)),
+            doi,
+            pmcid,
+            "; ".join(types),
+            "; ".join(mesh),
+            "; ".join(words),
+            "; ".join(languages),
+            _fit(abstract, "abstract"),
             pubmed_url(pmid),
             note.decision,
             note.exclusion_reason,
@@ -164,9 +180,13 @@ def table_to_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        writer.writerow([inert("" if pd.isna(v) else str(v)) for v in row])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([inert(v) if isinstance(v, str) else _text(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _text(value: object) -> str:
+    return "" if pd.isna(value) else inert(str(value))  # type: ignore[call-overload]
 
 
 def save(data: bytes, out: str | os.PathLike[str]) -> Path:

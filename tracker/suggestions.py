@@ -299,16 +299,15 @@ def suggested_tags_column(state: pd.DataFrame) -> dict[int, tuple[str, str]]:
     its span: ``adverse effects: nausea or vomiting <- abstract "nausea"``.
     """
     shown = state[(state["status"] != REJECTED).to_numpy(bool)]
-    if shown.empty:
-        return {}
-    tags = (shown["facet"].map(label).astype(str) + ": " + shown["value"].astype(str)).to_numpy(
-        dtype=object
+    facets, values, fields, spans, statuses = (
+        shown[c].tolist() for c in ("facet", "value", "field", "span", "status")
     )
-    proof = tags + " <- " + shown["field"].to_numpy(dtype=object) + ' "'
-    proof = proof + shown["span"].to_numpy(dtype=object) + '"'
-    accepted = (shown["status"] == ACCEPTED).to_numpy(bool)
-    tags[accepted] = tags[accepted] + " (accepted)"
-    return _joined_per_pmid(shown["pmid"].to_numpy(dtype="int64"), tags, proof)
+    tags = [f"{LABELS.get(f, f)}: {v}" for f, v in zip(facets, values, strict=True)]
+    proof = [f'{t} <- {f} "{s}"' for t, f, s in zip(tags, fields, spans, strict=True)]
+    marked = [
+        t + " (accepted)" if s == ACCEPTED else t for t, s in zip(tags, statuses, strict=True)
+    ]
+    return _joined_per_pmid(shown["pmid"].to_numpy(dtype="int64"), marked, proof)
 
 
 def export_cells(store: Store) -> dict[int, tuple[str, str]]:
@@ -317,14 +316,15 @@ def export_cells(store: Store) -> dict[int, tuple[str, str]]:
 
 
 def _joined_per_pmid(
-    pmids: np.ndarray, tags: np.ndarray, proof: np.ndarray
+    pmids: np.ndarray, tags: list[str], proof: list[str]
 ) -> dict[int, tuple[str, str]]:
     """Join each PMID's run of rows (rows are grouped by PMID) with "; "."""
+    if not len(pmids):
+        return {}
     starts = np.flatnonzero(np.r_[True, pmids[1:] != pmids[:-1]])
     ends = np.r_[starts[1:], len(pmids)]
-    tag_list, proof_list = tags.tolist(), proof.tolist()
     return {
-        pmid: ("; ".join(tag_list[a:b]), "; ".join(proof_list[a:b]))
+        pmid: ("; ".join(tags[a:b]), "; ".join(proof[a:b]))
         for pmid, a, b in zip(pmids[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)
     }
 
