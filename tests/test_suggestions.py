@@ -141,7 +141,7 @@ def test_an_unwritable_cache_warns_and_still_gives_the_suggestions(store: Store)
     with pytest.warns(suggestions.SuggestionCacheWarning, match="kept in memory"):
         frame = suggestions.suggestions(store)
     assert ("design", "RCT") in set(zip(frame["facet"], frame["value"], strict=True))
-    assert not list(store.data_dir.glob(".suggestions-*.tmp")), "no temporary file is left"
+    assert not list(store.data_dir.glob(".*.tmp")), "no temporary file is left"
 
 
 def test_a_warm_cache_is_read_without_warnings(store: Store) -> None:

@@ -6,12 +6,12 @@ A suggestion is one (PMID, facet, value) with its evidence: the field ("title", 
 suggestions too, under the facets "n" and "dose".
 
 Suggestions are derived data. They are computed over the whole library and cached in
-``<data_dir>/suggestions.parquet`` in long form, one row per piece of evidence, with the
-records file's stamp and the tagging fingerprint (rules and vocabulary) in the Parquet
-metadata. The cache is reused while both match and rewritten atomically when either changes.
-It is only ever a shortcut: a missing, stale or corrupt cache is recomputed, and a cache that
-cannot be written (read-only folder, full disk) leaves the suggestions in memory, with a
-:class:`SuggestionCacheWarning`.
+``<data_dir>/suggestions.parquet`` (a side table of the store) in long form, one row per piece
+of evidence, with the records file's stamp and the tagging fingerprint (rules and vocabulary)
+in the Parquet metadata. The cache is reused while both match and rewritten atomically, under
+the store's lock, when either changes. It is only ever a shortcut: a missing, stale or corrupt
+cache is recomputed, and a cache that cannot be written (read-only folder, full disk) leaves
+the suggestions in memory, with a :class:`SuggestionCacheWarning`.
 
 Reviewers judge suggestions with events: ``suggestion-accept`` and ``suggestion-reject``, value
 ``"facet: value"``. ``tracker undo`` reverses them like any other action. Each reviewer's
@@ -24,8 +24,6 @@ it (the same rule as a final screening decision). Disagreement is shown, never h
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,16 +32,16 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tracker import tagging
 from tracker.decision_log import live_events
-from tracker.errors import ScreeningError
+from tracker.errors import ScreeningError, StoreError
 from tracker.screening import check_pmids, check_reviewer
 from tracker.store import Event, Store
 from tracker.vocabulary import KNOWN_FACETS, Vocabulary, load_vocabulary
 
-CACHE_FILE = "suggestions.parquet"
+CACHE_NAME = "suggestions"
+CACHE_FILE = CACHE_NAME + ".parquet"
 COLUMNS = ("pmid", "facet", "value", "field", "span")
 STATE_COLUMNS = (*COLUMNS, "status", "judgements", "disputed")
 ACCEPT, REJECT = "suggestion-accept", "suggestion-reject"
@@ -82,13 +80,14 @@ def suggestions(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Dat
     """
     vocabulary = vocabulary or load_vocabulary(store.data_dir)
     stamp, fingerprint = records_stamp(store), tagging_fingerprint(vocabulary)
-    path = store.data_dir / CACHE_FILE
-    frame = _read_cache(path, stamp, fingerprint)
+    frame = _read_cache(store, stamp, fingerprint)
     if frame is None:
+        # Records replaced after the stamp was taken are cached under the old stamp, which the
+        # next call no longer matches: at worst one more recomputation, never stale tags.
         records = store.records(columns=_RECORD_COLUMNS)
         frame = long_form(tagging.evidence(records, vocabulary=vocabulary))
         if len(records):
-            _write_cache(path, frame, stamp, fingerprint)
+            _write_cache(store, frame, stamp, fingerprint)
     return frame
 
 
@@ -141,43 +140,34 @@ def tagging_fingerprint(vocabulary: Vocabulary) -> str:
     return digest.hexdigest()
 
 
-def _read_cache(path: Path, stamp: str, fingerprint: str) -> pd.DataFrame | None:
+def _read_cache(store: Store, stamp: str, fingerprint: str) -> pd.DataFrame | None:
     """The cached suggestions when they are for these records and rules; else None."""
     try:
-        meta = pq.read_schema(path).metadata or {}
-        if meta.get(_STAMP_KEY) != stamp.encode() or meta.get(_FINGERPRINT_KEY) != (
-            fingerprint.encode()
-        ):
-            return None
-        table = pq.read_table(path)
-        if not table.schema.equals(_SCHEMA, check_metadata=False):
-            return None
-    except (OSError, pa.ArrowException):
-        return None  # missing or unreadable: recompute
+        table = store.read_side_table(CACHE_NAME)
+    except StoreError:
+        return None  # unreadable: recompute, and the next write replaces it
+    if table is None or not table.schema.equals(_SCHEMA, check_metadata=False):
+        return None
+    meta = table.schema.metadata or {}
+    if (meta.get(_STAMP_KEY), meta.get(_FINGERPRINT_KEY)) != (stamp.encode(), fingerprint.encode()):
+        return None
     frame: pd.DataFrame = table.to_pandas()
     return frame
 
 
-def _write_cache(path: Path, frame: pd.DataFrame, stamp: str, fingerprint: str) -> None:
-    """Replace the cache atomically; failing to is a warning, never an error."""
+def _write_cache(store: Store, frame: pd.DataFrame, stamp: str, fingerprint: str) -> None:
+    """Replace the cache atomically, under the store's lock; failing to is only a warning."""
     table = pa.Table.from_pandas(frame, schema=_SCHEMA, preserve_index=False)
     table = table.replace_schema_metadata(
         {_STAMP_KEY: stamp.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
     )
-    tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(prefix=".suggestions-", suffix=".tmp", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as sink:
-            pq.write_table(table, sink, compression="zstd")
-        tmp.replace(path)
-    except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        with store.locked():
+            store.write_side_table(CACHE_NAME, table)
+    except (StoreError, OSError) as exc:
         warnings.warn(
-            f"Cannot save the suggested tags to {path} ({exc.strerror or exc}); they are kept in"
-            " memory and computed again next time. Make the data directory writable to keep"
-            " them.",
+            f"The suggested tags were not saved ({exc}); they are kept in memory and computed"
+            " again next time. Make the data directory writable to keep them.",
             SuggestionCacheWarning,
             stacklevel=3,
         )
