@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+import rispy
+from bibtexparser.entrypoint import parse_string
 from click.testing import CliRunner
 
 from tracker.cli import main
@@ -172,3 +174,58 @@ def test_export_writes_ris_and_bibtex_with_one_entry_per_record(
     result = CliRunner().invoke(main, ["export", "--format", fmt, "--data-dir", str(data_dir)])
     assert result.exit_code == 0
     assert result.stdout_bytes.count(marker) == 8
+
+
+def _exported_pmids(data_dir: Path, fmt: str, *filters: str) -> list[int]:
+    """The PMIDs one export writes, read back by each format's own reader."""
+    result = CliRunner().invoke(main, ["export", "--format", fmt, *filters,
+                                       "--data-dir", str(data_dir)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.stdout_bytes.decode("utf-8-sig")
+    if fmt == "csv":
+        return [int(row["PMID"]) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    if fmt == "ris":
+        return [int(entry["accession_number"]) for entry in rispy.loads(text)]
+    return [int(entry["pmid"]) for entry in parse_string(text).entries]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ((), [9997, 11700088, 11748933, 12091962, 27797938, 28775130, 29963580, 30108519]),
+        (("--year", "2017-2018"), [27797938, 28775130, 29963580, 30108519]),
+        (("--year", "2001"), [11700088, 11748933]),
+        (("--decision", "include"), [9997, 27797938, 29963580]),
+        (("--decision", "exclude"), [28775130]),
+        (("--decision", "unscreened"), [11700088, 11748933, 12091962, 30108519]),
+        (("--decision", "include", "--stage", "full-text"), [29963580]),
+        (("--tag", "rct"), [9997, 27797938]),
+        (("--reviewer", "bo"), [29963580]),
+        (("--decision", "include", "--year", "2017-2018"), [27797938, 29963580]),
+    ],
+)
+def test_every_filter_selects_the_same_records_in_csv_ris_and_bibtex(
+    eutils_fixtures: Path, data_dir: Path, filters: tuple[str, ...], expected: list[int]
+) -> None:
+    run("import", *[str(eutils_fixtures / n) for n in PUBMED_FILES], "--data-dir", str(data_dir))
+    where = ["--data-dir", str(data_dir)]
+    for args in (
+        ["screen", "9997", "27797938", "29963580", "--decision", "include", "--reviewer", "ana"],
+        ["screen", "28775130", "--decision", "exclude", "--reason", "duplicate",
+         "--reviewer", "ana"],
+        ["screen", "29963580", "--decision", "include", "--stage", "full-text",
+         "--reviewer", "bo"],
+        ["tag", "9997", "--add", "rct", "--reviewer", "ana"],
+        ["tag", "27797938", "--add", "rct", "--reviewer", "ana"],
+    ):  # fmt: skip
+        assert run(*args, *where)[0] == 0, args
+    for fmt in ("csv", "ris", "bibtex"):
+        assert _exported_pmids(data_dir, fmt, *filters) == expected, fmt
+
+
+@pytest.mark.parametrize("bad", ["20x", "2020-2015", "2015-20"])
+def test_a_bad_year_range_is_a_one_line_error(data_dir: Path, bad: str) -> None:
+    code, out, err = run("export", "--year", bad, "--data-dir", str(data_dir))
+    assert (code, out) == (1, "")
+    assert err.startswith((f"Error: --year {bad}", f"Error: --year '{bad}'"))
+    assert err.count("\n") == 1

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from tracker import bibliography, export, screening, suggestions
+from tracker import bibliography, export, screening, search_log, suggestions
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
+from tracker.errors import ConfigError
 from tracker.importer import import_files
 from tracker.selection import Filters, select
 from tracker.store import Store
@@ -62,6 +65,8 @@ def import_command(files: tuple[Path, ...], data_dir: Path | None) -> None:
               help="Stage the --decision applies to [default: the latest reached].")  # fmt: skip
 @click.option("--tag", "tags", multiple=True, help="Only records carrying this tag (all given).")
 @click.option("--reviewer", default="", help="Only records this reviewer decided.")
+@click.option("--year", "years", default=None, metavar="FROM-TO",
+              help="Only records published in these years: 2015-2020, or one: 2018.")  # fmt: skip
 @data_dir_option
 def export_command(
     fmt: str,
@@ -70,6 +75,7 @@ def export_command(
     stage: str,
     tags: tuple[str, ...],
     reviewer: str,
+    years: str | None,
     data_dir: Path | None,
 ) -> None:
     """Export records as a bibliography, one entry per record, sorted by PMID.
@@ -78,7 +84,9 @@ def export_command(
     records are written.
     """
     store = _store(data_dir)
-    chosen = Filters(decisions=decisions, stage=stage, tags=tags, reviewer=reviewer)
+    chosen = Filters(
+        decisions=decisions, stage=stage, tags=tags, reviewer=reviewer, years=year_range(years)
+    )
     state = screening.summary(store)
     records = select(store.records(), chosen, screening=state)
     notes = screening.annotations(store, state=state)
@@ -97,15 +105,34 @@ def export_command(
     click.echo(f"{len(records):,} records written to {out}", err=True)
 
 
+def year_range(text: str | None) -> tuple[int, int] | None:
+    """``"2015-2020"`` as (2015, 2020), ``"2018"`` as (2018, 2018), nothing as no limit."""
+    if text is None:
+        return None
+    found = re.fullmatch(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4})\s*)?", text)
+    if not found:
+        raise ConfigError(f"--year {text!r} is not a year range: write FROM-TO, e.g. 2015-2020.")
+    low, high = int(found.group(1)), int(found.group(2) or found.group(1))
+    if low > high:
+        raise ConfigError(f"--year {text}: the first year is after the second; swap them.")
+    return low, high
+
+
 @click.command("runs")
-@click.option("--json", "as_json", is_flag=True, help="Print the run log as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]),
+              default="text", show_default=True,
+              help="text: a table; json: every logged field; markdown: the PRISMA-S "
+              "search log with a methods sentence per search; csv: it for Excel.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (json, markdown, csv); standard output if omitted.")  # fmt: skip
 @data_dir_option
-def runs_command(as_json: bool, data_dir: Path | None) -> None:
+def runs_command(fmt: str, as_json: bool, out: Path | None, data_dir: Path | None) -> None:
     """Show the search and import log: one row per run, oldest first."""
     runs = _store(data_dir).runs()
-    if as_json:
-        rows = json.loads(runs.to_json(orient="records"))
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    fmt = "json" if as_json else fmt
+    if fmt != "text":
+        _write_log(_log_bytes(runs, fmt), out)
         return
     if runs.empty:
         click.echo("No runs yet: use `tracker fetch` or `tracker import FILE`.")
@@ -120,6 +147,26 @@ def runs_command(as_json: bool, data_dir: Path | None) -> None:
             str(run["error"] or run["query"]),
         )  # fmt: skip
     Console(width=160).print(table)
+
+
+def _log_bytes(runs: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "json":
+        rows = json.loads(runs.to_json(orient="records"))
+        return (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    log = search_log.search_log(runs)
+    if fmt == "csv":
+        return search_log.to_csv(log)
+    return search_log.to_markdown(log).encode("utf-8")
+
+
+def _write_log(data: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    export.save(data, out)
+    click.echo(f"Search log written to {out}", err=True)
 
 
 def _number(value: object) -> str:
