@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/parse_bench.py --write
 	$(BIN)/python bench/fetch_bench.py --write
 	$(BIN)/python bench/app_bench.py --write
+	$(BIN)/python bench/export_bench.py --write
+	$(BIN)/python bench/tagging_bench.py --write
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(STAMP)
