@@ -3,10 +3,22 @@
 This is the curated public API: the Streamlit app and the notebooks import only from here.
 """
 
-from tracker import dashboard, fetch, prisma, screening, tagging
+from tracker import (
+    citations,
+    claims,
+    dashboard,
+    evidence_map,
+    fetch,
+    prisma,
+    screening,
+    search_log,
+    suggestions,
+    tagging,
+)
 from tracker.bibliography import to_bibtex, to_ris
 from tracker.config import Settings
 from tracker.errors import (
+    CitationError,
     ConfigError,
     ExportError,
     FetchError,
@@ -38,6 +50,7 @@ from tracker.records import (
 from tracker.selection import Filters, select
 from tracker.store import Event, RunSummary, Store
 from tracker.version import __version__
+from tracker.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 
 __all__ = [
     "CSV_HEADERS",
@@ -45,6 +58,7 @@ __all__ = [
     "Annotation",
     "Article",
     "Author",
+    "CitationError",
     "ConfigError",
     "Decision",
     "Event",
@@ -70,16 +84,24 @@ __all__ = [
     "StoreFullError",
     "StoreLockedError",
     "TrackerError",
+    "Vocabulary",
+    "VocabularyError",
     "__version__",
+    "citations",
+    "claims",
     "dashboard",
+    "evidence_map",
     "fetch",
     "import_files",
     "iter_articles",
+    "load_vocabulary",
     "prisma",
     "pubmed_url",
     "read_articles",
     "screening",
+    "search_log",
     "select",
+    "suggestions",
     "table_to_csv",
     "tagging",
     "to_bibtex",
