@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -42,9 +43,53 @@ def reported(what: str) -> Iterator[None]:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the library…")
-def library(data_dir: str, version: tuple[int, ...]) -> tracker.dashboard.Library:
-    """Records and evidence tags, loaded once per version of records.parquet."""
+def library(data_dir: str, version: tuple[int, ...], vocabulary: str) -> tracker.dashboard.Library:
+    """Records and evidence tags, loaded once per version of records.parquet and of the
+    vocabulary file (``vocabulary`` is its stamp: editing it re-tags the library)."""
     return DASH.load_library(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=4)
+def judged(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
+    """Reviewers' accept and reject words on suggested tags (cheap: read from the event log)."""
+    return tracker.suggestions.verdicts(tracker.Store(data_dir))
+
+
+@st.cache_resource(max_entries=2)
+def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) -> pd.DataFrame:
+    """The library's evidence flags without the suggestions reviewers rejected."""
+    lib = library(data_dir, version[:2], vocabulary)
+    return DASH.without_rejected(lib.evidence, judged(data_dir, version))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…")
+def claims_of(data_dir: str, version: tuple[int, ...], scope: str) -> tracker.claims.ClaimsView:
+    return tracker.claims.claims_view(tracker.Store(data_dir), scope)
+
+
+@st.cache_resource(max_entries=2)
+def metrics_of(data_dir: str, stamp: tuple[int, int]) -> pd.DataFrame:
+    """iCite's numbers per PMID, re-read only when citations.parquet changes."""
+    return tracker.citations.load(tracker.Store(data_dir))
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def vocabulary_stamp() -> str:
+    """Changes when the data folder's vocabulary.toml is created, edited or removed."""
+    return str(file_stamp(SETTINGS.data_dir / "vocabulary.toml"))
+
+
+def metrics() -> pd.DataFrame | None:
+    """Stored citation metrics, or None before the first ``tracker enrich``."""
+    stamp = file_stamp(STORE.side_table_path(tracker.citations.TABLE))
+    return None if stamp == (0, 0) else metrics_of(str(SETTINGS.data_dir), stamp)
 
 
 @st.cache_resource(max_entries=4)
@@ -85,13 +130,14 @@ def prisma_counts(data_dir: str, version: tuple[int, ...]) -> tracker.prisma.Pri
     return tracker.prisma.counts(tracker.Store(data_dir))
 
 
+CHART_FACETS = ("design", "drug", "route", "condition")
+
+
 @st.cache_resource(max_entries=2)
-def charts(data_dir: str, version: tuple[int, ...]) -> dict[str, pd.DataFrame]:
-    lib = library(data_dir, version)
-    data = {
-        facet: DASH.facet_counts(lib.evidence, facet) for facet in ("design", "route", "condition")
-    }
-    data["years"] = DASH.per_year(lib.records)
+def charts(data_dir: str, version: tuple[int, ...], vocabulary: str) -> dict[str, pd.DataFrame]:
+    evidence = evidence_in_use(data_dir, version, vocabulary)
+    data = {facet: DASH.facet_counts(evidence, facet) for facet in CHART_FACETS}
+    data["years"] = DASH.per_year(library(data_dir, version[:2], vocabulary).records)
     return data
 
 
@@ -156,6 +202,31 @@ def import_form() -> None:
         )
 
 
+def enrich_form() -> None:
+    st.subheader("Citation metrics from NIH iCite")
+    st.caption(
+        "Citation count and relative citation ratio for every stored PMID, 200 per request. "
+        "They appear in the table and can sort it. A failed run keeps the stored metrics."
+    )
+    with st.form("enrich_form"):
+        email = st.text_input("Your email (iCite sees it)", value=SETTINGS.email, key="icite_email")
+        submitted = st.form_submit_button("Fetch citation metrics")
+    if not submitted:
+        return
+    bar = st.progress(0.0, text="Asking iCite…")
+
+    def show(progress: tracker.FetchProgress) -> None:
+        done = progress.records / progress.total if progress.total else 0.0
+        bar.progress(min(done, 1.0), text=f"{progress.records:,} of {progress.total:,} PMIDs")
+
+    with reported("Citation metrics were not updated, and the stored ones are kept"):
+        settings = tracker.Settings.from_env(email=email)
+        summary = tracker.citations.enrich(STORE, settings, progress=show)
+        for warning in summary.warnings:
+            st.warning(DASH.escape_markdown(warning))
+        flash(summary.line())
+
+
 def welcome() -> None:
     st.info("The library is empty. Fetch the review's PubMed query, or import PubMed XML.")
     st.text("The default query:")
@@ -180,13 +251,15 @@ def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
     if lib.years and lib.years[0] < lib.years[1]:
         chosen = side.slider("Years", lib.years[0], lib.years[1], lib.years, key="f_years")
         years = None if chosen == lib.years else (int(chosen[0]), int(chosen[1]))
-    vocabulary = tracker.tagging.tag_vocabulary()
+    vocabulary = tracker.tagging.tag_vocabulary(lib.vocabulary)
     evidence = {
-        facet: tuple(side.multiselect(label, vocabulary[facet], key=f"f_{facet}"))
+        facet: tuple(side.multiselect(label, vocabulary.get(facet, []), key=f"f_{facet}"))
         for facet, label in (
             ("design", "Study design"),
+            ("drug", "Drug"),
             ("route", "Route"),
             ("condition", "Condition"),
+            ("adverse_effects", "Adverse effect reported"),
         )
     }
     types = side.multiselect("Publication type", lib.publication_types, key="f_types")
@@ -216,6 +289,19 @@ def sidebar(lib: tracker.dashboard.Library) -> tuple[tracker.Filters, str, str]:
 # -- browse and screen -----------------------------------------------------------------------
 
 
+def selected(
+    lib: tracker.dashboard.Library, state: pd.DataFrame, filters: tracker.Filters
+) -> pd.DataFrame:
+    """The records the sidebar's filters keep (rejected suggested tags do not count)."""
+    evidence = evidence_in_use(*versioned(), vocabulary_stamp())
+    chosen = None
+    with reported("The filters could not be applied"):
+        chosen = tracker.select(
+            lib.records, filters, screening=state, evidence=evidence, haystack=lib.haystack
+        )
+    return lib.records.iloc[0:0] if chosen is None else chosen  # on an error, no records
+
+
 def browse_tab(
     lib: tracker.dashboard.Library,
     state: pd.DataFrame,
@@ -223,14 +309,10 @@ def browse_tab(
     reviewer: str,
     stage: str,
 ) -> None:
-    chosen = lib.records.iloc[0:0]
-    with reported("The filters could not be applied"):
-        chosen = tracker.select(
-            lib.records, filters, screening=state, evidence=lib.evidence, haystack=lib.haystack
-        )
+    chosen = selected(lib, state, filters)
     own = own_decisions(*versioned(), reviewer, stage) if reviewer else None
     sort = st.selectbox("Sort", list(DASH.SORTS), key="sort")
-    view = DASH.table_view(chosen, state, sort=sort, own=own)
+    view = DASH.table_view(chosen, state, sort=sort, own=own, metrics=metrics())
     shown = f" (showing the first {len(view):,})" if len(view) < len(chosen) else ""
     st.text(f"{len(chosen):,} of {len(lib.records):,} records match{shown}.")
     left, right = st.columns([3, 2])
@@ -242,7 +324,12 @@ def browse_tab(
             selection_mode="single-row",
             hide_index=True,
             height=520,
-            column_config={"PMID": st.column_config.NumberColumn(format="%d")},
+            column_config={
+                "PMID": st.column_config.NumberColumn(format="%d"),
+                "RCR": st.column_config.NumberColumn(
+                    format="%.2f", help="Relative citation ratio (NIH iCite): 1.0 is the field's"
+                ),
+            },
         )
         _follow_selection(view, event.selection.rows)
         _export_buttons(chosen)
@@ -254,7 +341,7 @@ def browse_tab(
         if row is None:
             st.text("Select a row, or type a PMID above, to read and screen a record.")
             return
-        detail(row)
+        detail(row, lib, reviewer)
         screen_form(int(row["pmid"]), state, reviewer, stage, own, listed)
 
 
@@ -286,7 +373,7 @@ def _advance(listed: list[int], state: pd.DataFrame, own: dict[int, str] | None)
     st.session_state["clear_goto"] = True
 
 
-def detail(row: dict[str, object]) -> None:
+def detail(row: dict[str, object], lib: tracker.dashboard.Library, reviewer: str) -> None:
     pmid = int(str(row["pmid"]))
     with st.container(border=True):
         st.caption(f"PMID {pmid}")
@@ -302,10 +389,38 @@ def detail(row: dict[str, object]) -> None:
     mesh = list(row["mesh_terms"])  # type: ignore[call-overload]
     if mesh:
         st.text("MeSH: " + "; ".join(mesh))
-    line, why = DASH.evidence_summary(row)
-    st.text(line)
-    with st.expander("Why these tags"):
-        st.dataframe(why, hide_index=True)
+    suggested_tags(pmid, lib, reviewer)
+
+
+def suggested_tags(pmid: int, lib: tracker.dashboard.Library, reviewer: str) -> None:
+    """The tagger's suggestions for one record, each with the span that triggered it."""
+    rows = DASH.record_suggestions(lib.evidence, pmid, judged(*versioned()))
+    st.text(DASH.evidence_line(rows))
+    if rows.empty:
+        return
+    with st.expander(f"Suggested tags: where each comes from ({rows['Tag'].nunique()})"):
+        st.dataframe(
+            rows[["Tag", "Field", "Evidence", "Status", "Judgements"]],
+            hide_index=True,
+            key=f"suggestions_{pmid}",
+        )
+        tags = rows.drop_duplicates("Tag")
+        picked = st.selectbox(
+            "Suggested tag",
+            range(len(tags)),
+            format_func=lambda i: f"{tags['Tag'].iloc[i]} ({tags['Status'].iloc[i]})",
+            key=f"sg_pick_{pmid}",
+        )
+        facet, value = str(tags["facet"].iloc[picked]), str(tags["value"].iloc[picked])
+        accept, reject = st.columns(2)
+        for column, judge, word in (
+            (accept, tracker.suggestions.accept, "accepted"),
+            (reject, tracker.suggestions.reject, "rejected"),
+        ):
+            if column.button(f"{word[:-2].capitalize()} this tag", key=f"sg_{word}"):
+                with reported(f"The suggestion was not {word}"):
+                    judge(STORE, pmid, facet, value, reviewer=reviewer)
+                    flash(f"PMID {pmid}: {tags['Tag'].iloc[picked]} {word}.")
 
 
 def screen_form(
@@ -405,7 +520,7 @@ def _export_buttons(chosen: pd.DataFrame) -> None:
     csv_col, ris_col, bib_col = st.columns(3)
     csv_col.download_button(
         "CSV (spreadsheet)",
-        lambda: tracker.to_csv_bytes(full(), notes()),
+        lambda: tracker.to_csv_bytes(full(), notes(), tracker.suggestions.export_cells(STORE)),
         file_name="ketamine-review.csv",
         mime="text/csv",
         key="dl_csv",
@@ -460,12 +575,90 @@ def conflicts_panel(stage: str, reviewer: str) -> None:
                     flash(f"PMID {pmid} resolved.")
 
 
+# -- the evidence map and the leaflet's claims ------------------------------------------------
+
+
+def evidence_tab(
+    lib: tracker.dashboard.Library, state: pd.DataFrame, filters: tracker.Filters
+) -> None:
+    chosen = selected(lib, state, filters)
+    st.subheader("Evidence map")
+    st.text(
+        f"Records in the sidebar's selection: {len(chosen):,}. A study counts in every cell "
+        "whose two tags it carries; rejected suggestions do not count."
+    )
+    facets = list(tracker.tagging.FACETS)
+    left, right = st.columns(2)
+    rows = left.selectbox("Rows", facets, index=facets.index("design"), key="map_rows")
+    columns = right.selectbox("Columns", facets, index=facets.index("condition"), key="map_cols")
+    evidence = evidence_in_use(*versioned(), vocabulary_stamp())
+    crossing = tracker.evidence_map.crossing(evidence, rows, columns, chosen["pmid"])
+    if crossing.empty:
+        st.text("No records in the selection.")
+    else:
+        base = alt.Chart(crossing).encode(
+            x=alt.X(f"{columns}:N", title=columns), y=alt.Y(f"{rows}:N", title=rows)
+        )
+        st.altair_chart(
+            base.mark_rect().encode(
+                color=alt.Color("studies:Q", scale=alt.Scale(scheme="blues")),
+                tooltip=[rows, columns, "studies"],
+            )
+            + base.mark_text().encode(text="studies:Q"),
+            key="chart_map",
+        )
+    claims_panel()
+
+
+def claims_panel() -> None:
+    st.subheader("Side effects in the patient leaflet, against the studies")
+    scope = st.radio(
+        "Studies",
+        tracker.claims.SCOPES,
+        format_func=lambda s: "included studies" if s == "included" else "all records",
+        horizontal=True,
+        key="claims_scope",
+    )
+    with reported("The claims view could not be built"):
+        view = claims_of(*versioned(), str(scope))
+        st.text(
+            f"{view.reporting:,} of the {view.in_scope:,} studies in scope report an adverse "
+            "effect (suggested tags, rejected ones left out)."
+        )
+        counts = DASH.claim_counts(view)
+        st.altair_chart(
+            alt.Chart(counts, title="Studies reporting each effect")
+            .mark_bar()
+            .encode(
+                x="studies:Q",
+                y=alt.Y("claim:N", sort=None, title=None),
+                color=alt.Color("in leaflet:N", title="In the leaflet"),
+                tooltip=["claim", "studies", "in leaflet"],
+            ),
+            key="chart_claims",
+        )
+        unlisted = view.unlisted()
+        st.text(
+            "Reported by studies but missing from the leaflet: "
+            + (", ".join(unlisted) if unlisted else "none")
+        )
+        st.dataframe(view.rows, hide_index=True, key="claims_table")
+        st.download_button(
+            "Claims against studies (CSV)",
+            tracker.claims.to_csv(view),
+            file_name=f"leaflet-claims-{scope}.csv",
+            mime="text/csv",
+            key="dl_claims",
+            on_click="ignore",
+        )
+
+
 # -- overview and runs -----------------------------------------------------------------------
 
 
 def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
     counts = prisma_counts(*versioned())
-    chart_data = charts(str(SETTINGS.data_dir), STORE.version()[:2])
+    chart_data = charts(*versioned(), vocabulary_stamp())
     a, b, c, d = st.columns(4)
     a.metric("Records", f"{counts.identified:,}")
     b.metric("Screened (title/abstract)", f"{counts.screened - counts.screening_pending:,}")
@@ -476,8 +669,8 @@ def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
         alt.Chart(years, title="Studies per year").mark_bar().encode(x="year:O", y="studies:Q"),
         key="chart_years",
     )
-    columns = st.columns(3)
-    for column, facet in zip(columns, ("design", "route", "condition"), strict=True):
+    columns = st.columns(len(CHART_FACETS))
+    for column, facet in zip(columns, CHART_FACETS, strict=True):
         data = chart_data[facet]
         column.altair_chart(
             alt.Chart(data, title=f"By {facet}")
@@ -495,6 +688,23 @@ def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
     st.subheader("PRISMA 2020 flow")
     st.graphviz_chart(tracker.prisma.to_dot(counts))
     st.code(tracker.prisma.to_text(counts), language=None)
+    text_col, json_col = st.columns(2)
+    text_col.download_button(
+        "PRISMA numbers (text)",
+        tracker.prisma.to_text(counts),
+        file_name="prisma-2020.txt",
+        mime="text/plain",
+        key="dl_prisma_text",
+        on_click="ignore",
+    )
+    json_col.download_button(
+        "PRISMA numbers (JSON)",
+        tracker.prisma.to_json(counts),
+        file_name="prisma-2020.json",
+        mime="application/json",
+        key="dl_prisma_json",
+        on_click="ignore",
+    )
 
 
 def runs_tab() -> None:
@@ -503,11 +713,27 @@ def runs_tab() -> None:
     if runs.empty:
         st.text("No runs yet.")
         return
-    log = DASH.search_log(runs)
-    st.dataframe(log, hide_index=True, key="runs")
-    st.download_button(
-        "Download the search log (CSV)",
-        tracker.table_to_csv(log),
+    st.dataframe(DASH.search_log(runs), hide_index=True, key="runs")
+    st.subheader("For the methods section")
+    st.caption(
+        "Every run with its date, database, query as typed and as PubMed translated it, "
+        "limits and counts (PRISMA-S), then one sentence per search to adapt."
+    )
+    log = tracker.search_log.search_log(runs)
+    markdown = tracker.search_log.to_markdown(log)
+    st.code(markdown, language="markdown", wrap_lines=True)
+    md_col, csv_col = st.columns(2)
+    md_col.download_button(
+        "Search log (Markdown)",
+        markdown,
+        file_name="search-log.md",
+        mime="text/markdown",
+        key="dl_runs_md",
+        on_click="ignore",
+    )
+    csv_col.download_button(
+        "Search log (CSV)",
+        tracker.search_log.to_csv(log),
         file_name="search-log.csv",
         mime="text/csv",
         key="dl_runs",
@@ -527,13 +753,13 @@ def main() -> None:
             welcome()
             return
         version = STORE.version()
-        lib = library(str(SETTINGS.data_dir), version[:2])
+        lib = library(str(SETTINGS.data_dir), version[:2], vocabulary_stamp())
         state = screening_state(str(SETTINGS.data_dir), version)
         filters, reviewer, stage = sidebar(lib)
         # Only the open tab runs: a filter change does not rebuild the charts, and the
         # overview does not re-select the table.
-        browse, overview, runs, fetch = st.tabs(
-            ["Browse & screen", "Overview", "Search runs", "Fetch & import"],
+        browse, evidence, overview, runs, fetch = st.tabs(
+            ["Browse & screen", "Evidence map", "Overview", "Search runs", "Fetch & import"],
             key="tab",
             on_change="rerun",
         )
@@ -543,6 +769,9 @@ def main() -> None:
                     st.info(st.session_state.pop("flash_here"))
                 browse_tab(lib, state, filters, reviewer, stage)
                 conflicts_panel(stage, reviewer)
+        if evidence.open:
+            with evidence:
+                evidence_tab(lib, state, filters)
         if overview.open:
             with overview:
                 overview_tab(lib, state)
@@ -553,6 +782,7 @@ def main() -> None:
             with fetch:
                 fetch_form()
                 import_form()
+                enrich_form()
 
 
 main()

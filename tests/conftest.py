@@ -12,7 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_eutils
+import fake_icite
 from fake_eutils import FakeNCBI
+from fake_icite import FakeICite
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = Path(__file__).resolve().parent / "expected"
@@ -65,3 +67,24 @@ def fake_ncbi_factory() -> Iterator[Callable[..., FakeNCBI]]:
 def fake_ncbi(fake_ncbi_factory: Callable[..., FakeNCBI]) -> FakeNCBI:
     """A running fake NCBI holding 2,000 matching records."""
     return fake_ncbi_factory(records=2000)
+
+
+@pytest.fixture
+def icite_factory() -> Iterator[Callable[..., FakeICite]]:
+    """Start fake iCite servers (tests/fake_icite.py) on free ports; all stop at teardown."""
+    servers: list[FakeICite] = []
+
+    def make(**options: Any) -> FakeICite:
+        servers.append(fake_icite.start(**options))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def icite(icite_factory: Callable[..., FakeICite]) -> FakeICite:
+    """A running fake iCite that knows 49 of every 50 PMIDs."""
+    return icite_factory()

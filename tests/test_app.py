@@ -338,8 +338,8 @@ def test_the_decision_filter_applies_at_the_chosen_stage(
 
 def test_only_the_open_tab_runs(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(filled, monkeypatch)
-    assert [t.label for t in at.tabs] == ["Browse & screen", "Overview", "Search runs",
-                                          "Fetch & import"]  # fmt: skip
+    assert [t.label for t in at.tabs] == ["Browse & screen", "Evidence map", "Overview",
+                                          "Search runs", "Fetch & import"]  # fmt: skip
     assert at.dataframe(key="table") and not at.metric and not at.get("graphviz_chart")
     at.session_state["tab"] = "Overview"
     at.run()
@@ -357,7 +357,7 @@ def test_the_overview_shows_charts_and_the_prisma_flow(
     labels = [m.label for m in at.metric]
     assert labels == ["Records", "Screened (title/abstract)", "Full texts assessed", "Included"]
     assert [m.value for m in at.metric][:2] == ["8", "1"]
-    assert len(at.get("vega_lite_chart")) == 5
+    assert len(at.get("vega_lite_chart")) == 6  # years, design, drug, route, condition, progress
     (diagram,) = at.get("graphviz_chart")
     assert "Records screened" in diagram.proto.spec
     assert "PRISMA 2020 flow (new review)" in at.code[-1].value

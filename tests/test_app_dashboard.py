@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from tracker import ConfigError, Store, dashboard, screening
+from tracker import ConfigError, Filters, Store, claims, dashboard, screening, select, suggestions
 from tracker.records import Article
 
 LINK_CASES = json.loads((Path(__file__).parent / "expected" / "app_links.json").read_text())
@@ -110,17 +111,93 @@ def test_screening_progress_counts_each_decision_at_each_stage(
     assert counts == {"unscreened": 6, "include": 2}
 
 
-def test_the_evidence_line_names_each_tag_and_the_table_says_why() -> None:
-    row = {"title": "Intranasal esketamine for fibromyalgia: a randomized trial",
-           "abstract": "We enrolled 40 patients; nausea was common.",
-           "publication_types": ["Randomized Controlled Trial"], "mesh_terms": []}  # fmt: skip
-    line, why = dashboard.evidence_summary(row)
-    assert line.startswith("Evidence tags: design: RCT")
-    assert "route: intranasal" in line and "n = 40" in line
-    assert list(why.columns) == ["facet", "value", "field", "span"]
-    assert ("route", "intranasal", "title") in set(
-        zip(why["facet"], why["value"], why["field"], strict=True)
-    )
+TRIAL = Article(
+    pmid=11,
+    title="Intranasal esketamine for fibromyalgia: a randomized controlled trial",
+    abstract="We enrolled 40 patients; nausea was common and no hallucinations were reported.",
+    publication_types=("Randomized Controlled Trial",),
+    year=2022,
+)
+SERIES = Article(pmid=12, title="Ketamine infusions for CRPS: a case series",
+                 abstract="Three patients reported dizziness.", year=2019)  # fmt: skip
+
+
+@pytest.fixture
+def tagged(data_dir: Path) -> tuple[Store, dashboard.Library]:
+    store = Store(data_dir)
+    store.upsert([TRIAL, SERIES])
+    return store, dashboard.load_library(store)
+
+
+def test_each_suggested_tag_of_a_record_is_traced_to_its_span(
+    tagged: tuple[Store, dashboard.Library],
+) -> None:
+    store, lib = tagged
+    rows = dashboard.record_suggestions(lib.evidence, 11, suggestions.verdicts(store))
+    assert tuple(rows.columns) == dashboard.SUGGESTION_COLUMNS
+    found = {(str(t), str(f), str(e)) for t, f, e in rows[["Tag", "Field", "Evidence"]].values}
+    assert ("route: intranasal", "title", "Intranasal") in found
+    assert ("design: RCT", "publication type", "Randomized Controlled Trial") in found
+    assert ("adverse effects: nausea or vomiting", "abstract", "nausea") in found
+    assert ("n: 40", "abstract", "enrolled 40 patients") in found
+    assert not any("hallucination" in t for t, _, _ in found), "a negated mention is no tag"
+    assert set(rows["Status"]) == {"suggested"}
+    line = dashboard.evidence_line(rows)
+    assert line.startswith("Evidence tags: design: RCT") and "route: intranasal" in line
+
+
+def test_a_rejected_suggestion_leaves_the_line_the_filters_and_the_charts(
+    tagged: tuple[Store, dashboard.Library],
+) -> None:
+    store, lib = tagged
+    suggestions.reject(store, 11, "route", "intranasal", reviewer="ana")
+    suggestions.accept(store, 11, "design", "RCT", reviewer="ana")
+    judged = suggestions.verdicts(store)
+    rows = dashboard.record_suggestions(lib.evidence, 11, judged)
+    status = dict(zip(rows["Tag"], rows["Status"], strict=False))
+    assert status["route: intranasal"] == "rejected" and status["design: RCT"] == "accepted"
+    assert "intranasal" not in dashboard.evidence_line(rows)
+    evidence = dashboard.without_rejected(lib.evidence, judged)
+    assert lib.evidence.at[11, "route:intranasal"], "the cached library is not changed"
+    assert not evidence.at[11, "route:intranasal"]
+    assert "intranasal" not in set(dashboard.facet_counts(evidence, "route")["route"])
+    chosen = select(lib.records, Filters(evidence={"route": ("intranasal",)}), evidence=evidence)
+    assert chosen.empty
+
+
+def test_without_rejections_the_evidence_is_not_copied(
+    tagged: tuple[Store, dashboard.Library],
+) -> None:
+    store, lib = tagged
+    assert dashboard.without_rejected(lib.evidence, suggestions.verdicts(store)) is lib.evidence
+
+
+def test_claim_counts_follow_the_leaflet_then_the_unlisted_effects(
+    tagged: tuple[Store, dashboard.Library],
+) -> None:
+    store, _ = tagged
+    counts = dashboard.claim_counts(claims.claims_view(store, "all")).set_index("claim")
+    assert list(counts.index[:2]) == ["dizziness or lightheadedness", "headache"]
+    assert counts.at["dizziness or lightheadedness", "studies"] == 1
+    assert counts.at["nausea or vomiting", "studies"] == 1
+    assert counts.at["hallucinations", "studies"] == 0
+    assert set(counts["in leaflet"]) <= {"yes", "no"}
+
+
+def test_the_table_sorts_by_citations_when_metrics_are_stored(
+    tagged: tuple[Store, dashboard.Library],
+) -> None:
+    store, lib = tagged
+    state = screening.summary(store)
+    plain = dashboard.table_view(lib.records, state, sort="most cited")
+    assert "Citations" not in plain.columns
+    assert plain["PMID"].tolist() == [11, 12], "without metrics: newest first"
+    metrics = pd.DataFrame({"pmid": [12], "citation_count": [7],
+                            "relative_citation_ratio": [1.5]})  # fmt: skip
+    view = dashboard.table_view(lib.records, state, sort="most cited", metrics=metrics)
+    assert view["PMID"].tolist() == [12, 11], "a record iCite does not know sorts last"
+    assert view["Citations"].tolist()[0] == 7 and pd.isna(view["Citations"].tolist()[1])
+    assert view["RCR"].tolist()[0] == 1.5
 
 
 def test_messages_that_quote_what_a_person_typed_cannot_render_as_markdown() -> None:

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +29,6 @@ from tracker.store import Store
 EXPECTED = Path(__file__).resolve().parent / "expected" / "icite_documented_answers.json"
 THOUSAND = list(range(30_000_000, 30_001_000))
 FAST = RetryPolicy(max_tries=3, base_delay=0.0, max_delay=0.0)
-
-
-@pytest.fixture
-def icite_factory() -> Iterator[Callable[..., FakeICite]]:
-    """Start fake iCite servers on free ports; all stop at teardown."""
-    servers: list[FakeICite] = []
-
-    def make(**options: Any) -> FakeICite:
-        servers.append(fake_icite.start(**options))
-        return servers[-1]
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def icite(icite_factory: Callable[..., FakeICite]) -> FakeICite:
-    return icite_factory()
 
 
 def stored(data_dir: Path, pmids: list[int]) -> Store:

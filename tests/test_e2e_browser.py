@@ -140,16 +140,25 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
         saved = ARTIFACTS / "download.csv"
         download.value.save_as(saved)
 
-        page.get_by_role("tab", name="Overview").click()  # downloads do not rerun the page
+        page.get_by_role("tab", name="Evidence map").click()  # downloads do not rerun the page
+        expect(page.get_by_text("Side effects in the patient leaflet")).to_be_visible(
+            timeout=30_000
+        )
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)  # map and claims
+        settled(page)
+        page.screenshot(path=ARTIFACTS / "5-evidence-map.png")
+
+        page.get_by_role("tab", name="Overview").click()
         diagram = page.get_by_test_id("stGraphVizChart").locator("svg")
         expect(diagram).to_contain_text("Records screened", timeout=30_000)
-        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(5)
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(6)
         settled(page)
-        page.screenshot(path=ARTIFACTS / "5-overview.png")
+        page.screenshot(path=ARTIFACTS / "6-overview.png")
         browser.close()
 
     rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"), newline="")))
     assert sorted(int(r["PMID"]) for r in rows) == wanted
+    assert "Suggested Tags" in rows[0] and "Suggested Tag Evidence" in rows[0]
     decided = {r["PMID"]: r["Decision"] for r in rows}
     assert decided[str(target)] == "include"
     assert list(decided.values()).count("include") == 1

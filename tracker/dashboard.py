@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,15 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from tracker import screening, tagging
+from tracker import screening, suggestions, tagging
 from tracker.agreement import agreement_frame
+from tracker.claims import ClaimsView
 from tracker.errors import ConfigError
 from tracker.importer import import_files
 from tracker.records import pubmed_url
 from tracker.selection import searchable_text
 from tracker.store import RunSummary, Store
+from tracker.vocabulary import Vocabulary, load_vocabulary
 
 LIBRARY_COLUMNS = ("pmid", "title", "abstract", "authors", "journal", "year", "pub_date",
                    "doi", "pmcid", "publication_types", "mesh_terms", "mesh_qualified")  # fmt: skip
@@ -36,7 +38,11 @@ SORTS = {
     "oldest first": (["year", "pmid"], [True, True]),
     "PMID": (["pmid"], [True]),
     "title": (["title"], [True]),
+    "most cited": (["citations", "year", "pmid"], [False, False, False]),
+    "highest relative citation ratio": (["rcr", "year", "pmid"], [False, False, False]),
 }
+"""The last two need citation metrics (``tracker enrich``); without them they sort newest first."""
+SUGGESTION_COLUMNS = ("Tag", "facet", "value", "Field", "Evidence", "Status", "Judgements")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$]|:(?=[A-Za-z/]))")
 """Markdown, math and HTML punctuation; a colon only where it could start an emoji, a colour
 directive or a web address, so "3 records: 2 new" stays as written."""
@@ -46,7 +52,11 @@ _PMCID = re.compile(r"PMC\d+")
 
 @dataclass(frozen=True)
 class Library:
-    """Every record with its evidence tags, loaded once per version of the store."""
+    """Every record with its evidence tags, loaded once per version of the store.
+
+    ``evidence`` holds every suggestion the tagger makes with the store's own vocabulary; the
+    app clears the ones reviewers rejected (:func:`without_rejected`) before filtering on them.
+    """
 
     records: pd.DataFrame
     evidence: pd.DataFrame
@@ -54,14 +64,17 @@ class Library:
     journals: tuple[str, ...]
     publication_types: tuple[str, ...]
     years: tuple[int, int] | None
+    vocabulary: Vocabulary
 
 
-def load_library(store: Store) -> Library:
+def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
+    vocabulary = vocabulary or load_vocabulary(store.data_dir)
     records = store.records(columns=LIBRARY_COLUMNS)
     haystack = searchable_text(records)
-    tags = tagging.evidence(records, haystack)
+    tags = tagging.evidence(records, vocabulary=vocabulary)
     years = records["year"].dropna()
     return Library(
+        vocabulary=vocabulary,
         records=records,
         evidence=tags,
         haystack=haystack,
@@ -84,21 +97,35 @@ def table_view(
     sort: str = "newest first",
     limit: int = TABLE_LIMIT,
     own: dict[int, str] | None = None,
+    metrics: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rows the table shows: no abstracts, first author only, at most ``limit`` rows.
 
     ``own`` (a reviewer's own decisions) replaces the shared decision column, so in dual
-    screening nobody sees the other reviewer's call before making their own.
+    screening nobody sees the other reviewer's call before making their own. ``metrics``
+    (:func:`tracker.citations.load`) adds iCite's citation count and relative citation ratio,
+    and lets the table sort by them; records iCite has no numbers for sort last.
     """
+    has_metrics = metrics is not None and not metrics.empty
+    if sort in ("most cited", "highest relative citation ratio") and not has_metrics:
+        sort = "newest first"
     by, ascending = SORTS.get(sort, SORTS["newest first"])
+    keys = records[[c for c in by if c in records.columns]]
+    if has_metrics:
+        assert metrics is not None
+        per_pmid = metrics.set_index("pmid")
+        keys = keys.assign(
+            citations=records["pmid"].map(per_pmid["citation_count"]).astype("Float64"),
+            rcr=records["pmid"].map(per_pmid["relative_citation_ratio"]).astype("Float64"),
+        )
     # Sort the key columns only, then take the few rows shown: at 100,000 records, reordering
     # every column first cost more than the rest of the view.
-    order = records[by].sort_values(by, ascending=ascending, na_position="last").index[:limit]
+    order = keys.sort_values(by, ascending=ascending, na_position="last").index[:limit]
     chosen = records.loc[order]
     pmids = chosen["pmid"].astype("int64")
     mapped = pmids.map(own) if own is not None else pmids.map(state["decision"])
     decisions = mapped.astype(object).where(mapped.notna(), "unscreened")
-    return pd.DataFrame(
+    view = pd.DataFrame(
         {
             "PMID": pmids.to_numpy(),
             "Year": chosen["year"].to_numpy(),
@@ -109,6 +136,11 @@ def table_view(
             "Tags": ["; ".join(t) for t in pmids.map(state["tags"]).fillna("").map(list)],
         }
     )
+    if has_metrics:
+        shown = keys.loc[order]
+        view["Citations"] = shown["citations"].astype("Int64").to_numpy()
+        view["RCR"] = shown["rcr"].to_numpy()
+    return view
 
 
 def record(records: pd.DataFrame, pmid: int) -> dict[str, Any] | None:
@@ -209,23 +241,75 @@ def search_log(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[list(columns)].rename(columns=columns)
 
 
-def evidence_summary(row: Mapping[str, Any]) -> tuple[str, pd.DataFrame]:
-    """One line naming a record's evidence tags, and the table of what justified each.
+def without_rejected(evidence: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
+    """``evidence`` with the flags of rejected suggestions cleared, for filters and charts.
 
-    Computed for the one record on screen (with its spans, sample size and dose), which the
-    vectorised tags of the whole library leave out to stay fast.
+    ``judged`` is :func:`tracker.suggestions.verdicts`. A rejection takes a suggestion out of
+    every view, as it does from exports and the claims view; without one the frame is returned
+    as it is (no copy), which is the common case.
     """
-    tags = tagging.tag_record(
-        str(row["title"]), str(row["abstract"]), list(row["publication_types"]),
-        list(row["mesh_terms"]), list(row.get("mesh_qualified") or ()),
-    )  # fmt: skip
-    found = [f"{facet}: {', '.join(tags[facet])}" for facet in tagging.FACETS if tags[facet]]
-    if tags["sample_size"]:
-        found.append(f"n = {tags['sample_size']}")
-    if tags["dose"]:
-        found.append(f"dose {tags['dose']}")
-    why = pd.DataFrame(tags["evidence"], columns=["facet", "value", "field", "span"])
-    return "Evidence tags: " + (" · ".join(found) or "none"), why
+    rejected = judged[(judged["status"] == suggestions.REJECTED).to_numpy(bool)]
+    pairs = zip(rejected["pmid"], rejected["facet"], rejected["value"], strict=True)
+    hits = [
+        (pmid, f"{facet}:{value}")
+        for pmid, facet, value in pairs
+        if f"{facet}:{value}" in evidence.columns and pmid in evidence.index
+    ]
+    if not hits:
+        return evidence
+    cleared = evidence.copy()
+    for pmid, column in hits:
+        cleared.at[pmid, column] = False
+    return cleared
+
+
+def record_suggestions(evidence: pd.DataFrame, pmid: int, judged: pd.DataFrame) -> pd.DataFrame:
+    """One record's suggested tags, one row per piece of evidence, with what reviewers said.
+
+    ``Field`` and ``Evidence`` trace each suggestion to the title or abstract span, publication
+    type or MeSH term that triggered it; ``Status`` is suggested, accepted or rejected.
+    """
+    if pmid not in evidence.index:
+        return pd.DataFrame(columns=list(SUGGESTION_COLUMNS))
+    frame = suggestions.long_form(evidence.loc[[pmid]])
+    merged = frame.merge(judged, how="left", on=["pmid", "facet", "value"])
+    labels = [suggestions.label(facet) for facet in merged["facet"]]
+    return pd.DataFrame(
+        {
+            "Tag": [
+                f"{label}: {value}" for label, value in zip(labels, merged["value"], strict=True)
+            ],
+            "facet": merged["facet"].to_numpy(),
+            "value": merged["value"].to_numpy(),
+            "Field": merged["field"].to_numpy(),
+            "Evidence": merged["span"].to_numpy(),
+            "Status": merged["status"].fillna(suggestions.SUGGESTED).to_numpy(),
+            "Judgements": merged["judgements"].fillna("").to_numpy(),
+        },
+        columns=list(SUGGESTION_COLUMNS),
+    )
+
+
+def evidence_line(rows: pd.DataFrame) -> str:
+    """The detail pane's one-line summary of :func:`record_suggestions`, rejected ones left out."""
+    kept = rows[(rows["Status"] != suggestions.REJECTED).to_numpy(bool)]
+    tags = list(dict.fromkeys(kept["Tag"]))
+    return "Evidence tags: " + (" · ".join(tags) or "none")
+
+
+def claim_counts(view: ClaimsView) -> pd.DataFrame:
+    """Studies per claim (and per effect the leaflet lacks), for the claims chart."""
+    rows = view.rows[(view.rows["PMID"] != "").to_numpy(bool)]
+    order = list(dict.fromkeys(view.rows["Claim"]))
+    counts = rows.groupby("Claim")["PMID"].nunique().reindex(order, fill_value=0)
+    listed = view.rows.drop_duplicates("Claim").set_index("Claim")["Listed in leaflet"]
+    return pd.DataFrame(
+        {
+            "claim": order,
+            "studies": counts.to_numpy(dtype="int64"),
+            "in leaflet": listed.reindex(order).to_numpy(),
+        }
+    )
 
 
 def user_tags(state: pd.DataFrame) -> list[str]:

@@ -242,8 +242,8 @@ def review_state(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Da
     """
     frame = suggestions(store, vocabulary=vocabulary)
     first = frame.drop_duplicates(["pmid", "facet", "value"]).reset_index(drop=True)
-    verdicts = _verdicts(store)
-    state = first.merge(verdicts, how="left", on=["pmid", "facet", "value"], validate="1:1")
+    judged = verdicts(store)
+    state = first.merge(judged, how="left", on=["pmid", "facet", "value"], validate="1:1")
     state["status"] = state["status"].fillna(SUGGESTED)
     state["judgements"] = state["judgements"].fillna("")
     state["disputed"] = state["disputed"].fillna(False).astype(bool)
@@ -256,8 +256,12 @@ def live(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.DataFrame:
     return state[(state["status"] != REJECTED).to_numpy(bool)].reset_index(drop=True)
 
 
-def _verdicts(store: Store) -> pd.DataFrame:
-    """Per judged suggestion: status, judgements and disputed, from the live events."""
+def verdicts(store: Store) -> pd.DataFrame:
+    """Per judged suggestion: pmid, facet, value, status, judgements and disputed.
+
+    Read from the live events only, so it is cheap: the app joins it to the one record on
+    screen, and to the evidence flags its filters use, without re-reading every suggestion.
+    """
     events = live_events(store.events_of([ACCEPT, REJECT, "undo"]))
     judged = events[events["action"].isin([ACCEPT, REJECT]).to_numpy(bool)]
     latest = judged.drop_duplicates(["pmid", "value", "reviewer"], keep="last")
