@@ -63,8 +63,13 @@ def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) ->
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…")
-def claims_of(data_dir: str, version: tuple[int, ...], scope: str) -> tracker.claims.ClaimsView:
-    return tracker.claims.claims_view(tracker.Store(data_dir), scope)
+def claims_of(
+    data_dir: str, version: tuple[int, ...], scope: str
+) -> tuple[tracker.claims.ClaimsView, pd.DataFrame, list[str]]:
+    """The claims view with its chart data and unlisted effects: at 100,000 records these take
+    a third of a second to count, too long to redo on every rerun."""
+    view = tracker.claims.claims_view(tracker.Store(data_dir), scope)
+    return view, DASH.claim_counts(view), view.unlisted()
 
 
 @st.cache_resource(max_entries=2)
@@ -620,12 +625,11 @@ def claims_panel() -> None:
         key="claims_scope",
     )
     with reported("The claims view could not be built"):
-        view = claims_of(*versioned(), str(scope))
+        view, counts, unlisted = claims_of(*versioned(), str(scope))
         st.text(
             f"{view.reporting:,} of the {view.in_scope:,} studies in scope report an adverse "
             "effect (suggested tags, rejected ones left out)."
         )
-        counts = DASH.claim_counts(view)
         st.altair_chart(
             alt.Chart(counts, title="Studies reporting each effect")
             .mark_bar()
@@ -637,15 +641,22 @@ def claims_panel() -> None:
             ),
             key="chart_claims",
         )
-        unlisted = view.unlisted()
         st.text(
             "Reported by studies but missing from the leaflet: "
             + (", ".join(unlisted) if unlisted else "none")
         )
-        st.dataframe(view.rows, hide_index=True, key="claims_table")
+        claim = st.selectbox(
+            "Show the studies for", ["every claim", *counts["claim"]], key="claims_pick"
+        )
+        rows = view.rows if claim == "every claim" else view.rows[view.rows["Claim"] == claim]
+        if len(rows) > DASH.TABLE_LIMIT:
+            st.text(
+                f"Showing the first {DASH.TABLE_LIMIT:,} of {len(rows):,} rows; the CSV has all."
+            )
+        st.dataframe(rows.head(DASH.TABLE_LIMIT), hide_index=True, key="claims_table")
         st.download_button(
             "Claims against studies (CSV)",
-            tracker.claims.to_csv(view),
+            lambda: tracker.claims.to_csv(view),
             file_name=f"leaflet-claims-{scope}.csv",
             mime="text/csv",
             key="dl_claims",

@@ -5,7 +5,8 @@
 Builds a store of synthetic but realistic records (titles, abstracts, authors, MeSH, types) in a
 temporary folder, adds 5,000 screening events, then measures in one run:
 - loading the library (records + evidence tags), cold, as the app's first render does;
-- the app's first render and a rerun after a filter change, through Streamlit's AppTest
+- the app's first render and a rerun after a filter change, through Streamlit's AppTest, a
+  record's detail with its suggested tags, and the Evidence map tab (heat map and claims)
   (the real app.py, server-side time; the browser's own drawing is not included);
 - tracker.selection on 100,000 records for typical filters (median of 7);
 - the screening summary over the event log; peak memory of the process;
@@ -169,11 +170,27 @@ def app_timings(data_dir: str) -> list[tuple[str, str]]:
     at.text_input(key="f_text").input("")
     at.multiselect(key="f_route").select("intranasal")
     rerun_facet = timed(at.run)
+    at.text_input(key="goto").input("10000042")
+    record = timed(at.run)
+    assert not at.exception, at.exception
+    at.session_state["tab"] = "Evidence map"
+    evidence_first = timed(at.run)  # the claims view computes (or reads) every suggestion
+    assert not at.exception, at.exception
+    at.radio(key="claims_scope").set_value("all")
+    claims_all = timed(at.run)
+    at.multiselect(key="f_route").unselect("intranasal")
+    at.multiselect(key="f_design").select("RCT")
+    map_rerun = timed(at.run)
     return [
         ("app first render (AppTest, cold caches)", f"{first:.2f} s"),
         ("app rerun after a text filter change", f"{rerun * 1000:.0f} ms"),
         ("app rerun after a route filter change", f"{rerun_facet * 1000:.0f} ms"),
-    ]
+        ("app: open a record with its suggested tags and spans", f"{record * 1000:.0f} ms"),
+        ("app: Evidence map tab, first open (suggestions cold, claims of included studies)",
+         f"{evidence_first:.2f} s"),
+        ("app: claims of all records instead", f"{claims_all:.2f} s"),
+        ("app: Evidence map rerun after a filter change", f"{map_rerun * 1000:.0f} ms"),
+    ]  # fmt: skip
 
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

@@ -158,6 +158,8 @@ def test_the_claims_view_shows_included_studies_then_all(
     assert "dissociation" in unlisted
     counts = {c["claim"]: c["studies"] for c in chart_data(at, "claim", "studies")}
     assert counts["nausea or vomiting"] == 1 and counts["hallucinations"] == 0
+    at.selectbox(key="claims_pick").set_value("nausea or vomiting").run()
+    assert frame_with(at, "Claim")["Claim"].unique().tolist() == ["nausea or vomiting"]
 
 
 # -- citation metrics -------------------------------------------------------------------------

@@ -301,7 +301,8 @@ def claim_counts(view: ClaimsView) -> pd.DataFrame:
     """Studies per claim (and per effect the leaflet lacks), for the claims chart."""
     rows = view.rows[(view.rows["PMID"] != "").to_numpy(bool)]
     order = list(dict.fromkeys(view.rows["Claim"]))
-    counts = rows.groupby("Claim")["PMID"].nunique().reindex(order, fill_value=0)
+    counts = rows.drop_duplicates(["Claim", "PMID"])["Claim"].value_counts()
+    counts = counts.reindex(order, fill_value=0)
     listed = view.rows.drop_duplicates("Claim").set_index("Claim")["Listed in leaflet"]
     return pd.DataFrame(
         {
