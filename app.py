@@ -64,7 +64,7 @@ def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) ->
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…")
 def claims_of(
-    data_dir: str, version: tuple[int, ...], scope: str
+    data_dir: str, version: tuple[int, ...], scope: str, vocabulary: str
 ) -> tuple[tracker.claims.ClaimsView, pd.DataFrame, list[str]]:
     """The claims view with its chart data and unlisted effects: at 100,000 records these take
     a third of a second to count, too long to redo on every rerun."""
@@ -625,7 +625,7 @@ def claims_panel() -> None:
         key="claims_scope",
     )
     with reported("The claims view could not be built"):
-        view, counts, unlisted = claims_of(*versioned(), str(scope))
+        view, counts, unlisted = claims_of(*versioned(), str(scope), vocabulary_stamp())
         st.text(
             f"{view.reporting:,} of the {view.in_scope:,} studies in scope report an adverse "
             "effect (suggested tags, rejected ones left out)."

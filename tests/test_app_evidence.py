@@ -18,6 +18,7 @@ from test_app import app, frame_with, table_pmids, texts
 
 from tracker import Settings, Store, citations, import_files, screening, suggestions
 from tracker.records import Article
+from tracker.vocabulary import write_default
 
 ENRICH = "FormSubmitter:enrich_form-Fetch citation metrics"
 TRIAL = Article(
@@ -109,6 +110,27 @@ def test_accepting_needs_a_reviewer_name(tagged: Path, monkeypatch: pytest.Monke
     assert not at.exception
     assert "was not accepted" in at.error[0].value
     assert suggestions.verdicts(Store(tagged)).empty
+
+
+def test_an_edited_vocabulary_in_the_data_folder_re_tags_the_library(
+    tagged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_tab(app(tagged, monkeypatch), "Evidence map")
+    at.radio(key="claims_scope").set_value("all").run()
+    counts = {c["claim"]: c["studies"] for c in chart_data(at, "claim", "studies")}
+    assert counts["headache"] == 0
+    path = write_default(tagged)
+    edited = path.read_text().replace(
+        "text = ['\\bheadaches?\\b']", "text = ['\\bheadaches?\\b', '\\bdizziness\\b']"
+    )
+    assert edited != path.read_text(), "the test's edit must apply"
+    path.write_text(edited)
+    at.run()
+    counts = {c["claim"]: c["studies"] for c in chart_data(at, "claim", "studies")}
+    assert counts["headache"] == 1, "the claims view follows the edited vocabulary"
+    at.sidebar.multiselect(key="f_adverse_effects").select("headache").run()
+    at = open_tab(at, "Browse & screen")
+    assert table_pmids(at) == [12], "so do the filters"
 
 
 def test_the_drug_and_adverse_effect_filters_use_the_suggested_tags(
