@@ -3,13 +3,12 @@ reviewer accepts or rejects (``suggestions list|accept|reject``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from tracker import claims, export, screening, suggestions
-from tracker.cli.options import data_dir_option
+from tracker import claims, screening, suggestions
+from tracker.cli.options import data_dir_option, emit
 from tracker.config import Settings
 from tracker.store import Store
 
@@ -37,13 +36,7 @@ def evidence_command(fmt: str, scope: str, out: Path | None, data_dir: Path | No
     store, _ = _open(data_dir)
     view = claims.claims_view(store, scope)
     data = claims.to_csv(view) if fmt == "csv" else claims.to_text(view).encode("utf-8")
-    if out is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    export.save(data, out)
-    click.echo(f"Seed claims ({scope}) written to {out}", err=True)
+    emit(data, out, f"Seed claims ({scope}) written to {out}")
 
 
 @click.group("suggestions")

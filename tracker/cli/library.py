@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker import bibliography, export, screening, search_log, suggestions
-from tracker.cli.options import data_dir_option
+from tracker.cli.options import data_dir_option, emit
 from tracker.config import Settings
 from tracker.errors import ConfigError
 from tracker.importer import import_files
@@ -96,13 +95,7 @@ def export_command(
         data = bibliography.to_ris(records, notes).encode("utf-8")
     else:
         data = bibliography.to_bibtex(records, notes).encode("utf-8")
-    if out is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    export.save(data, out)
-    click.echo(f"{len(records):,} records written to {out}", err=True)
+    emit(data, out, f"{len(records):,} records written to {out}")
 
 
 def year_range(text: str | None) -> tuple[int, int] | None:
@@ -132,7 +125,7 @@ def runs_command(fmt: str, as_json: bool, out: Path | None, data_dir: Path | Non
     runs = _store(data_dir).runs()
     fmt = "json" if as_json else fmt
     if fmt != "text":
-        _write_log(_log_bytes(runs, fmt), out)
+        emit(_log_bytes(runs, fmt), out, f"Search log written to {out}")
         return
     if runs.empty:
         click.echo("No runs yet: use `tracker fetch` or `tracker import FILE`.")
@@ -157,16 +150,6 @@ def _log_bytes(runs: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         return search_log.to_csv(log)
     return search_log.to_markdown(log).encode("utf-8")
-
-
-def _write_log(data: bytes, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    export.save(data, out)
-    click.echo(f"Search log written to {out}", err=True)
 
 
 def _number(value: object) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from tracker import export
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,3 +22,16 @@ def data_dir_option(func: F) -> F:
         default=None,
         help="Folder holding the store [env: TRACKER_DATA_DIR; default: ./data].",
     )(func)
+
+
+def emit(data: bytes, out: Path | None, saved: str = "") -> None:
+    """What ``--out`` means everywhere: the bytes to standard output when it is omitted, else
+    saved atomically to the file, then ``saved`` (if any) on stderr so pipes stay clean."""
+    if out is None:
+        sys.stdout.flush()  # click.echo's text first, then the raw bytes
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    export.save(data, out)
+    if saved:
+        click.echo(saved, err=True)

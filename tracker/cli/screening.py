@@ -3,7 +3,6 @@ that come with dual review (conflicts, agreement), duplicates and the PRISMA num
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,10 +10,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from tracker import annotation_files, export, prisma, screening
+from tracker import annotation_files, prisma, screening
 from tracker import duplicates as duplicates_
 from tracker.agreement import agreement_frame
-from tracker.cli.options import data_dir_option
+from tracker.cli.options import data_dir_option, emit
 from tracker.config import Settings
 from tracker.records import Stage
 from tracker.store import Store
@@ -249,11 +248,7 @@ def annotations_export(out: Path | None, data_dir: Path | None) -> None:
     """Write every decision, tag and note in force as CSV (stdout when no --out)."""
     store, _ = _open(data_dir)
     data = annotation_files.export_csv(store)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        export.save(data, out)
+    emit(data, out)
 
 
 @annotations_group.command("import")
