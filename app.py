@@ -12,8 +12,9 @@ records on every rerun. Nothing here mutates a cached frame.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -59,7 +60,7 @@ def judged(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
 def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) -> pd.DataFrame:
     """The library's evidence flags without the suggestions reviewers rejected."""
     lib = library(data_dir, version[:2], vocabulary)
-    return DASH.without_rejected(lib.evidence, judged(data_dir, version))
+    return tracker.suggestions.without_rejected(lib.evidence, judged(data_dir, version))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…")
@@ -144,6 +145,22 @@ def charts(data_dir: str, version: tuple[int, ...], vocabulary: str) -> dict[str
     data = {facet: DASH.facet_counts(evidence, facet) for facet in CHART_FACETS}
     data["years"] = DASH.per_year(library(data_dir, version[:2], vocabulary).records)
     return data
+
+
+MIME_TYPES = {".csv": "text/csv", ".ris": "application/x-research-info-systems",
+              ".bib": "application/x-bibtex", ".txt": "text/plain", ".json": "application/json",
+              ".md": "text/markdown"}  # fmt: skip
+
+
+def download(
+    where: Any, label: str, data: str | bytes | Callable[[], str | bytes], name: str, key: str
+) -> None:
+    """A download button whose file type follows its name; pressing it does not rerun the page
+    (``on_click="ignore"``), and a callable ``data`` is built only when it is pressed."""
+    where.download_button(
+        label, data, file_name=name, mime=MIME_TYPES[Path(name).suffix], key=key,
+        on_click="ignore",
+    )  # fmt: skip
 
 
 def versioned() -> tuple[str, tuple[int, ...]]:
@@ -523,29 +540,26 @@ def _export_buttons(chosen: pd.DataFrame) -> None:
 
     st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
     csv_col, ris_col, bib_col = st.columns(3)
-    csv_col.download_button(
+    download(
+        csv_col,
         "CSV (spreadsheet)",
         lambda: tracker.to_csv_bytes(full(), notes(), tracker.suggestions.export_cells(STORE)),
-        file_name="ketamine-review.csv",
-        mime="text/csv",
-        key="dl_csv",
-        on_click="ignore",
+        "ketamine-review.csv",
+        "dl_csv",
     )
-    ris_col.download_button(
+    download(
+        ris_col,
         "RIS (Zotero, EndNote)",
         lambda: tracker.to_ris(full(), notes()).encode(),
-        file_name="ketamine-review.ris",
-        mime="application/x-research-info-systems",
-        key="dl_ris",
-        on_click="ignore",
+        "ketamine-review.ris",
+        "dl_ris",
     )
-    bib_col.download_button(
+    download(
+        bib_col,
         "BibTeX",
         lambda: tracker.to_bibtex(full(), notes()).encode(),
-        file_name="ketamine-review.bib",
-        mime="application/x-bibtex",
-        key="dl_bib",
-        on_click="ignore",
+        "ketamine-review.bib",
+        "dl_bib",
     )
 
 
@@ -654,13 +668,12 @@ def claims_panel() -> None:
                 f"Showing the first {DASH.TABLE_LIMIT:,} of {len(rows):,} rows; the CSV has all."
             )
         st.dataframe(rows.head(DASH.TABLE_LIMIT), hide_index=True, key="claims_table")
-        st.download_button(
+        download(
+            st,
             "Claims against studies (CSV)",
             lambda: tracker.claims.to_csv(view),
-            file_name=f"leaflet-claims-{scope}.csv",
-            mime="text/csv",
-            key="dl_claims",
-            on_click="ignore",
+            f"leaflet-claims-{scope}.csv",
+            "dl_claims",
         )
 
 
@@ -698,23 +711,22 @@ def overview_tab(lib: tracker.dashboard.Library, state: pd.DataFrame) -> None:
     )
     st.subheader("PRISMA 2020 flow")
     st.graphviz_chart(tracker.prisma.to_dot(counts))
-    st.code(tracker.prisma.to_text(counts), language=None)
+    numbers = tracker.prisma.to_text(counts)
+    st.code(numbers, language=None)
     text_col, json_col = st.columns(2)
-    text_col.download_button(
+    download(
+        text_col,
         "PRISMA numbers (text)",
-        tracker.prisma.to_text(counts),
-        file_name="prisma-2020.txt",
-        mime="text/plain",
-        key="dl_prisma_text",
-        on_click="ignore",
+        numbers,
+        "prisma-2020.txt",
+        "dl_prisma_text",
     )
-    json_col.download_button(
+    download(
+        json_col,
         "PRISMA numbers (JSON)",
         tracker.prisma.to_json(counts),
-        file_name="prisma-2020.json",
-        mime="application/json",
-        key="dl_prisma_json",
-        on_click="ignore",
+        "prisma-2020.json",
+        "dl_prisma_json",
     )
 
 
@@ -734,21 +746,9 @@ def runs_tab() -> None:
     markdown = tracker.search_log.to_markdown(log)
     st.code(markdown, language="markdown", wrap_lines=True)
     md_col, csv_col = st.columns(2)
-    md_col.download_button(
-        "Search log (Markdown)",
-        markdown,
-        file_name="search-log.md",
-        mime="text/markdown",
-        key="dl_runs_md",
-        on_click="ignore",
-    )
-    csv_col.download_button(
-        "Search log (CSV)",
-        tracker.search_log.to_csv(log),
-        file_name="search-log.csv",
-        mime="text/csv",
-        key="dl_runs",
-        on_click="ignore",
+    download(md_col, "Search log (Markdown)", markdown, "search-log.md", "dl_runs_md")
+    download(
+        csv_col, "Search log (CSV)", tracker.search_log.to_csv(log), "search-log.csv", "dl_runs"
     )
 
 

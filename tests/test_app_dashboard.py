@@ -157,7 +157,7 @@ def test_a_rejected_suggestion_leaves_the_line_the_filters_and_the_charts(
     status = dict(zip(rows["Tag"], rows["Status"], strict=False))
     assert status["route: intranasal"] == "rejected" and status["design: RCT"] == "accepted"
     assert "intranasal" not in dashboard.evidence_line(rows)
-    evidence = dashboard.without_rejected(lib.evidence, judged)
+    evidence = suggestions.without_rejected(lib.evidence, judged)
     assert lib.evidence.at[11, "route:intranasal"], "the cached library is not changed"
     assert not evidence.at[11, "route:intranasal"]
     assert "intranasal" not in set(dashboard.facet_counts(evidence, "route")["route"])
@@ -169,7 +169,7 @@ def test_without_rejections_the_evidence_is_not_copied(
     tagged: tuple[Store, dashboard.Library],
 ) -> None:
     store, lib = tagged
-    assert dashboard.without_rejected(lib.evidence, suggestions.verdicts(store)) is lib.evidence
+    assert suggestions.without_rejected(lib.evidence, suggestions.verdicts(store)) is lib.evidence
 
 
 def test_claim_counts_follow_the_leaflet_then_the_unlisted_effects(

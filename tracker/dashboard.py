@@ -55,7 +55,8 @@ class Library:
     """Every record with its evidence tags, loaded once per version of the store.
 
     ``evidence`` holds every suggestion the tagger makes with the store's own vocabulary; the
-    app clears the ones reviewers rejected (:func:`without_rejected`) before filtering on them.
+    app clears the ones reviewers rejected (:func:`tracker.suggestions.without_rejected`)
+    before filtering on them.
     """
 
     records: pd.DataFrame
@@ -106,14 +107,12 @@ def table_view(
     (:func:`tracker.citations.load`) adds iCite's citation count and relative citation ratio,
     and lets the table sort by them; records iCite has no numbers for sort last.
     """
-    has_metrics = metrics is not None and not metrics.empty
-    if sort in ("most cited", "highest relative citation ratio") and not has_metrics:
+    per_pmid = None if metrics is None or metrics.empty else metrics.set_index("pmid")
+    if sort in ("most cited", "highest relative citation ratio") and per_pmid is None:
         sort = "newest first"
     by, ascending = SORTS.get(sort, SORTS["newest first"])
     keys = records[[c for c in by if c in records.columns]]
-    if has_metrics:
-        assert metrics is not None
-        per_pmid = metrics.set_index("pmid")
+    if per_pmid is not None:
         keys = keys.assign(
             citations=records["pmid"].map(per_pmid["citation_count"]).astype("Float64"),
             rcr=records["pmid"].map(per_pmid["relative_citation_ratio"]).astype("Float64"),
@@ -136,7 +135,7 @@ def table_view(
             "Tags": ["; ".join(t) for t in pmids.map(state["tags"]).fillna("").map(list)],
         }
     )
-    if has_metrics:
+    if per_pmid is not None:
         shown = keys.loc[order]
         view["Citations"] = shown["citations"].astype("Int64").to_numpy()
         view["RCR"] = shown["rcr"].to_numpy()
@@ -241,28 +240,6 @@ def search_log(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[list(columns)].rename(columns=columns)
 
 
-def without_rejected(evidence: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
-    """``evidence`` with the flags of rejected suggestions cleared, for filters and charts.
-
-    ``judged`` is :func:`tracker.suggestions.verdicts`. A rejection takes a suggestion out of
-    every view, as it does from exports and the claims view; without one the frame is returned
-    as it is (no copy), which is the common case.
-    """
-    rejected = judged[(judged["status"] == suggestions.REJECTED).to_numpy(bool)]
-    pairs = zip(rejected["pmid"], rejected["facet"], rejected["value"], strict=True)
-    hits = [
-        (pmid, f"{facet}:{value}")
-        for pmid, facet, value in pairs
-        if f"{facet}:{value}" in evidence.columns and pmid in evidence.index
-    ]
-    if not hits:
-        return evidence
-    cleared = evidence.copy()
-    for pmid, column in hits:
-        cleared.at[pmid, column] = False
-    return cleared
-
-
 def record_suggestions(evidence: pd.DataFrame, pmid: int, judged: pd.DataFrame) -> pd.DataFrame:
     """One record's suggested tags, one row per piece of evidence, with what reviewers said.
 
@@ -271,20 +248,19 @@ def record_suggestions(evidence: pd.DataFrame, pmid: int, judged: pd.DataFrame) 
     """
     if pmid not in evidence.index:
         return pd.DataFrame(columns=list(SUGGESTION_COLUMNS))
-    frame = suggestions.long_form(evidence.loc[[pmid]])
-    merged = frame.merge(judged, how="left", on=["pmid", "facet", "value"])
-    labels = [suggestions.label(facet) for facet in merged["facet"]]
+    state = suggestions.with_status(suggestions.long_form(evidence.loc[[pmid]]), judged)
+    labels = [suggestions.label(facet) for facet in state["facet"]]
     return pd.DataFrame(
         {
             "Tag": [
-                f"{label}: {value}" for label, value in zip(labels, merged["value"], strict=True)
+                f"{label}: {value}" for label, value in zip(labels, state["value"], strict=True)
             ],
-            "facet": merged["facet"].to_numpy(),
-            "value": merged["value"].to_numpy(),
-            "Field": merged["field"].to_numpy(),
-            "Evidence": merged["span"].to_numpy(),
-            "Status": merged["status"].fillna(suggestions.SUGGESTED).to_numpy(),
-            "Judgements": merged["judgements"].fillna("").to_numpy(),
+            "facet": state["facet"].to_numpy(),
+            "value": state["value"].to_numpy(),
+            "Field": state["field"].to_numpy(),
+            "Evidence": state["span"].to_numpy(),
+            "Status": state["status"].to_numpy(),
+            "Judgements": state["judgements"].to_numpy(),
         },
         columns=list(SUGGESTION_COLUMNS),
     )

@@ -242,12 +242,41 @@ def review_state(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Da
     """
     frame = suggestions(store, vocabulary=vocabulary)
     first = frame.drop_duplicates(["pmid", "facet", "value"]).reset_index(drop=True)
-    judged = verdicts(store)
-    state = first.merge(judged, how="left", on=["pmid", "facet", "value"], validate="1:1")
+    return with_status(first, verdicts(store))
+
+
+def with_status(frame: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
+    """Evidence rows (:data:`COLUMNS`) with what reviewers made of each: :data:`STATE_COLUMNS`.
+
+    ``judged`` is :func:`verdicts`. Unjudged rows are "suggested", with no judgements.
+    """
+    state = frame.merge(judged, how="left", on=["pmid", "facet", "value"], validate="m:1")
     state["status"] = state["status"].fillna(SUGGESTED)
     state["judgements"] = state["judgements"].fillna("")
     state["disputed"] = state["disputed"].fillna(False).astype(bool)
     return state[list(STATE_COLUMNS)]
+
+
+def without_rejected(evidence: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
+    """An evidence frame (:func:`tracker.tagging.evidence`) with the ``facet:value`` flags of
+    rejected suggestions cleared, so filters and charts agree with :func:`live`.
+
+    ``judged`` is :func:`verdicts`. Without a rejection the frame is returned as it is (no
+    copy), which is the common case.
+    """
+    rejected = judged[(judged["status"] == REJECTED).to_numpy(bool)]
+    pairs = zip(rejected["pmid"], rejected["facet"], rejected["value"], strict=True)
+    hits = [
+        (pmid, f"{facet}:{value}")
+        for pmid, facet, value in pairs
+        if f"{facet}:{value}" in evidence.columns and pmid in evidence.index
+    ]
+    if not hits:
+        return evidence
+    cleared = evidence.copy()
+    for pmid, column in hits:
+        cleared.at[pmid, column] = False
+    return cleared
 
 
 def live(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.DataFrame:
