@@ -8,14 +8,7 @@ from pathlib import Path
 import click
 
 from tracker import claims, screening, suggestions
-from tracker.cli.options import data_dir_option, emit
-from tracker.config import Settings
-from tracker.store import Store
-
-
-def _open(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, str]:
-    settings = Settings.from_env(data_dir=data_dir, reviewer=reviewer)
-    return Store(settings.data_dir), settings.reviewer
+from tracker.cli.options import data_dir_option, emit, open_store, out_option, reviewer_option
 
 
 @click.command("evidence")
@@ -23,8 +16,7 @@ def _open(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, st
               show_default=True, help="text to read; csv: a row per claim and study.")  # fmt: skip
 @click.option("--scope", type=click.Choice(claims.SCOPES), default="included", show_default=True,
               help="included: final decision include; all: every record.")  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write; standard output when omitted.")  # fmt: skip
+@out_option
 @data_dir_option
 def evidence_command(fmt: str, scope: str, out: Path | None, data_dir: Path | None) -> None:
     """The side effects the patient information lists, and the studies that report them.
@@ -33,7 +25,7 @@ def evidence_command(fmt: str, scope: str, out: Path | None, data_dir: Path | No
     text that says so; then the effects studies report that the list lacks. Suggested tags a
     reviewer rejected do not count.
     """
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     view = claims.claims_view(store, scope)
     data = claims.to_csv(view) if fmt == "csv" else claims.to_text(view).encode("utf-8")
     emit(data, out, f"Seed claims ({scope}) written to {out}")
@@ -56,7 +48,7 @@ def suggestions_group() -> None:
 @data_dir_option
 def suggestions_list(pmid: str, data_dir: Path | None) -> None:
     """List a record's suggested tags with their status and evidence."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     (target,) = screening.check_pmids(store, screening.pmids_of([pmid]))
     state = suggestions.review_state(store)
     mine = state[(state["pmid"] == target).to_numpy(bool)]
@@ -74,7 +66,7 @@ def suggestions_list(pmid: str, data_dir: Path | None) -> None:
 @suggestions_group.command("accept")
 @click.argument("pmid")
 @click.argument("tag")
-@click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")
+@reviewer_option
 @data_dir_option
 def suggestions_accept(pmid: str, tag: str, reviewer: str | None, data_dir: Path | None) -> None:
     """Agree with a suggested TAG ("facet: value") on a record."""
@@ -84,7 +76,7 @@ def suggestions_accept(pmid: str, tag: str, reviewer: str | None, data_dir: Path
 @suggestions_group.command("reject")
 @click.argument("pmid")
 @click.argument("tag")
-@click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")
+@reviewer_option
 @data_dir_option
 def suggestions_reject(pmid: str, tag: str, reviewer: str | None, data_dir: Path | None) -> None:
     """Mark a suggested TAG ("facet: value") as wrong: it leaves views and exports."""
@@ -99,7 +91,7 @@ def _judge(
     reviewer: str | None,
     data_dir: Path | None,
 ) -> None:
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     (target,) = screening.pmids_of([pmid])
     facet, value = suggestions.parse_tag(tag)
     judge(store, target, facet, value, reviewer=who)

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from tracker import export
+from tracker.config import Settings
+from tracker.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,3 +37,26 @@ def emit(data: bytes, out: Path | None, saved: str = "") -> None:
     export.save(data, out)
     if saved:
         click.echo(saved, err=True)
+
+
+def reviewer_option(func: F) -> F:
+    """``--reviewer``: who decides (else TRACKER_REVIEWER)."""
+    return click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")(
+        func
+    )
+
+
+def out_option(func: F) -> F:
+    """``--out``: the file to write (see :func:`emit`)."""
+    return click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="File to write; standard output when omitted.",
+    )(func)
+
+
+def open_store(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, str]:
+    """The store and the reviewer's name, from the flags given, else the environment."""
+    settings = Settings.from_env(data_dir=data_dir, reviewer=reviewer)
+    return Store(settings.data_dir), settings.reviewer

@@ -13,24 +13,12 @@ from rich.table import Table
 from tracker import annotation_files, prisma, screening
 from tracker import duplicates as duplicates_
 from tracker.agreement import agreement_frame
-from tracker.cli.options import data_dir_option, emit
-from tracker.config import Settings
+from tracker.cli.options import data_dir_option, emit, open_store, out_option, reviewer_option
 from tracker.records import Stage
 from tracker.store import Store
 
 STAGES = [s.value for s in Stage]
 DECISIONS = [d.value for d in screening.DECIDABLE]
-
-
-def _open(data_dir: Path | None, reviewer: str | None = None) -> tuple[Store, str]:
-    settings = Settings.from_env(data_dir=data_dir, reviewer=reviewer)
-    return Store(settings.data_dir), settings.reviewer
-
-
-def reviewer_option(func: click.decorators.FC) -> click.decorators.FC:
-    return click.option("--reviewer", default=None, help="Who decides [env: TRACKER_REVIEWER].")(
-        func
-    )
 
 
 def json_option(func: click.decorators.FC) -> click.decorators.FC:
@@ -56,7 +44,7 @@ def stage_option(func: click.decorators.FC) -> click.decorators.FC:
 def screen_command(pmids: tuple[str, ...], decision: str, reason: str, stage: str,
                    reviewer: str | None, note: str, data_dir: Path | None) -> None:  # fmt: skip
     """Record your decision on one or more records (PMIDs) at a screening stage."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     ids = screening.decide(store, screening.pmids_of(pmids), decision=decision, reviewer=who,
                            stage=stage, reason=reason, note=note)  # fmt: skip
     click.echo(f"{len(ids)} record(s) marked {decision} at {stage} by {who.strip()}.")
@@ -73,7 +61,7 @@ def screen_command(pmids: tuple[str, ...], decision: str, reason: str, stage: st
 def resolve_command(pmid: str, decision: str, reason: str, stage: str, reviewer: str | None,
                     note: str, data_dir: Path | None) -> None:  # fmt: skip
     """Settle a conflict between reviewers with a final decision."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     (target,) = screening.pmids_of([pmid])
     screening.resolve(store, target, decision=decision, reviewer=who, stage=stage, reason=reason,
                       note=note)  # fmt: skip
@@ -89,7 +77,7 @@ def resolve_command(pmid: str, decision: str, reason: str, stage: str, reviewer:
 def tag_command(pmids: tuple[str, ...], add: str | None, remove: str | None,
                 reviewer: str | None, data_dir: Path | None) -> None:  # fmt: skip
     """Add or remove a free tag on one or more records."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     ids = screening.tag(store, screening.pmids_of(pmids), reviewer=who, add=add, remove=remove)
     click.echo(f"{'added' if add is not None else 'removed'} tag on {len(ids)} record(s).")
 
@@ -101,7 +89,7 @@ def tag_command(pmids: tuple[str, ...], add: str | None, remove: str | None,
 @data_dir_option
 def note_command(pmid: str, text: str, reviewer: str | None, data_dir: Path | None) -> None:
     """Attach a note to a record."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     (target,) = screening.pmids_of([pmid])
     screening.note(store, target, text, reviewer=who)
     click.echo(f"Note added to PMID {target}.")
@@ -112,7 +100,7 @@ def note_command(pmid: str, text: str, reviewer: str | None, data_dir: Path | No
 @data_dir_option
 def undo_command(reviewer: str | None, data_dir: Path | None) -> None:
     """Undo your latest action (it stays in the history, reversed)."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     done = screening.undo(store, reviewer=who)
     click.echo(done[:1].upper() + done[1:] + "." if done else "Nothing of yours to undo.")
 
@@ -123,7 +111,7 @@ def undo_command(reviewer: str | None, data_dir: Path | None) -> None:
 @data_dir_option
 def conflicts_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
     """List records whose reviewers disagree and that are not resolved yet."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     table = screening.conflicts(store, stage)
     if as_json:
         click.echo(table.to_json(orient="records", indent=2, force_ascii=False))
@@ -140,7 +128,7 @@ def conflicts_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
 @data_dir_option
 def agreement_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
     """Agreement between each pair of reviewers: counts, percent and Cohen's kappa."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     frame = agreement_frame(screening.agreement(store, stage))
     if as_json:
         click.echo(frame.to_json(orient="records", indent=2, force_ascii=False))
@@ -178,7 +166,7 @@ def duplicates_command(
     data_dir: Path | None,
 ) -> None:
     """List likely duplicates, or confirm/reject one (never merged without you)."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     if confirm_pmid or reject_pmid:
         _judge_duplicate(store, who, confirm_pmid, reject_pmid, of_pmid)
         return
@@ -221,7 +209,7 @@ def _print(frame: pd.DataFrame, *, title: str) -> None:
 @data_dir_option
 def prisma_command(fmt: str, since_run: int | None, data_dir: Path | None) -> None:
     """The PRISMA 2020 flow numbers (text, JSON) or diagram (Graphviz DOT)."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     counts = prisma.counts(store, since_run=since_run)
     render = {"text": prisma.to_text, "json": prisma.to_json, "dot": prisma.to_dot}[fmt]
     click.echo(render(counts))
@@ -241,12 +229,11 @@ def annotations_group() -> None:
 
 
 @annotations_group.command("export")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write; standard output when omitted.")  # fmt: skip
+@out_option
 @data_dir_option
 def annotations_export(out: Path | None, data_dir: Path | None) -> None:
     """Write every decision, tag and note in force as CSV (stdout when no --out)."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     data = annotation_files.export_csv(store)
     emit(data, out)
 
@@ -262,7 +249,7 @@ def annotations_import(file: Path, reviewer: str | None, data_dir: Path | None) 
     reviewer, tags (separated by ";") and note. Every row is checked first: one bad row
     and nothing is imported.
     """
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     count = annotation_files.import_csv(store, file, reviewer=who)
     click.echo(f"{count} annotation event(s) imported.")
 
@@ -276,7 +263,7 @@ def reasons_group() -> None:
 @data_dir_option
 def reasons_list(data_dir: Path | None) -> None:
     """Show the exclusion reasons in use."""
-    store, _ = _open(data_dir)
+    store, _ = open_store(data_dir)
     click.echo("\n".join(screening.exclusion_reasons(store)))
 
 
@@ -286,7 +273,7 @@ def reasons_list(data_dir: Path | None) -> None:
 @data_dir_option
 def reasons_add(reason: str, reviewer: str | None, data_dir: Path | None) -> None:
     """Add an exclusion reason to the list."""
-    store, who = _open(data_dir, reviewer)
+    store, who = open_store(data_dir, reviewer)
     screening.add_exclusion_reason(store, reason, reviewer=who)
     click.echo(f"Added exclusion reason: {reason.strip()}")
 
