@@ -91,8 +91,9 @@ def claims_view(store: Store, scope: str = "included") -> ClaimsView:
     if scope == "included":
         state = screening.summary(store)
         chosen = state.index[(state["decision"] == Decision.INCLUDE.value).to_numpy(bool)]
-    effects = _reported_effects(store, chosen)
-    listed = claimed_effects(load_vocabulary(store.data_dir))
+    vocabulary = load_vocabulary(store.data_dir)  # read once: the suggestions use it too
+    effects = _reported_effects(store, chosen, vocabulary)
+    listed = claimed_effects(vocabulary)
     parts = [_claim_rows(claim, effects, listed) for claim in SEED_CLAIMS]
     others = sorted(set(effects["value"]) - set(listed))
     parts += [_rows(effects[effects["value"] == e], e, "", "no") for e in others]
@@ -121,9 +122,9 @@ def claimed_effects(vocabulary: Vocabulary) -> dict[str, str]:
     return {e: claim.text for claim in SEED_CLAIMS for e in claim.effects if e in known}
 
 
-def _reported_effects(store: Store, chosen: pd.Index) -> pd.DataFrame:
+def _reported_effects(store: Store, chosen: pd.Index, vocabulary: Vocabulary) -> pd.DataFrame:
     """The live adverse-effect suggestions of the chosen records."""
-    state = suggestions.live(store)
+    state = suggestions.live(store, vocabulary=vocabulary)
     keep = (state["facet"] == "adverse_effects") & state["pmid"].isin(chosen)
     return state[keep.to_numpy(bool)]
 
