@@ -126,7 +126,9 @@ def test_with_nothing_included_the_text_says_so_and_suggests_scope_all(data_dir:
     store.upsert([Article(pmid=1, title="Ketamine", abstract="Nausea was common.")])
     text = claims.to_text(claims.claims_view(store))
     assert "No study is included yet" in text
-    assert "tracker evidence --scope all" in text
+    assert "Widen the scope to all records" in text
+    result = CliRunner().invoke(main, ["evidence", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0 and "tracker evidence --scope all" in result.stdout
 
 
 def test_an_empty_library_gives_an_empty_view(data_dir: Path) -> None:

@@ -11,7 +11,7 @@ from fake_eutils import FakeNCBI
 
 from tracker.config import Settings
 from tracker.entrez import Client, TransientError, parse_search
-from tracker.errors import ConfigError, FetchError, NCBIQueryError
+from tracker.errors import EmailRequired, FetchError, NCBIQueryError
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "expected" / "esearch_cases.json").read_text(encoding="utf-8")
@@ -132,5 +132,5 @@ def test_an_unreachable_server_is_a_transient_fault() -> None:
 
 
 def test_a_missing_email_is_refused_before_any_request() -> None:
-    with pytest.raises(ConfigError, match="--email"):
+    with pytest.raises(EmailRequired):
         Client(Settings(email=""))

@@ -128,7 +128,7 @@ def test_an_empty_store_exports_only_the_header(data_dir: Path) -> None:
 def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
     from tracker.errors import ExportError
 
-    with pytest.raises(ExportError, match="Choose another --out path"):
+    with pytest.raises(ExportError, match="Choose another file to write to"):
         save(b"x", tmp_path / "missing-folder" / "out.csv")
 
 
@@ -152,7 +152,8 @@ def test_suggestion_cells_are_inert_and_fit_one_excel_cell(store: Store) -> None
     evidence = row["Suggested Tag Evidence"]
     assert evidence.startswith("'-adverse effects") and len(evidence) <= EXCEL_CELL_LIMIT
     assert evidence.endswith(
-        "[evidence shortened to fit one spreadsheet cell; all of them: tracker suggestions list 7]"
+        "[evidence shortened to fit one spreadsheet cell;"
+        " all of them in the record's suggested tags (PMID 7)]"
     )
 
 

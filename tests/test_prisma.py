@@ -137,7 +137,7 @@ def test_dot_labels_escape_quotes_and_backslashes(data_dir: Path) -> None:
 
 def test_an_updated_review_needs_a_finished_run(data_dir: Path) -> None:
     store = build(load(EXAMPLES[0]), data_dir)
-    with pytest.raises(ScreeningError, match=r"No finished run 7: .*`tracker runs`"):
+    with pytest.raises(ScreeningError, match=r"No finished run 7: .*the search log lists"):
         prisma.counts(store, since_run=7)
 
 

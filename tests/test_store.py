@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.errors import StoreError, StoreFullError
+from tracker.errors import DataDirUnusable, StoreError, StoreFullError
 from tracker.records import Article, Author, MeshHeading, MeshQualifier
 from tracker.store import Event, Store
 
@@ -136,7 +136,7 @@ def test_a_corrupt_records_file_gives_a_store_error_that_says_what_to_do(data_di
 def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(StoreError, match="--data-dir"):
+    with pytest.raises(DataDirUnusable, match="Choose a folder you can write to"):
         Store(blocker / "data").upsert([article(1)])
 
 

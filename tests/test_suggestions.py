@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from tracker import annotation_files, screening, suggestions
 from tracker.cli import main
-from tracker.errors import ScreeningError
+from tracker.errors import ReviewerRequired, ScreeningError
 from tracker.records import Article
 from tracker.store import Store
 from tracker.vocabulary import write_default
@@ -220,7 +220,7 @@ def test_judging_what_is_not_suggested_is_refused_and_writes_nothing(
 
 
 def test_a_judgement_needs_a_reviewer(store: Store) -> None:
-    with pytest.raises(ScreeningError, match="--reviewer"):
+    with pytest.raises(ReviewerRequired):
         suggestions.reject(store, 11, "design", "RCT", reviewer=" ")
     assert store.events().empty
 

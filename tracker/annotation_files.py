@@ -107,8 +107,8 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if "pmid" not in fields or not ({"action", "decision"} & fields):
         raise ScreeningError(
-            f"{path.name} has no pmid and action/decision columns: export one with "
-            "`tracker annotations export` to see the expected shape."
+            f"{path.name} has no pmid and action/decision columns: export the annotations "
+            "once to see the expected shape."
         )
     for row in reader:
         yield {k.strip().lower(): unescape(v or "") for k, v in row.items() if k}

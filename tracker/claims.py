@@ -202,10 +202,10 @@ def _scope_line(view: ClaimsView) -> str:
 
 def _nothing_in_scope(view: ClaimsView) -> str:
     if view.scope == "all":
-        return "The library is empty: fetch or import records first (`tracker fetch`)."
+        return "The library is empty: fetch or import records first."
     return (
         "No study is included yet (no record's final decision is include), so no claim can be"
-        " checked. Run `tracker evidence --scope all` to see what every record reports."
+        " checked. Widen the scope to all records to see what every record reports."
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tracker.errors import ConfigError
+from tracker.errors import EmailRequired
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 ICITE_URL = "https://icite.od.nih.gov/api/"
@@ -64,10 +64,7 @@ class Settings:
         return 10.0 if self.api_key else 3.0
 
     def require_email(self) -> str:
-        """The contact email NCBI asks for, or a ConfigError saying how to give one."""
+        """The contact email NCBI asks for, or :class:`EmailRequired`."""
         if "@" not in self.email:
-            raise ConfigError(
-                "NCBI asks for a contact email with every request: "
-                "pass --email you@example.org or set NCBI_EMAIL."
-            )
+            raise EmailRequired("NCBI")
         return self.email

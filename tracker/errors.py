@@ -4,22 +4,40 @@ Every error a user can cause or meet derives from :class:`TrackerError`, and its
 what happened and what to do next. The CLI turns these into ``Error: …`` and exit code 1 in one
 place; the app shows them with ``st.error`` in one place. Anything else is a bug.
 
+Messages are neutral: they never name a CLI flag, a ``tracker`` command or an app widget, because
+the library does not know who called it. An error whose remedy is "give this input" is its own
+class carrying what is missing (:class:`ReviewerRequired`, :class:`ReasonRequired`, …); each edge
+words the remedy in its own terms (``tracker.cli.remedies`` with flags, the app with the names
+of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in ``db.py``.
+
     TrackerError
     ├── ConfigError          a missing or invalid setting (no email, empty query, bad data dir)
+    │   ├── EmailRequired    no contact email for NCBI or iCite
+    │   ├── QueryRequired    an empty search query
+    │   └── BatchSizeInvalid a download batch size out of range
     ├── ParseError           PubMed XML that is malformed or cut off; names the file and line
     ├── StoreError           the data directory cannot be read or written
     │   ├── StoreLockedError another process holds the store's lock for too long
-    │   └── StoreFullError   the disk is full; the previous state is kept
+    │   ├── StoreFullError   the disk is full; the previous state is kept
+    │   └── DataDirUnusable  the data directory cannot be created or written
     ├── FetchError           a PubMed search or download that could not complete
     │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
     │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
     ├── CitationError        NIH iCite's metrics could not be fetched; stored metrics are kept
     ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
+    │   ├── ReviewerRequired no reviewer name given
+    │   ├── ReasonRequired   an exclusion without a reason (carries the reasons to choose from)
+    │   ├── UnknownReason    a reason not in the list (carries the list)
+    │   ├── ReasonNotAllowed a reason given with a decision other than exclude
+    │   ├── NoteRequired     a reason that needs a note ('other') without one
+    │   └── TagRequired      a tag action without exactly one tag to add or remove
     └── ExportError          a format or destination that cannot be written
+        └── DestinationUnwritable  the file to write cannot be written
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -29,6 +47,29 @@ class TrackerError(Exception):
 
 class ConfigError(TrackerError):
     """A setting is missing or invalid."""
+
+
+class EmailRequired(ConfigError):
+    """NCBI (and iCite) ask every client for a contact email, and none was given."""
+
+    def __init__(self, service: str = "NCBI") -> None:
+        self.service = service
+        super().__init__(f"{service} asks for a contact email with every request: give yours.")
+
+
+class QueryRequired(ConfigError):
+    """The search query is empty; leaving it out altogether means the default query."""
+
+    def __init__(self) -> None:
+        super().__init__("The query is empty: give a query, or leave it out for the default.")
+
+
+class BatchSizeInvalid(ConfigError):
+    """A download batch size outside what NCBI accepts in one request."""
+
+    def __init__(self, value: int, *, low: int, high: int) -> None:
+        self.value, self.low, self.high = value, low, high
+        super().__init__(f"The batch size must be between {low:,} and {high:,}, not {value}.")
 
 
 class ParseError(TrackerError):
@@ -58,6 +99,16 @@ class StoreFullError(StoreError):
     """The disk filled up during a write; the previous state is intact."""
 
 
+class DataDirUnusable(StoreError):
+    """The data directory cannot be created or written; another folder is needed."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path, self.problem = str(path), problem
+        super().__init__(
+            f"Cannot create the data directory {path}: {problem}. Choose a folder you can write to."
+        )
+
+
 class FetchError(TrackerError):
     """A search run could not complete; the store is unchanged."""
 
@@ -78,5 +129,62 @@ class ScreeningError(TrackerError):
     """A screening action names something that does not exist."""
 
 
+class ReviewerRequired(ScreeningError):
+    """Every decision, tag and note is signed: the reviewer's name is missing."""
+
+    def __init__(self) -> None:
+        super().__init__("Who is screening? Give a reviewer name (your initials will do).")
+
+
+class ReasonRequired(ScreeningError):
+    """An exclusion must say why; ``reasons`` is the controlled list to choose from."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("Say why it is excluded, with one of: " + "; ".join(self.reasons))
+
+
+class UnknownReason(ScreeningError):
+    """An exclusion reason not in the controlled list (which can be extended)."""
+
+    def __init__(self, reason: str, reasons: Sequence[str]) -> None:
+        self.reason, self.reasons = reason, tuple(reasons)
+        super().__init__(
+            f"Unknown exclusion reason {reason!r}: use one of: {'; '.join(self.reasons)} "
+            "(or add it to the list of exclusion reasons first)."
+        )
+
+
+class ReasonNotAllowed(ScreeningError):
+    """A reason was given with a decision that is not an exclusion."""
+
+    def __init__(self, decision: str) -> None:
+        self.decision = decision
+        super().__init__(f"An exclusion reason goes with an exclude decision only, not {decision}.")
+
+
+class NoteRequired(ScreeningError):
+    """The reason ``reason`` (the catch-all 'other') means nothing without a note."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The reason {reason!r} needs a note saying what it is.")
+
+
+class TagRequired(ScreeningError):
+    """A tag action needs exactly one tag, to add or to remove."""
+
+    def __init__(self) -> None:
+        super().__init__("Give exactly one tag, to add or to remove, with a tag name.")
+
+
 class ExportError(TrackerError):
     """An export could not be written."""
+
+
+class DestinationUnwritable(ExportError):
+    """The file an export was asked to write cannot be written; nothing was written."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path, self.problem = str(path), problem
+        super().__init__(f"Cannot write {path}: {problem}. Choose another file to write to.")

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from tracker.errors import ExportError
+from tracker.errors import DestinationUnwritable
 from tracker.records import pubmed_url
 
 CSV_HEADERS: tuple[str, ...] = (
@@ -139,7 +139,7 @@ def csv_rows(
         ]
         if suggestions is not None:
             tags, proof = suggestions.get(pmid, ("", ""))
-            whole = f"all of them: tracker suggestions list {pmid}"
+            whole = f"all of them in the record's suggested tags (PMID {pmid})"
             cells[-1:-1] = [_fit(tags, "suggested tags", whole), _fit(proof, "evidence", whole)]
         yield [inert(cell) for cell in cells]
 
@@ -198,9 +198,7 @@ def save(data: bytes, out: str | os.PathLike[str]) -> Path:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise ExportError(
-            f"Cannot write {path}: {exc.strerror or exc}. Choose another --out path."
-        ) from exc
+        raise DestinationUnwritable(path, str(exc.strerror or exc)) from exc
     return path
 
 

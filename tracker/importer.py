@@ -22,7 +22,7 @@ def import_files(
     """
     files = [Path(p) for p in paths]
     if not files:
-        raise ConfigError("No file given: pass one or more PubMed XML files (.xml or .xml.gz).")
+        raise ConfigError("No file given: name one or more PubMed XML files (.xml or .xml.gz).")
     for path in files:
         if not path.is_file():
             raise ConfigError(f"{path} does not exist or is not a file: check the path.")

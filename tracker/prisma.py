@@ -136,7 +136,7 @@ def _previous_pmids(store: Store, done: pd.DataFrame, since_run: int | None) -> 
     if since_run not in ids:
         raise ScreeningError(
             f"No finished run {since_run}: an updated review counts from the last run of the "
-            "previous version. See `tracker runs` for the run numbers."
+            "previous version; the search log lists the run numbers."
         )
     previous: set[int] = set()
     for run_id in (i for i in ids if i <= since_run):

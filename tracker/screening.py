@@ -23,7 +23,15 @@ import pandas as pd
 from tracker import decision_log
 from tracker.agreement import Agreement, compare
 from tracker.decision_log import CONFLICT, latest_decisions, live_events
-from tracker.errors import ScreeningError
+from tracker.errors import (
+    NoteRequired,
+    ReasonNotAllowed,
+    ReasonRequired,
+    ReviewerRequired,
+    ScreeningError,
+    TagRequired,
+    UnknownReason,
+)
 from tracker.export import Annotation
 from tracker.records import Decision, ExclusionReason, Stage
 from tracker.store import Event, Store
@@ -84,7 +92,7 @@ def tag(
     who = check_reviewer(reviewer)
     label = " ".join((add if add is not None else remove or "").split())
     if (add is None) == (remove is None) or not label:
-        raise ScreeningError("Give exactly one of --add TAG or --remove TAG, with a tag name.")
+        raise TagRequired()
     action = "tag-add" if add is not None else "tag-remove"
     return store.append_events(
         [Event(action, who, p, value=label) for p in check_pmids(store, pmids)]
@@ -237,7 +245,7 @@ def agreement(store: Store, stage: str) -> list[Agreement]:
 def check_reviewer(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ScreeningError("Who is screening? Pass --reviewer NAME (your initials will do).")
+        raise ReviewerRequired()
     return name
 
 
@@ -261,19 +269,16 @@ def check_reason(store: Store | Sequence[str], decision: str, reason: str, note:
     reason = " ".join(reason.split())
     if decision != Decision.EXCLUDE:
         if reason:
-            raise ScreeningError("An exclusion reason goes with --decision exclude only.")
+            raise ReasonNotAllowed(decision)
         return ""
     reasons = exclusion_reasons(store) if isinstance(store, Store) else list(store)
     if not reason:
-        raise ScreeningError("Say why it is excluded: pass --reason, one of: " + "; ".join(reasons))
+        raise ReasonRequired(reasons)
     match = {r.casefold(): r for r in reasons}.get(reason.casefold())
     if match is None:
-        raise ScreeningError(
-            f"Unknown exclusion reason {reason!r}: use one of: {'; '.join(reasons)} "
-            "(or add one with `tracker reasons add`)."
-        )
+        raise UnknownReason(reason, reasons)
     if match == ExclusionReason.OTHER and not note.strip():
-        raise ScreeningError("The reason 'other' needs a note saying what it is: pass --note.")
+        raise NoteRequired(match)
     return match
 
 

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracker import schema
-from tracker.errors import StoreError, StoreFullError, StoreLockedError
+from tracker.errors import DataDirUnusable, StoreError, StoreFullError, StoreLockedError
 from tracker.records import Article
 from tracker.version import __version__
 
@@ -337,10 +337,7 @@ class Store:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"Cannot create the data directory {self.data_dir}: {exc.strerror}. "
-                "Pass --data-dir (or set TRACKER_DATA_DIR) to a folder you can write to."
-            ) from exc
+            raise DataDirUnusable(self.data_dir, str(exc.strerror)) from exc
 
     def _read_table(self, columns: Sequence[str] | None = None) -> pa.Table:
         if not self.records_path.exists():

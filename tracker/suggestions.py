@@ -192,7 +192,7 @@ def parse_tag(text: str) -> tuple[str, str]:
     if not colon or not facet.strip() or not value.strip():
         raise ScreeningError(
             f'{text!r} is not a suggestion: write it as "facet: value", for example'
-            ' "adverse effects: nausea or vomiting" (see `tracker suggestions list PMID`).'
+            ' "adverse effects: nausea or vomiting", as the record\'s suggestions list them.'
         )
     return facet.strip(), value.strip()
 
@@ -223,7 +223,6 @@ def _judge(store: Store, action: str, pmid: int, facet: str, value: str, reviewe
         offered = "; ".join(dict.fromkeys(mine["value"])) or "none"
         raise ScreeningError(
             f"PMID {target} has no suggested {label(key)} {value!r} (suggested: {offered})."
-            f" See `tracker suggestions list {target}`."
         )
     (event_id,) = store.append_events([Event(action, who, target, value=f"{key}: {match}")])
     return event_id

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from tracker.cli.remedies import worded
 from tracker.errors import TrackerError
 from tracker.version import __version__
 
@@ -23,7 +24,7 @@ class TrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TrackerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {worded(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted: nothing was changed by the unfinished step.", err=True)

@@ -27,7 +27,10 @@ def evidence_command(fmt: str, scope: str, out: Path | None, data_dir: Path | No
     """
     store, _ = open_store(data_dir)
     view = claims.claims_view(store, scope)
-    data = claims.to_csv(view) if fmt == "csv" else claims.to_text(view).encode("utf-8")
+    text = claims.to_text(view)
+    if view.in_scope == 0 and scope == "included":
+        text += "See every record with: tracker evidence --scope all\n"
+    data = claims.to_csv(view) if fmt == "csv" else text.encode("utf-8")
     emit(data, out, f"Seed claims ({scope}) written to {out}")
 
 
