@@ -44,20 +44,20 @@ def reported(what: str) -> Iterator[None]:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the library…")
-def library(data_dir: str, version: tuple[int, ...], vocabulary: str) -> tracker.dashboard.Library:
+def library(data_dir: str, version: tuple[str, ...], vocabulary: str) -> tracker.dashboard.Library:
     """Records and evidence tags, loaded once per version of records.parquet and of the
     vocabulary file (``vocabulary`` is its stamp: editing it re-tags the library)."""
     return DASH.load_library(tracker.Store(data_dir))
 
 
 @st.cache_resource(max_entries=4)
-def judged(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
+def judged(data_dir: str, version: tuple[str, ...]) -> pd.DataFrame:
     """Reviewers' accept and reject words on suggested tags (cheap: read from the event log)."""
     return tracker.suggestions.verdicts(tracker.Store(data_dir))
 
 
 @st.cache_resource(max_entries=2)
-def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) -> pd.DataFrame:
+def evidence_in_use(data_dir: str, version: tuple[str, ...], vocabulary: str) -> pd.DataFrame:
     """The library's evidence flags without the suggestions reviewers rejected."""
     lib = library(data_dir, version[:2], vocabulary)
     return tracker.suggestions.without_rejected(lib.evidence, judged(data_dir, version))
@@ -65,7 +65,7 @@ def evidence_in_use(data_dir: str, version: tuple[int, ...], vocabulary: str) ->
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…")
 def claims_of(
-    data_dir: str, version: tuple[int, ...], scope: str, vocabulary: str
+    data_dir: str, version: tuple[str, ...], scope: str, vocabulary: str
 ) -> tuple[tracker.claims.ClaimsView, pd.DataFrame, list[str]]:
     """The claims view with its chart data and unlisted effects: at 100,000 records these take
     a third of a second to count, too long to redo on every rerun."""
@@ -99,40 +99,40 @@ def metrics() -> pd.DataFrame | None:
 
 
 @st.cache_resource(max_entries=4)
-def screening_state(data_dir: str, version: tuple[int, ...]) -> pd.DataFrame:
+def screening_state(data_dir: str, version: tuple[str, ...]) -> pd.DataFrame:
     """Current screening state, recomputed only when the event log changes."""
     return tracker.screening.summary(tracker.Store(data_dir))
 
 
 @st.cache_resource(max_entries=4)
-def tag_names(data_dir: str, version: tuple[int, ...]) -> list[str]:
+def tag_names(data_dir: str, version: tuple[str, ...]) -> list[str]:
     return DASH.user_tags(screening_state(data_dir, version))
 
 
 @st.cache_resource(max_entries=8)
 def own_decisions(
-    data_dir: str, version: tuple[int, ...], reviewer: str, stage: str
+    data_dir: str, version: tuple[str, ...], reviewer: str, stage: str
 ) -> dict[int, str]:
     return tracker.screening.reviewer_decisions(tracker.Store(data_dir), reviewer, stage)
 
 
 @st.cache_resource(max_entries=4)
-def exclusion_reasons(data_dir: str, version: tuple[int, ...]) -> list[str]:
+def exclusion_reasons(data_dir: str, version: tuple[str, ...]) -> list[str]:
     return tracker.screening.exclusion_reasons(tracker.Store(data_dir))
 
 
 @st.cache_resource(max_entries=8)
-def open_conflicts(data_dir: str, version: tuple[int, ...], stage: str) -> pd.DataFrame:
+def open_conflicts(data_dir: str, version: tuple[str, ...], stage: str) -> pd.DataFrame:
     return tracker.screening.conflicts(tracker.Store(data_dir), stage)
 
 
 @st.cache_resource(max_entries=8)
-def reviewer_agreement(data_dir: str, version: tuple[int, ...], stage: str) -> pd.DataFrame:
+def reviewer_agreement(data_dir: str, version: tuple[str, ...], stage: str) -> pd.DataFrame:
     return DASH.agreement_table(tracker.Store(data_dir), stage)
 
 
 @st.cache_resource(max_entries=4)
-def prisma_counts(data_dir: str, version: tuple[int, ...]) -> tracker.prisma.PrismaCounts:
+def prisma_counts(data_dir: str, version: tuple[str, ...]) -> tracker.prisma.PrismaCounts:
     return tracker.prisma.counts(tracker.Store(data_dir))
 
 
@@ -140,7 +140,7 @@ CHART_FACETS = ("design", "drug", "route", "condition")
 
 
 @st.cache_resource(max_entries=2)
-def charts(data_dir: str, version: tuple[int, ...], vocabulary: str) -> dict[str, pd.DataFrame]:
+def charts(data_dir: str, version: tuple[str, ...], vocabulary: str) -> dict[str, pd.DataFrame]:
     evidence = evidence_in_use(data_dir, version, vocabulary)
     data = {facet: DASH.facet_counts(evidence, facet) for facet in CHART_FACETS}
     data["years"] = DASH.per_year(library(data_dir, version[:2], vocabulary).records)
@@ -163,7 +163,7 @@ def download(
     )  # fmt: skip
 
 
-def versioned() -> tuple[str, tuple[int, ...]]:
+def versioned() -> tuple[str, tuple[str, ...]]:
     return str(SETTINGS.data_dir), STORE.version()
 
 

@@ -91,7 +91,7 @@ def claims_view(store: Store, scope: str = "included") -> ClaimsView:
     if scope == "included":
         state = screening.summary(store)
         chosen = state.index[(state["decision"] == Decision.INCLUDE.value).to_numpy(bool)]
-    vocabulary = load_vocabulary(store.data_dir)  # read once: the suggestions use it too
+    vocabulary = load_vocabulary(store)  # read once: the suggestions use it too
     effects = _reported_effects(store, chosen, vocabulary)
     listed = claimed_effects(vocabulary)
     parts = [_claim_rows(claim, effects, listed) for claim in SEED_CLAIMS]

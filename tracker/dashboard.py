@@ -69,7 +69,7 @@ class Library:
 
 
 def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
-    vocabulary = vocabulary or load_vocabulary(store.data_dir)
+    vocabulary = vocabulary or load_vocabulary(store)
     records = store.records(columns=LIBRARY_COLUMNS)
     haystack = searchable_text(records)
     tags = tagging.evidence(records, vocabulary=vocabulary)

@@ -1,15 +1,13 @@
 """The declared shape of every stored table, in one place.
 
-``records.parquet`` follows :data:`RECORD_SCHEMA` (an explicit Arrow schema, so writes are
-deterministic and never depend on pandas' type guessing); ``tracker.sqlite`` follows
-:data:`DDL`. The store is the only user of the SQL; everyone may read the column lists.
+Records follow :data:`RECORD_SCHEMA` (an explicit Arrow schema, so writes are deterministic
+and never depend on pandas' type guessing); the logs have the column lists below, which every
+backend keeps (the SQL of the embedded one is in :mod:`tracker.sqlite_log`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -108,106 +106,7 @@ def to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFr
     return frame.reset_index(drop=True)
 
 
-# -- tracker.sqlite --------------------------------------------------------------------------
-
-DDL = """
-CREATE TABLE IF NOT EXISTS runs (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind          TEXT NOT NULL,
-    query         TEXT NOT NULL,
-    started_at    TEXT NOT NULL,
-    tool_version  TEXT NOT NULL,
-    api_key_used  INTEGER NOT NULL,
-    pid           INTEGER,
-    host          TEXT
-);
-CREATE TABLE IF NOT EXISTS run_outcomes (
-    run_id            INTEGER PRIMARY KEY REFERENCES runs(id),
-    finished_at       TEXT NOT NULL,
-    status            TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
-    error             TEXT NOT NULL DEFAULT '',
-    count             INTEGER,
-    query_translation TEXT NOT NULL DEFAULT '',
-    retrieved         INTEGER,
-    new               INTEGER,
-    updated           INTEGER,
-    unchanged         INTEGER,
-    gone              INTEGER,
-    requests          INTEGER NOT NULL DEFAULT 0,
-    retries           INTEGER NOT NULL DEFAULT 0,
-    warnings          TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS run_pmids (
-    run_id  INTEGER NOT NULL REFERENCES runs(id),
-    pmid    INTEGER NOT NULL,
-    PRIMARY KEY (run_id, pmid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at  TEXT NOT NULL,
-    reviewer    TEXT NOT NULL,
-    pmid        INTEGER,
-    stage       TEXT NOT NULL DEFAULT '',
-    action      TEXT NOT NULL,
-    value       TEXT NOT NULL DEFAULT '',
-    reason      TEXT NOT NULL DEFAULT '',
-    note        TEXT NOT NULL DEFAULT '',
-    target_id   INTEGER REFERENCES events(id)
-);
-CREATE INDEX IF NOT EXISTS events_pmid ON events (pmid);
-"""
-
-_APPEND_ONLY = ("runs", "run_outcomes", "run_pmids", "events")
-
-
-def _guard_sql(table: str) -> str:
-    return "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;\n"
-        for verb in ("UPDATE", "DELETE")
-    )
-
-
-SCHEMA_VERSION = 1
-
-
-def prepare_database(db: sqlite3.Connection) -> None:
-    """Create the tables once per file; WAL lets readers work while a writer appends.
-
-    Two processes may meet a brand-new file at once (the app and the CLI). Switching to WAL
-    needs the file to itself and SQLite answers "locked" at once instead of waiting, so the
-    switch is retried for a while before giving up.
-    """
-    db.execute("PRAGMA busy_timeout = 60000")
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    if version >= SCHEMA_VERSION:
-        return
-    _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        (version,) = db.execute("PRAGMA user_version").fetchone()
-        if version < SCHEMA_VERSION:
-            for statement in (DDL + "".join(map(_guard_sql, _APPEND_ONLY))).split(";\n"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
-def _retry_locked(action: Callable[[], object], *, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            action()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
+# -- the logs: column lists every backend shares (the SQL is each backend's own) -------------
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note", "target_id",
@@ -217,35 +116,12 @@ EVENT_DTYPES: dict[str, str] = {
     "pmid": "Int64",
     "target_id": "Int64",
 }
-INSERT_EVENT_SQL = (
-    "INSERT INTO events (" + ", ".join(EVENT_COLUMNS) + ") VALUES ("
-    + ", ".join(":" + c for c in EVENT_COLUMNS) + ")"
-)  # fmt: skip
-
 RUN_COLUMNS: tuple[str, ...] = (
     "id", "kind", "status", "query", "query_translation", "started_at", "finished_at", "count",
     "retrieved", "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
     "error", "tool_version", "api_key_used", "pid", "host",
 )  # fmt: skip
-RUN_LOG_SQL = """
-SELECT r.id, r.kind, o.status, r.query, COALESCE(o.query_translation, '') AS query_translation,
-       r.started_at, o.finished_at, o.count, o.retrieved, o.new, o.updated, o.unchanged, o.gone,
-       COALESCE(o.requests, 0) AS requests, COALESCE(o.retries, 0) AS retries,
-       COALESCE(o.warnings, '[]') AS warnings, COALESCE(o.error, '') AS error,
-       r.tool_version, r.api_key_used, r.pid, r.host
-FROM runs AS r LEFT JOIN run_outcomes AS o ON o.run_id = r.id
-ORDER BY r.id
-"""
-PREVIOUS_RUN_SQL = """
-SELECT r.id FROM runs AS r JOIN run_outcomes AS o ON o.run_id = r.id
-WHERE r.kind = ? AND r.query = ? AND o.status = 'succeeded' AND r.id < ?
-ORDER BY r.id DESC LIMIT 1
-"""
-_OUTCOME_COLUMNS = (
+OUTCOME_COLUMNS: tuple[str, ...] = (
     "run_id", "finished_at", "status", "error", "count", "query_translation", "retrieved", "new",
     "updated", "unchanged", "gone", "requests", "retries", "warnings",
-)  # fmt: skip
-INSERT_OUTCOME_SQL = (
-    "INSERT INTO run_outcomes (" + ", ".join(_OUTCOME_COLUMNS) + ") VALUES ("
-    + ", ".join(":" + c for c in _OUTCOME_COLUMNS) + ")"
 )  # fmt: skip

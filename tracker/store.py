@@ -1,51 +1,157 @@
-"""The store: ``records.parquet`` and ``tracker.sqlite`` in one data directory.
+"""The store: one review's records and logs, behind one interface whatever holds them.
 
-This is the only module that touches the data directory. Its seam is the directory path: tests
-give each store a fresh temporary folder.
+:class:`Store` is what the rest of tracker talks to. It keeps the domain rules (records merge
+by PMID, a run's records land together with its outcome or not at all, events are only
+appended, current state is derived) and leaves the keeping to a :class:`Backend`, a bundle of
+small protocols that a second backend fills, as httpx's transports do:
 
-- ``records.parquet`` holds one row per PMID, the latest metadata fetched or imported. It is
-  rewritten whole, atomically (temporary file, fsync, ``os.replace``) under a file lock, with
-  rows sorted by PMID and an explicit Arrow schema, so the same records give the same bytes.
-- ``tracker.sqlite`` (WAL) holds the append-only logs: ``runs`` (a row when a search run or
-  import starts), ``run_outcomes`` (a row when it ends), ``run_pmids`` (what each run returned)
-  and ``events`` (every screening decision, tag and note). Triggers refuse UPDATE and DELETE on
-  the logs, so current state is always derived and history is never lost.
+- :class:`RecordsTable`: the records as one Arrow table, replaced whole and atomically;
+- :class:`AppendOnlyLog`: search runs, their outcomes and the PMIDs they returned, and the
+  events (every screening decision, tag and note); nothing in it is ever updated or deleted;
+- :class:`SideTables`: tables other modules keep beside the records (citation metrics, the
+  suggestions cache);
+- :class:`VocabularyDocument`: the library's own evidence-tag vocabulary, if it has one;
+- :class:`WriteLock`: held around every read-merge-write, so two processes lose nothing.
 
-Records and annotations live in different files, so a fetch cannot change a decision and a
-decision cannot change a record.
+``Store(data_dir)`` is the embedded backend, files in a data folder (:mod:`tracker.data_folder`,
+the only code that opens or stats them); ``Store.in_memory()`` holds everything in memory
+(:mod:`tracker.memory_store`), for tests. Every backend answers "has anything changed?" with
+:meth:`Store.stamp`, one named value per part, which every cache keys on.
+
+Records and annotations live apart, so a fetch cannot change a decision and a decision cannot
+change a record.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import socket
-import sqlite3
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-import filelock
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from tracker import schema
-from tracker.errors import DataDirUnusable, StoreError, StoreFullError, StoreLockedError
+from tracker import data_folder, memory_store, schema
+from tracker.errors import StoreError
 from tracker.records import Article
 from tracker.version import __version__
 
-RECORDS_FILE = "records.parquet"
-DATABASE_FILE = "tracker.sqlite"
-LOCK_FILE = ".tracker.lock"
-LOCK_TIMEOUT_S = 60.0
+LOCK_WAIT_S = 60.0
+"""How long any write waits for another writer (the lock, and the database) before giving up."""
 
 RunKind = Literal["fetch", "import"]
+
+
+# -- the seams ---------------------------------------------------------------------------------
+
+
+class RecordsTable(Protocol):
+    """One row per PMID, in :data:`schema.RECORD_SCHEMA`; replaced whole, atomically."""
+
+    def read(self, columns: Sequence[str] | None = None) -> pa.Table | None: ...
+    def replace(self, table: pa.Table) -> None: ...
+    def stamp(self) -> str: ...
+
+
+class AppendOnlyLog(Protocol):
+    """Runs and events; rows are appended, never changed. Each call is one transaction."""
+
+    def begin_run(self, row: dict[str, Any]) -> int: ...
+    def finish_run(self, outcome: dict[str, Any], pmids: Iterable[int] = ()) -> None: ...
+    def run(self, run_id: int) -> dict[str, Any] | None: ...
+    def previous_pmids(self, kind: str, query: str, before: int) -> set[int] | None: ...
+    def run_rows(self) -> list[dict[str, Any]]: ...
+    def run_pmids(self, run_id: int) -> set[int]: ...
+    def append(self, rows: Sequence[dict[str, Any]]) -> list[int]: ...
+    def event_rows(self, actions: Sequence[str] | None = None) -> list[tuple[Any, ...]]: ...
+    def stamp(self) -> tuple[str, str]: ...
+
+
+class SideTables(Protocol):
+    """Named Arrow tables beside the records, each replaced whole."""
+
+    def describe(self, name: str) -> str: ...
+    def read(self, name: str) -> pa.Table | None: ...
+    def write(self, name: str, table: pa.Table) -> None: ...
+    def stamps(self) -> tuple[tuple[str, str], ...]: ...
+
+
+class VocabularyDocument(Protocol):
+    """The library's own vocabulary file: where it is and its bytes, or None."""
+
+    def read(self) -> tuple[Path, bytes] | None: ...
+    def create(self, content: bytes) -> Path: ...
+    def stamp(self) -> str: ...
+
+
+class WriteLock(Protocol):
+    def held(self) -> AbstractContextManager[None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """What keeps a store: one implementation of each seam, and where it is (for messages)."""
+
+    records: RecordsTable
+    log: AppendOnlyLog
+    side_tables: SideTables
+    vocabulary: VocabularyDocument
+    lock: WriteLock
+    location: str
+
+
+def folder_backend(data_dir: Path, *, lock_wait: float = LOCK_WAIT_S) -> Backend:
+    """Files in ``data_dir``: the laptop's store."""
+    folder = data_folder.Folder(data_dir)
+    return Backend(
+        records=data_folder.ParquetRecords(folder),
+        log=data_folder.sqlite_log(folder, lock_wait=lock_wait),
+        side_tables=data_folder.ParquetSideTables(folder),
+        vocabulary=data_folder.VocabularyFile(folder),
+        lock=data_folder.FileLock(folder, wait=lock_wait),
+        location=str(data_dir),
+    )
+
+
+def memory_backend(*, lock_wait: float = LOCK_WAIT_S) -> Backend:
+    """Everything in this process's memory: gone when it ends."""
+    return Backend(
+        records=memory_store.MemoryRecords(),
+        log=memory_store.memory_log(lock_wait=lock_wait),
+        side_tables=memory_store.MemorySideTables(),
+        vocabulary=memory_store.MemoryVocabulary(),
+        lock=memory_store.ThreadLock(),
+        location="memory",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Which version of each part of the store this is; a part's value changes when it does.
+
+    Caches key on the parts they read (``stamp.records``, ``stamp.events``, …), so a decision
+    does not reload the records and a fetch does not refold the events. Values are opaque
+    strings: file stats for the data folder, counters for the in-memory store, database
+    counters for a server.
+    """
+
+    records: str
+    events: str
+    runs: str
+    vocabulary: str
+    side_tables: tuple[tuple[str, str], ...] = ()
+
+    def side_table(self, name: str) -> str:
+        return dict(self.side_tables).get(name, "none")
+
+
+# -- the domain's records of what happened ------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +204,72 @@ def now_iso() -> str:
 
 
 class Store:
-    """A data directory holding one review's records and logs."""
+    """One review's records and logs."""
 
     def __init__(
-        self, data_dir: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_S
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        backend: Backend | None = None,
+        lock_timeout: float = LOCK_WAIT_S,
     ) -> None:
-        self.data_dir = Path(data_dir)
-        self.lock_timeout = lock_timeout
-        self.records_path = self.data_dir / RECORDS_FILE
-        self.db_path = self.data_dir / DATABASE_FILE
-        self._lock_path = self.data_dir / LOCK_FILE
+        if backend is None:
+            if data_dir is None:
+                raise TypeError("Store() needs a data directory or a backend")
+            backend = folder_backend(Path(data_dir), lock_wait=lock_timeout)
+        self.backend = backend
+        self._data_dir = Path(data_dir) if data_dir is not None else None
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A store that lives in this process only (tests, quick notebooks)."""
+        return cls(backend=memory_backend())
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages: the data folder, or "memory"."""
+        return self.backend.location
+
+    # The data folder's paths, for tests that look at the bytes on disk; the library does not
+    # use them (it goes through the backend), so a server backend need not have them.
+    @property
+    def data_dir(self) -> Path:
+        if self._data_dir is None:
+            raise StoreError(f"The store in {self.location} has no data folder.")
+        return self._data_dir
+
+    @property
+    def records_path(self) -> Path:
+        return self.data_dir / data_folder.RECORDS_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / data_folder.DATABASE_FILE
+
+    # -- what changed ------------------------------------------------------------------------
+
+    def stamp(self) -> Stamp:
+        """The version of every part, named: see :class:`Stamp`."""
+        events, runs = self.backend.log.stamp()
+        return Stamp(
+            records=self.backend.records.stamp(),
+            events=events,
+            runs=runs,
+            vocabulary=self.backend.vocabulary.stamp(),
+            side_tables=self.backend.side_tables.stamps(),
+        )
+
+    def version(self) -> tuple[str, ...]:
+        """Transitional: the app's old cache key, until it keys on :meth:`stamp` by name."""
+        stamp = self.stamp()
+        return (stamp.records, stamp.vocabulary, stamp.events, stamp.runs)
+
+    def side_table_path(self, name: str) -> Path:
+        """Transitional, like :meth:`version`."""
+        return Path(self.describe_side_table(name))
+
+    def has_records(self) -> bool:
+        return self.backend.records.stamp() != "none"
 
     # -- records -----------------------------------------------------------------------------
 
@@ -119,68 +281,60 @@ class Store:
         table = self._read_table(["pmid"])
         return set(table.column("pmid").to_pylist())
 
-    def version(self) -> tuple[int, ...]:
-        """Changes whenever records or logs change: a cache key for the app."""
-        stamp: list[int] = []
-        wal = self.db_path.with_name(DATABASE_FILE + "-wal")
-        for path in (self.records_path, self.db_path, wal):
-            try:
-                stat = path.stat()
-                stamp += [stat.st_mtime_ns, stat.st_size]
-            except FileNotFoundError:
-                stamp += [0, 0]
-        return tuple(stamp)
-
     def upsert(self, articles: Iterable[Article]) -> RunSummary:
         """Add or replace records by PMID without logging a run (notebooks, tests)."""
-        with self._locked():
+        with self.locked():
             result = self._merge(articles)
-            self._write_table(result.table)
+            self.backend.records.replace(result.table)
         return _summary(0, result, gone=())
 
     # -- side tables: data kept beside the records by other modules (citation metrics) ------
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Hold the store's write lock around a read-merge-write of a side table."""
-        with self._locked():
-            yield
+        return self.backend.lock.held()
 
-    def side_table_path(self, name: str) -> Path:
-        if not name.isidentifier():
-            raise StoreError(f"{name!r} is not a side table name: use letters, digits and _.")
-        return self.data_dir / f"{name}.parquet"
+    def describe_side_table(self, name: str) -> str:
+        """Where a side table is kept, for messages."""
+        return self.backend.side_tables.describe(name)
 
     def read_side_table(self, name: str) -> pa.Table | None:
-        """``<name>.parquet`` from the data directory, or None when there is none yet.
+        """The side table ``name``, or None when there is none yet.
 
-        An unreadable file is a StoreError naming it; the module that owns the table adds what
+        An unreadable one is a StoreError naming it; the module that owns the table adds what
         to do, since only it knows how the table is rebuilt.
         """
-        path = self.side_table_path(name)
-        if not path.exists():
-            return None
-        try:
-            return pq.read_table(path)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise StoreError(f"Cannot read {path}: {exc}.") from exc
+        return self.backend.side_tables.read(name)
 
     def write_side_table(self, name: str, table: pa.Table) -> None:
-        """Replace ``<name>.parquet`` atomically; call it inside :meth:`locked`."""
-        self._ensure_dir()
-        self._write_parquet(table, self.side_table_path(name), prefix=f".side-{name}-")
+        """Replace the side table ``name`` atomically; call it inside :meth:`locked`."""
+        self.backend.side_tables.write(name, table)
+
+    # -- the library's own vocabulary ----------------------------------------------------------
+
+    def own_vocabulary(self) -> tuple[Path, bytes] | None:
+        """Where the library's own vocabulary is and its bytes, or None (use the default)."""
+        return self.backend.vocabulary.read()
+
+    def create_vocabulary(self, content: bytes) -> Path:
+        """Give the library its own vocabulary; FileExistsError if it has one already."""
+        return self.backend.vocabulary.create(content)
 
     # -- runs --------------------------------------------------------------------------------
 
     def begin_run(self, *, kind: RunKind, query: str, api_key_used: bool) -> int:
         """Log that a run started; a run that never ends shows as interrupted."""
-        with self._db() as db:
-            cursor = db.execute(
-                "INSERT INTO runs (kind, query, started_at, tool_version, api_key_used, pid,"
-                " host) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, query, now_iso(), __version__, int(api_key_used), os.getpid(), _host()),
-            )
-            return int(cursor.lastrowid or 0)
+        return self.backend.log.begin_run(
+            {
+                "kind": kind,
+                "query": query,
+                "started_at": now_iso(),
+                "tool_version": __version__,
+                "api_key_used": int(api_key_used),
+                "pid": os.getpid(),
+                "host": _host(),
+            }
+        )
 
     def complete_run(
         self,
@@ -194,30 +348,27 @@ class Store:
         warnings: Sequence[str] = (),
     ) -> RunSummary:
         """Store a finished run's records and log its outcome, all under the store's lock."""
-        with self._locked():
-            run = self._run_row(run_id)
-            previous = self._previous_pmids(run["kind"], run["query"], run_id)
+        with self.locked():
+            run = self.backend.log.run(run_id)
+            if run is None:
+                raise StoreError(f"No run {run_id} in {self.location}; start one with begin_run().")
+            previous = self.backend.log.previous_pmids(run["kind"], run["query"], run_id)
             result = self._merge(articles)
             returned = set(result.new) | set(result.updated) | set(result.unchanged)
             gone = sorted(previous - returned) if previous is not None else []
-            self._write_table(result.table)
+            self.backend.records.replace(result.table)
             summary = _summary(run_id, result, gone=gone)
-            with self._db() as db:
-                db.executemany(
-                    "INSERT INTO run_pmids (run_id, pmid) VALUES (?, ?)",
-                    ((run_id, pmid) for pmid in sorted(returned)),
-                )
-                self._insert_outcome(
-                    db,
-                    run_id,
-                    status="succeeded",
-                    count=count,
-                    query_translation=query_translation,
-                    requests=requests,
-                    retries=retries,
-                    warnings=warnings,
-                    summary=summary,
-                )
+            outcome = _outcome(
+                run_id,
+                status="succeeded",
+                count=count,
+                query_translation=query_translation,
+                requests=requests,
+                retries=retries,
+                warnings=warnings,
+                summary=summary,
+            )
+            self.backend.log.finish_run(outcome, sorted(returned))
         return summary
 
     def fail_run(
@@ -232,25 +383,21 @@ class Store:
         warnings: Sequence[str] = (),
     ) -> None:
         """Log a run as failed with its reason; records are left exactly as they were."""
-        with self._db() as db:
-            self._insert_outcome(
-                db,
-                run_id,
-                status="failed",
-                error=reason,
-                count=count,
-                query_translation=query_translation,
-                requests=requests,
-                retries=retries,
-                warnings=warnings,
-            )
+        outcome = _outcome(
+            run_id,
+            status="failed",
+            error=reason,
+            count=count,
+            query_translation=query_translation,
+            requests=requests,
+            retries=retries,
+            warnings=warnings,
+        )
+        self.backend.log.finish_run(outcome)
 
     def runs(self) -> pd.DataFrame:
         """The run log, oldest first; runs whose process died show as failed (interrupted)."""
-        if not self.db_path.exists():
-            return pd.DataFrame(columns=list(schema.RUN_COLUMNS))
-        with self._db() as db:
-            rows = [dict(row) for row in db.execute(schema.RUN_LOG_SQL)]
+        rows = self.backend.log.run_rows()
         for row in rows:
             _mark_interrupted(row)
             row["warnings"] = json.loads(row["warnings"] or "[]")
@@ -258,97 +405,40 @@ class Store:
         return pd.DataFrame(rows, columns=list(schema.RUN_COLUMNS))
 
     def run_pmids(self, run_id: int) -> set[int]:
-        with self._db() as db:
-            rows = db.execute("SELECT pmid FROM run_pmids WHERE run_id = ?", (run_id,))
-            return {int(pmid) for (pmid,) in rows}
+        return self.backend.log.run_pmids(run_id)
 
     # -- events ------------------------------------------------------------------------------
 
     def append_events(self, events: Sequence[Event]) -> list[int]:
         """Append events in one transaction and return their ids, in order."""
         stamp = now_iso()
-        ids: list[int] = []
-        with self._db() as db:
-            for event in events:
-                row = asdict(event)
-                row["created_at"] = row["created_at"] or stamp
-                cursor = db.execute(schema.INSERT_EVENT_SQL, row)
-                ids.append(int(cursor.lastrowid or 0))
-        return ids
+        rows = []
+        for event in events:
+            row = asdict(event)
+            row["action"] = str(row["action"])
+            row["created_at"] = row["created_at"] or stamp
+            rows.append(row)
+        return self.backend.log.append(rows)
 
     def events(self) -> pd.DataFrame:
         """Every event ever appended, oldest first."""
-        if not self.db_path.exists():
-            return pd.DataFrame(columns=["id", *schema.EVENT_COLUMNS])
-        with self._db() as db:
-            rows = [dict(row) for row in db.execute("SELECT * FROM events ORDER BY id")]
-        return pd.DataFrame(rows, columns=["id", *schema.EVENT_COLUMNS]).astype(schema.EVENT_DTYPES)
+        return _event_frame(self.backend.log.event_rows())
+
+    def events_of(self, actions: Sequence[str]) -> pd.DataFrame:
+        """The events with one of these actions, oldest first, in the shape of :meth:`events`.
+
+        A cheap read of a small slice (say, the added exclusion reasons) that does not load the
+        whole log, which checking a single decision should not have to do.
+        """
+        return _event_frame(self.backend.log.event_rows([str(a) for a in actions]))
 
     # -- internals ---------------------------------------------------------------------------
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the store's write lock; a process that dies releases it (flock)."""
-        self._ensure_dir()
-        lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout)
-        try:
-            with lock:
-                self._remove_stale_temporaries()
-                yield
-        except filelock.Timeout as exc:
-            raise StoreLockedError(
-                f"The store in {self.data_dir} has been busy for {self.lock_timeout:g} s: another"
-                " tracker process (the app or a CLI command) is writing to it. Wait for it to"
-                " finish and try again."
-            ) from exc
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """A connection in one transaction: committed on success, rolled back on error."""
-        self._ensure_dir()
-        try:
-            db = sqlite3.connect(self.db_path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open {self.db_path}: {exc}. Check the path.") from exc
-        db.row_factory = sqlite3.Row
-        try:
-            schema.prepare_database(db)
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise _database_error(self.db_path, exc) from exc
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
-
-    def _remove_stale_temporaries(self) -> None:
-        """Temporary files left by a writer that was killed; we hold the lock, so none is live."""
-        for pattern in (".records-*.tmp", ".side-*.tmp"):
-            for stale in self.data_dir.glob(pattern):
-                stale.unlink(missing_ok=True)
-
-    def _ensure_dir(self) -> None:
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DataDirUnusable(self.data_dir, str(exc.strerror)) from exc
-
     def _read_table(self, columns: Sequence[str] | None = None) -> pa.Table:
-        if not self.records_path.exists():
+        table = self.backend.records.read(columns)
+        if table is None:
             return schema.RECORD_SCHEMA.empty_table().select(list(columns or schema.COLUMNS))
-        try:
-            return pq.read_table(self.records_path, columns=list(columns) if columns else None)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise StoreError(
-                f"Cannot read {self.records_path}: {exc}. Restore it from a backup, or move it"
-                " away and fetch again (screening decisions are kept in tracker.sqlite)."
-            ) from exc
+        return table
 
     def _merge(self, articles: Iterable[Article]) -> _Upsert:
         incoming = {article.pmid: schema.article_row(article) for article in articles}
@@ -372,86 +462,35 @@ class Store:
         result.table = merged.sort_by("pmid").cast(schema.RECORD_SCHEMA).combine_chunks()
         return result
 
-    def _write_table(self, table: pa.Table) -> None:
-        """Replace records.parquet atomically; on any failure the old file stays as it was."""
-        self._write_parquet(table, self.records_path, prefix=".records-")
 
-    def _write_parquet(self, table: pa.Table, path: Path, *, prefix: str) -> None:
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=self.data_dir)
-        except OSError as exc:
-            raise _write_error(path, exc) from exc
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as sink:
-                pq.write_table(table, sink, compression="zstd", write_statistics=False)
-                sink.flush()
-                os.fsync(sink.fileno())
-            tmp.replace(path)
-            _fsync_dir(self.data_dir)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise _write_error(path, exc) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+def _event_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    columns = ["id", *schema.EVENT_COLUMNS]
+    frame = (
+        pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    )
+    return frame.astype(schema.EVENT_DTYPES)
 
-    def _run_row(self, run_id: int) -> sqlite3.Row:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"No run {run_id} in {self.db_path}; start one with begin_run().")
-        return row  # type: ignore[no-any-return]
 
-    def _previous_pmids(self, kind: str, query: str, run_id: int) -> set[int] | None:
-        """PMIDs of the last succeeded run of the same kind and query, if there was one."""
-        with self._db() as db:
-            row = db.execute(schema.PREVIOUS_RUN_SQL, (kind, query, run_id)).fetchone()
-            if row is None:
-                return None
-            pmids = db.execute("SELECT pmid FROM run_pmids WHERE run_id = ?", (row["id"],))
-            return {int(pmid) for (pmid,) in pmids}
-
-    def _insert_outcome(
-        self,
-        db: sqlite3.Connection,
-        run_id: int,
-        *,
-        summary: RunSummary | None = None,
-        **fields: Any,
-    ) -> None:
-        fields["warnings"] = json.dumps(list(fields["warnings"]), ensure_ascii=False)
-        counts = asdict(summary) if summary else {}
-        db.execute(
-            schema.INSERT_OUTCOME_SQL,
-            {
-                "run_id": run_id,
-                "finished_at": now_iso(),
-                "error": fields.pop("error", ""),
-                "retrieved": counts.get("retrieved"),
-                "new": counts.get("new"),
-                "updated": counts.get("updated"),
-                "unchanged": counts.get("unchanged"),
-                "gone": counts.get("gone"),
-                **fields,
-            },
-        )
-
-    def events_of(self, actions: Sequence[str]) -> pd.DataFrame:
-        """The events with one of these actions, oldest first, in the shape of :meth:`events`.
-
-        A cheap read of a small slice (say, the added exclusion reasons) that does not load the
-        whole log, which checking a single decision should not have to do.
-        """
-        columns = ["id", *schema.EVENT_COLUMNS]
-        if not self.db_path.exists() or not actions:
-            return pd.DataFrame(columns=columns).astype(schema.EVENT_DTYPES)
-        marks = ", ".join("?" for _ in actions)
-        sql = f"SELECT {', '.join(columns)} FROM events WHERE action IN ({marks}) ORDER BY id"
-        with self._db() as db:
-            rows = db.execute(sql, list(actions)).fetchall()
-        frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-        return frame.astype(schema.EVENT_DTYPES)
+def _outcome(
+    run_id: int, *, status: str, summary: RunSummary | None = None, **fields: Any
+) -> dict[str, Any]:
+    counts = asdict(summary) if summary else {}
+    return {
+        "run_id": run_id,
+        "finished_at": now_iso(),
+        "status": status,
+        "error": fields.pop("error", ""),
+        "count": fields["count"],
+        "query_translation": fields["query_translation"],
+        "retrieved": counts.get("retrieved"),
+        "new": counts.get("new"),
+        "updated": counts.get("updated"),
+        "unchanged": counts.get("unchanged"),
+        "gone": counts.get("gone"),
+        "requests": fields["requests"],
+        "retries": fields["retries"],
+        "warnings": json.dumps(list(fields["warnings"]), ensure_ascii=False),
+    }
 
 
 def _summary(run_id: int, result: _Upsert, *, gone: Sequence[int]) -> RunSummary:
@@ -491,35 +530,3 @@ def _alive(pid: int | None) -> bool:
 
 def _host() -> str:
     return socket.gethostname()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_error(path: Path, exc: OSError) -> StoreError:
-    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return StoreFullError(
-            f"The disk is full: {path.name} could not be written ({exc.strerror}). Nothing was"
-            f" changed. Free some space on the disk holding {path.parent} and run again."
-        )
-    return StoreError(f"Cannot write {path}: {exc.strerror or exc}. Nothing was changed.")
-
-
-def _database_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreLockedError(
-            f"{path.name} stayed locked by another process for {LOCK_TIMEOUT_S:.0f} s. Wait for"
-            " the other tracker process to finish and try again."
-        )
-    if "disk is full" in text or "disk I/O" in text:
-        return StoreFullError(
-            f"The disk is full: {path.name} could not be written. Nothing was changed. Free some"
-            f" space on the disk holding {path.parent} and run again."
-        )
-    return StoreError(f"{path.name}: {text}. Nothing was changed.")

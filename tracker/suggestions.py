@@ -78,7 +78,7 @@ def suggestions(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Dat
 
     ``vocabulary`` is the store's own (:func:`tracker.vocabulary.load_vocabulary`) unless given.
     """
-    vocabulary = vocabulary or load_vocabulary(store.data_dir)
+    vocabulary = vocabulary or load_vocabulary(store)
     stamp, fingerprint = records_stamp(store), tagging_fingerprint(vocabulary)
     frame = _read_cache(store, stamp, fingerprint)
     if frame is None:
@@ -122,11 +122,7 @@ def records_stamp(store: Store) -> str:
     Only the records count: accepting a suggestion or screening a record changes the event log,
     not what the tagger sees, so it must not throw the cache away.
     """
-    try:
-        stat = store.records_path.stat()
-    except FileNotFoundError:
-        return "none"
-    return f"{stat.st_mtime_ns}:{stat.st_size}:{stat.st_ino}"
+    return store.stamp().records
 
 
 def tagging_fingerprint(vocabulary: Vocabulary) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracker.errors import TrackerError
+from tracker.store import Store
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "vocabulary.toml"
 FILE_NAME = "vocabulary.toml"
@@ -164,40 +164,51 @@ class Vocabulary:
         return {v.name: v.claimed for v in self.values() if v.claimed}
 
 
-def vocabulary_path(data_dir: Path | None) -> Path:
-    """The file in use: the library's own copy when it exists, else the packaged default."""
-    if data_dir is not None and (data_dir / FILE_NAME).is_file():
-        return data_dir / FILE_NAME
-    return DEFAULT_PATH
+VocabularyOwner = Store | Path | None
+"""Whose vocabulary: a store, a data folder (opened as a store), or None for the default."""
 
 
-def load_vocabulary(data_dir: Path | None = None) -> Vocabulary:
-    """The vocabulary in use for ``data_dir`` (the packaged default when it has none).
+def vocabulary_path(library: VocabularyOwner) -> Path:
+    """The file in use: the library's own copy when it has one, else the packaged default."""
+    own = _own(library)
+    return own[0] if own is not None else DEFAULT_PATH
+
+
+def load_vocabulary(library: VocabularyOwner = None) -> Vocabulary:
+    """The vocabulary in use for ``library`` (the packaged default when it has none).
 
     Parsed once per file content: an edited file is read anew, an unchanged one is not.
     """
-    path = vocabulary_path(data_dir)
+    own = _own(library)
+    if own is not None:
+        return _parse(*own)
+    return _parse(DEFAULT_PATH, DEFAULT_PATH.read_bytes())
+
+
+def write_default(library: Store | Path) -> Path:
+    """Give the library its own copy of the packaged vocabulary, to edit."""
+    store = library if isinstance(library, Store) else Store(library)
     try:
-        content = path.read_bytes()
+        return store.create_vocabulary(DEFAULT_PATH.read_bytes())
+    except FileExistsError:
+        path = vocabulary_path(store)
+        raise VocabularyError(
+            f"{path} already exists and was left as it is; edit it, or delete it first to "
+            "start again from the default"
+        ) from None
+
+
+def _own(library: VocabularyOwner) -> tuple[Path, bytes] | None:
+    if library is None:
+        return None
+    store = library if isinstance(library, Store) else Store(library)
+    try:
+        return store.own_vocabulary()
     except OSError as exc:
         raise VocabularyError(
-            f"{path}: cannot be read ({exc.strerror}); fix the file or delete it to go back "
-            "to the default"
+            f"{exc.filename or 'vocabulary.toml'}: cannot be read ({exc.strerror}); fix the"
+            " file or delete it to go back to the default"
         ) from exc
-    return _parse(path, content)
-
-
-def write_default(data_dir: Path) -> Path:
-    """Copy the packaged vocabulary to ``<data_dir>/vocabulary.toml`` for editing."""
-    target = data_dir / FILE_NAME
-    if target.exists():
-        raise VocabularyError(
-            f"{target} already exists and was left as it is; edit it, or delete it first to "
-            "start again from the default"
-        )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DEFAULT_PATH, target)
-    return target
 
 
 @cache
