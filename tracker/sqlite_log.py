@@ -201,7 +201,7 @@ class SqliteLog:
     def stamp(self) -> tuple[str, str]:
         """(events, runs): the newest ids, which change with every append and only then."""
         if not self.exists():
-            return "0", "0"
+            return "0", "0:0"
         with self._transaction() as db:
             events, runs, outcomes = db.execute(STAMP_SQL).fetchone()
         return str(events), f"{runs}:{outcomes}"
