@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import DataDirUnusable, StoreError, StoreFullError
-from tracker.records import Article, Author, MeshHeading, MeshQualifier
+from tracker.records import Action, Article, Author, MeshHeading, MeshQualifier
 from tracker.store import Event, Store
 
 
@@ -104,7 +104,7 @@ def test_a_run_whose_process_died_shows_as_failed_interrupted(data_dir: Path) ->
 
 def test_the_logs_refuse_updates_and_deletes(data_dir: Path) -> None:
     store = Store(data_dir)
-    store.append_events([Event(action="decide", reviewer="ana", pmid=1, value="include")])
+    store.append_events([Event(action=Action.DECIDE, reviewer="ana", pmid=1, value="include")])
     with sqlite3.connect(store.db_path) as db:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute("UPDATE events SET value = 'exclude'")
@@ -117,8 +117,10 @@ def test_events_come_back_in_order_with_their_ids(data_dir: Path) -> None:
     store = Store(data_dir)
     ids = store.append_events(
         [
-            Event(action="decide", reviewer="ana", pmid=7, stage="title-abstract", value="maybe"),
-            Event(action="note", reviewer="ben", pmid=7, note="=HYPERLINK(evil)"),
+            Event(
+                action=Action.DECIDE, reviewer="ana", pmid=7, stage="title-abstract", value="maybe"
+            ),
+            Event(action=Action.NOTE, reviewer="ben", pmid=7, note="=HYPERLINK(evil)"),
         ]
     )
     events = store.events()
@@ -149,7 +151,7 @@ def test_a_full_disk_keeps_the_previous_records_and_says_so(data_dir: Path) -> N
         f"""
         import resource, signal, sys
         from tracker.errors import StoreFullError
-        from tracker.records import Article
+        from tracker.records import Action, Article
         from tracker.store import Store
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from tracker.errors import StoreLockedError
-from tracker.records import Article
+from tracker.records import Action, Article
 from tracker.store import Event, Stamp, Store
 
 Backends = Callable[[], Store]
@@ -65,9 +65,9 @@ def test_events_are_appended_in_order_and_read_by_action(new_store: Backends) ->
     store = new_store()
     ids = store.append_events(
         [
-            Event("decide", "ana", 7, "title-abstract", "include"),
-            Event("note", "ben", 7, note="=HYPERLINK(x)"),
-            Event("reason-add", "ana", value="too short"),
+            Event(Action.DECIDE, "ana", 7, "title-abstract", "include"),
+            Event(Action.NOTE, "ben", 7, note="=HYPERLINK(x)"),
+            Event(Action.REASON_ADD, "ana", value="too short"),
         ]
     )
     events = store.events()
@@ -100,7 +100,7 @@ def test_each_part_of_the_stamp_changes_with_its_part_only(new_store: Backends) 
     store.upsert(articles(1))
     after_records = store.stamp()
     assert _changed(empty, after_records) == {"records"}
-    store.append_events([Event("decide", "ana", 1, "title-abstract", "include")])
+    store.append_events([Event(Action.DECIDE, "ana", 1, "title-abstract", "include")])
     after_event = store.stamp()
     assert _changed(after_records, after_event) == {"events"}
     run = store.begin_run(kind="import", query="a.xml", api_key_used=False)
@@ -126,13 +126,13 @@ def _changed(before: Stamp, after: Stamp) -> set[str]:
 def test_one_lock_wait_bounds_a_wait_on_the_database_too(tmp_path: Path) -> None:
     """The store's lock_timeout governs SQLite's busy wait as well as the file lock."""
     data = tmp_path / "data"
-    Store(data).append_events([Event("note", "ana", 1, note="first")])
+    Store(data).append_events([Event(Action.NOTE, "ana", 1, note="first")])
     holder = sqlite3.connect(data / "tracker.sqlite", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
     try:
         started = time.monotonic()
         with pytest.raises(StoreLockedError, match=r"for 0\.5 s"):
-            Store(data, lock_timeout=0.5).append_events([Event("note", "ben", 1, note="x")])
+            Store(data, lock_timeout=0.5).append_events([Event(Action.NOTE, "ben", 1, note="x")])
         waited = time.monotonic() - started
     finally:
         holder.execute("ROLLBACK")

@@ -30,14 +30,12 @@ import pandas as pd
 
 from tracker import decision_log, screening
 from tracker.errors import ScreeningError
-from tracker.records import Stage
+from tracker.records import DECISION_ACTIONS, Action, Stage
 from tracker.store import Event, Store
 
 COLUMNS = ("created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note")
-DECISION_ACTIONS = frozenset({"decide", "resolve"})
-ACTIONS = DECISION_ACTIONS | {"tag-add", "tag-remove", "note", "duplicate-confirm",
-                              "duplicate-reject", "reason-add", "suggestion-accept",
-                              "suggestion-reject"}  # fmt: skip
+ACTIONS = frozenset(Action) - {Action.UNDO}
+"""What a file may carry: every action but undo (a file holds the state, not its history)."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -90,7 +88,7 @@ def _not_yet_stored(store: Store, events: list[Event]) -> list[Event]:
     rows without a time (from other tools) are always new.
     """
     stored = store.events()
-    seen = {_identity(r) for r in stored.to_dict(orient="records") if r["action"] != "undo"}
+    seen = {_identity(r) for r in stored.to_dict(orient="records") if r["action"] != Action.UNDO}
     return [e for e in events if not e.created_at or _identity(asdict(e)) not in seen]
 
 
@@ -122,8 +120,8 @@ def _events(row: Mapping[str, str], default_reviewer: str, reasons: list[str]) -
     action = row["action"].strip()
     if action not in ACTIONS:
         raise ScreeningError(f"unknown action {action!r}: use one of {', '.join(sorted(ACTIONS))}.")
-    pmid = _pmid(row) if action != "reason-add" else None
-    event = Event(action, who, pmid, row.get("stage", "").strip(), row.get("value", ""),
+    pmid = _pmid(row) if action != Action.REASON_ADD else None
+    event = Event(Action(action), who, pmid, row.get("stage", "").strip(), row.get("value", ""),
                   row.get("reason", ""), row.get("note", ""),
                   created_at=row.get("created_at", "").strip())  # fmt: skip
     return [_checked(event, reasons)]
@@ -136,13 +134,13 @@ def _checked(event: Event, reasons: list[str]) -> Event:
         decision = screening.check_decision(event.value)
         reason = screening.check_reason(reasons, decision, event.reason, event.note)
         return replace(event, stage=stage, reason=reason)
-    if event.action == "reason-add":
+    if event.action == Action.REASON_ADD:
         if not event.value.strip():
             raise ScreeningError("a reason-add row needs the new reason in its value column.")
         reasons.append(event.value.strip())
     elif event.action.startswith(("tag-", "suggestion-")) and not event.value.strip():
         raise ScreeningError("a tag row needs the tag in its value column.")
-    elif event.action == "note" and not event.note.strip():
+    elif event.action == Action.NOTE and not event.note.strip():
         raise ScreeningError("a note row needs the text in its note column.")
     elif event.action.startswith("duplicate-") and not event.value.strip().isdigit():
         raise ScreeningError(f"{event.value!r} is not the PMID of the original record.")
@@ -162,9 +160,9 @@ def _decision_row(row: Mapping[str, str], reviewer: str, reasons: list[str]) -> 
     decision = screening.check_decision(row.get("decision", "").strip().lower())
     stage = screening.check_stage(row.get("stage", "").strip() or Stage.TITLE_ABSTRACT)
     reason = screening.check_reason(reasons, decision, row.get("reason", ""), note)
-    events = [Event("decide", reviewer, pmid, stage, decision, reason)]
+    events = [Event(Action.DECIDE, reviewer, pmid, stage, decision, reason)]
     tags = [t.strip() for t in row.get("tags", "").split(";") if t.strip()]
-    events += [Event("tag-add", reviewer, pmid, value=t) for t in tags]
+    events += [Event(Action.TAG_ADD, reviewer, pmid, value=t) for t in tags]
     if note:
-        events.append(Event("note", reviewer, pmid, note=note))
+        events.append(Event(Action.NOTE, reviewer, pmid, note=note))
     return events

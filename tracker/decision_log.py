@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tracker.records import Decision, Stage
+from tracker.records import DECISION_ACTIONS, Action, Decision, Stage
 
-CONFLICT = "conflict"
+CONFLICT = Decision.CONFLICT
 SUMMARY_COLUMNS = (
     "decision",
     "stage",
@@ -36,7 +36,7 @@ SUMMARY_COLUMNS = (
 
 def live_events(events: pd.DataFrame) -> pd.DataFrame:
     """Events still in force: undo events and the events they reversed are left out."""
-    undo = (events["action"] == "undo").to_numpy(dtype=bool)
+    undo = (events["action"] == Action.UNDO).to_numpy(dtype=bool)
     undone = events["target_id"].to_numpy()[undo]
     keep = ~undo & ~events["id"].isin(pd.array(undone, dtype="Int64").dropna()).to_numpy(bool)
     return events[keep]
@@ -75,7 +75,7 @@ def fold(log: pd.DataFrame, pmids: pd.Index) -> pd.DataFrame:
 
 def latest_decisions(events: pd.DataFrame) -> pd.DataFrame:
     """Each reviewer's latest decision per (pmid, stage), from live events."""
-    decided = events[(events["action"] == "decide").to_numpy(bool)]
+    decided = events[(events["action"] == Action.DECIDE).to_numpy(bool)]
     return decided.drop_duplicates(["pmid", "stage", "reviewer"], keep="last")
 
 
@@ -112,7 +112,7 @@ def final_decisions(
     rows = spread["row"].to_numpy()
     _place(decisions, pmids, spread.index, np.where(agreed, values[rows], CONFLICT))
     _place(reasons, pmids, spread.index, np.where(agreed, why[rows], ""))
-    resolved = at_stage[(at_stage["action"] == "resolve").to_numpy(bool)]
+    resolved = at_stage[(at_stage["action"] == Action.RESOLVE).to_numpy(bool)]
     resolved = resolved.drop_duplicates("pmid", keep="last")
     _place(decisions, pmids, pd.Index(resolved["pmid"]), _strings(resolved["value"]))
     _place(reasons, pmids, pd.Index(resolved["pmid"]), _strings(resolved["reason"]))
@@ -130,17 +130,17 @@ def _place(
 
 def current_tags(log: pd.DataFrame) -> pd.DataFrame:
     """One row per tag a record carries now (its latest add/remove was an add), sorted."""
-    tags = log[log["action"].isin(["tag-add", "tag-remove"]).to_numpy(bool)]
+    tags = log[log["action"].isin([Action.TAG_ADD, Action.TAG_REMOVE]).to_numpy(bool)]
     last = tags.drop_duplicates(["pmid", "value"], keep="last")
-    present = last[(last["action"] == "tag-add").to_numpy(bool)]
+    present = last[(last["action"] == Action.TAG_ADD).to_numpy(bool)]
     return present.sort_values(["pmid", "value"])
 
 
 def current_notes(log: pd.DataFrame) -> pd.DataFrame:
     """Notes in force, oldest first: note events, and the notes of decisions still current."""
-    notes = log[(log["action"] == "note").to_numpy(bool)]
+    notes = log[(log["action"] == Action.NOTE).to_numpy(bool)]
     decided = pd.concat(
-        [latest_decisions(log), log[(log["action"] == "resolve").to_numpy(bool)]
+        [latest_decisions(log), log[(log["action"] == Action.RESOLVE).to_numpy(bool)]
          .drop_duplicates(["pmid", "stage"], keep="last")]
     )  # fmt: skip
     with_note = decided[(decided["note"].astype(str) != "").to_numpy(bool)]
@@ -149,7 +149,7 @@ def current_notes(log: pd.DataFrame) -> pd.DataFrame:
 
 def deciders(log: pd.DataFrame) -> pd.DataFrame:
     """One row per (record, reviewer) who decided or resolved it, sorted by name."""
-    decided = log[log["action"].isin(["decide", "resolve"]).to_numpy(bool)]
+    decided = log[log["action"].isin(list(DECISION_ACTIONS)).to_numpy(bool)]
     return decided.drop_duplicates(["pmid", "reviewer"]).sort_values(["pmid", "reviewer"])
 
 

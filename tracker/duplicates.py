@@ -23,6 +23,7 @@ import pandas as pd
 
 from tracker.decision_log import live_events
 from tracker.errors import ScreeningError
+from tracker.records import Action
 from tracker.screening import check_pmids, check_reviewer
 from tracker.store import Event, Store
 
@@ -39,7 +40,7 @@ _NOTICE_PREFIX = re.compile(
 )
 _CITATION_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*\.?\s*$")
 COLUMNS = ["pmid", "duplicate_of", "rule", "detail", "status"]
-JUDGEMENTS = ("duplicate-confirm", "duplicate-reject")
+JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
 
 Pairs = dict[tuple[int, int], tuple[str, str]]
 
@@ -127,26 +128,26 @@ def _notices(records: pd.DataFrame, title: pd.Series, pairs: Pairs) -> None:
 
 def _judgements(store: Store) -> dict[tuple[int, int], str]:
     """The latest judgement of each judged pair: "confirmed" or "rejected"."""
-    events = live_events(store.events_of([*JUDGEMENTS, "undo"]))
+    events = live_events(store.events_of([*JUDGEMENTS, Action.UNDO]))
     judged = events[events["action"].isin(JUDGEMENTS)]
     latest = judged.drop_duplicates(["pmid", "value"], keep="last")
     return {
-        (int(p), int(v)): "confirmed" if a == "duplicate-confirm" else "rejected"
+        (int(p), int(v)): "confirmed" if a == Action.DUPLICATE_CONFIRM else "rejected"
         for p, v, a in zip(latest["pmid"], latest["value"], latest["action"], strict=True)
     }
 
 
 def confirm(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> None:
     """A person agrees ``pmid`` duplicates ``duplicate_of``: it leaves the PRISMA count."""
-    _judge(store, "duplicate-confirm", pmid, duplicate_of, reviewer)
+    _judge(store, Action.DUPLICATE_CONFIRM, pmid, duplicate_of, reviewer)
 
 
 def reject(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> None:
     """A person says the pair is not a duplicate (it stays listed, marked rejected)."""
-    _judge(store, "duplicate-reject", pmid, duplicate_of, reviewer)
+    _judge(store, Action.DUPLICATE_REJECT, pmid, duplicate_of, reviewer)
 
 
-def _judge(store: Store, action: str, pmid: int, duplicate_of: int, reviewer: str) -> None:
+def _judge(store: Store, action: Action, pmid: int, duplicate_of: int, reviewer: str) -> None:
     who = check_reviewer(reviewer)
     if pmid == duplicate_of:
         raise ScreeningError("A record cannot duplicate itself: give two different PMIDs.")

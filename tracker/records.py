@@ -108,10 +108,61 @@ def pubmed_url(pmid: int) -> str:
 
 
 class Decision(StrEnum):
+    """Where a record stands at a stage. Reviewers record include, exclude or maybe
+    (:data:`DECIDABLE`); the other two are derived: ``unscreened`` before any decision, and
+    ``conflict`` when reviewers disagree and nobody has resolved it."""
+
     UNSCREENED = "unscreened"
     INCLUDE = "include"
     EXCLUDE = "exclude"
     MAYBE = "maybe"
+    CONFLICT = "conflict"
+
+
+DECIDABLE = (Decision.INCLUDE, Decision.EXCLUDE, Decision.MAYBE)
+"""The decisions a person can record."""
+
+
+class Action(StrEnum):
+    """What one event in the log records; the log holds nothing else.
+
+    ``decide`` (stage, value = decision, reason, note), ``resolve`` (the same, by whoever
+    settles a conflict), ``tag-add``/``tag-remove`` (value = tag), ``note`` (note), ``undo``
+    (target_id = the event reversed), ``duplicate-confirm``/``duplicate-reject`` (value = the
+    PMID duplicated), ``reason-add`` (value = a new exclusion reason, no PMID), and
+    ``suggestion-accept``/``suggestion-reject`` (value = ``"facet: value"``).
+    """
+
+    DECIDE = "decide"
+    RESOLVE = "resolve"
+    TAG_ADD = "tag-add"
+    TAG_REMOVE = "tag-remove"
+    NOTE = "note"
+    UNDO = "undo"
+    DUPLICATE_CONFIRM = "duplicate-confirm"
+    DUPLICATE_REJECT = "duplicate-reject"
+    REASON_ADD = "reason-add"
+    SUGGESTION_ACCEPT = "suggestion-accept"
+    SUGGESTION_REJECT = "suggestion-reject"
+
+
+DECISION_ACTIONS = frozenset({Action.DECIDE, Action.RESOLVE})
+"""The actions that record a decision at a stage."""
+
+
+class Facet(StrEnum):
+    """What an evidence tag is about; a vocabulary file gives each facet its values."""
+
+    DESIGN = "design"
+    DRUG = "drug"
+    ROUTE = "route"
+    CONDITION = "condition"
+    ADVERSE_EFFECTS = "adverse_effects"
+
+    @property
+    def label(self) -> str:
+        """How tags, exports and screens name it: ``"adverse effects"``."""
+        return self.value.replace("_", " ")
 
 
 class Stage(StrEnum):

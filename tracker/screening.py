@@ -8,10 +8,7 @@ Dual screening: each reviewer's decision is kept apart. At a stage, the final de
 resolution if one was recorded; otherwise the decision all reviewers agree on; otherwise
 ``conflict``. A reviewer sees only their own decisions (:func:`reviewer_decisions`).
 
-Event actions: ``decide`` (stage, value = decision, reason, note), ``resolve`` (the same, by
-whoever settles a conflict), ``tag-add``/``tag-remove`` (value = tag), ``note`` (note),
-``undo`` (target_id = the event reversed), ``duplicate-confirm``/``duplicate-reject`` (value =
-the PMID duplicated) and ``reason-add`` (value = a new exclusion reason, no PMID).
+The event actions are :class:`tracker.records.Action`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -33,10 +30,9 @@ from tracker.errors import (
     UnknownReason,
 )
 from tracker.export import Annotation
-from tracker.records import Decision, ExclusionReason, Stage
+from tracker.records import DECIDABLE, Action, Decision, ExclusionReason, Stage
 from tracker.store import Event, Store
 
-DECIDABLE = (Decision.INCLUDE, Decision.EXCLUDE, Decision.MAYBE)
 SUMMARY_COLUMNS = decision_log.SUMMARY_COLUMNS
 
 
@@ -59,7 +55,7 @@ def decide(
     why = check_reason(store, what, reason, note)
     targets = check_pmids(store, pmids)
     return store.append_events(
-        [Event("decide", who, p, where, what, why, note.strip()) for p in targets]
+        [Event(Action.DECIDE, who, p, where, what, why, note.strip()) for p in targets]
     )
 
 
@@ -77,7 +73,7 @@ def resolve(
     who, where, what = check_reviewer(reviewer), check_stage(stage), check_decision(decision)
     why = check_reason(store, what, reason, note)
     (target,) = check_pmids(store, [pmid])
-    return store.append_events([Event("resolve", who, target, where, what, why, note.strip())])
+    return store.append_events([Event(Action.RESOLVE, who, target, where, what, why, note.strip())])
 
 
 def tag(
@@ -93,7 +89,7 @@ def tag(
     label = " ".join((add if add is not None else remove or "").split())
     if (add is None) == (remove is None) or not label:
         raise TagRequired()
-    action = "tag-add" if add is not None else "tag-remove"
+    action = Action.TAG_ADD if add is not None else Action.TAG_REMOVE
     return store.append_events(
         [Event(action, who, p, value=label) for p in check_pmids(store, pmids)]
     )
@@ -105,7 +101,7 @@ def note(store: Store, pmid: int, text: str, *, reviewer: str) -> list[int]:
     if not text.strip():
         raise ScreeningError("The note is empty: write the note text after the PMID.")
     (target,) = check_pmids(store, [pmid])
-    return store.append_events([Event("note", who, target, note=text.strip())])
+    return store.append_events([Event(Action.NOTE, who, target, note=text.strip())])
 
 
 def undo(store: Store, *, reviewer: str) -> str | None:
@@ -115,12 +111,12 @@ def undo(store: Store, *, reviewer: str) -> str | None:
     """
     who = check_reviewer(reviewer)
     events = live_events(store.events())
-    mine = events[(events["reviewer"] == who) & (events["action"] != "reason-add")]
+    mine = events[(events["reviewer"] == who) & (events["action"] != Action.REASON_ADD)]
     if mine.empty:
         return None
     last = mine.iloc[-1]
     pmid = None if pd.isna(last["pmid"]) else int(last["pmid"])
-    store.append_events([Event("undo", who, pmid, target_id=int(last["id"]))])
+    store.append_events([Event(Action.UNDO, who, pmid, target_id=int(last["id"]))])
     detail = " ".join(str(part) for part in (last["stage"], last["value"], last["note"]) if part)
     return f"undid {last['action']} {detail} on PMID {pmid} ({last['created_at']})"
 
@@ -133,7 +129,7 @@ def add_exclusion_reason(store: Store, reason: str, *, reviewer: str) -> None:
         raise ScreeningError("The reason is empty: give the text of the new exclusion reason.")
     if text.casefold() in {r.casefold() for r in exclusion_reasons(store)}:
         raise ScreeningError(f"{text!r} is already an exclusion reason: use it as it is.")
-    store.append_events([Event("reason-add", who, value=text)])
+    store.append_events([Event(Action.REASON_ADD, who, value=text)])
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -142,8 +138,8 @@ def add_exclusion_reason(store: Store, reason: str, *, reviewer: str) -> None:
 def exclusion_reasons(store: Store) -> list[str]:
     """The controlled list: the seeds from DESIGN.md, then the ones users added."""
     seeded = [r.value for r in ExclusionReason]
-    events = live_events(store.events_of(["reason-add", "undo"]))
-    added = events.loc[events["action"] == "reason-add", "value"].tolist()
+    events = live_events(store.events_of([Action.REASON_ADD, Action.UNDO]))
+    added = events.loc[events["action"] == Action.REASON_ADD, "value"].tolist()
     return seeded + [r for r in dict.fromkeys(added) if r not in seeded]
 
 

@@ -25,7 +25,7 @@ _STAGE_COLUMN = {
     Stage.TITLE_ABSTRACT: "ta_decision",
     Stage.FULL_TEXT: "ft_decision",
 }
-_DECISIONS = frozenset({*(d.value for d in Decision), "conflict"})
+_DECISIONS = frozenset(d.value for d in Decision)
 
 
 @dataclass(frozen=True, slots=True)

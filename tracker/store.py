@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from tracker import data_folder, memory_store, schema
 from tracker.errors import StoreError
-from tracker.records import Article
+from tracker.records import Action, Article
 from tracker.version import __version__
 
 LOCK_WAIT_S = 60.0
@@ -180,7 +180,7 @@ class Event:
     ``created_at`` is filled by the store (UTC, microseconds) when left empty.
     """
 
-    action: str
+    action: Action
     reviewer: str
     pmid: int | None = None
     stage: str = ""

@@ -36,6 +36,7 @@ import pyarrow as pa
 from tracker import tagging
 from tracker.decision_log import live_events
 from tracker.errors import ScreeningError, StoreError
+from tracker.records import Action, Facet
 from tracker.screening import check_pmids, check_reviewer
 from tracker.store import Event, Store
 from tracker.vocabulary import KNOWN_FACETS, Vocabulary, load_vocabulary
@@ -44,11 +45,11 @@ CACHE_NAME = "suggestions"
 CACHE_FILE = CACHE_NAME + ".parquet"
 COLUMNS = ("pmid", "facet", "value", "field", "span")
 STATE_COLUMNS = (*COLUMNS, "status", "judgements", "disputed")
-ACCEPT, REJECT = "suggestion-accept", "suggestion-reject"
+ACCEPT, REJECT = Action.SUGGESTION_ACCEPT, Action.SUGGESTION_REJECT
 SUGGESTED, ACCEPTED, REJECTED = "suggested", "accepted", "rejected"
 NUMBER_FACETS = {"sample_size": "n", "dose": "dose"}
 """The evidence's names for the numbers, and the facet names suggestions give them."""
-LABELS = {"adverse_effects": "adverse effects"}
+LABELS = {facet.value: facet.label for facet in Facet}
 """How a facet reads in exports; the others read as they are named."""
 
 _SCHEMA = pa.schema(
@@ -208,7 +209,7 @@ def label(facet: str) -> str:
     return LABELS.get(facet, facet)
 
 
-def _judge(store: Store, action: str, pmid: int, facet: str, value: str, reviewer: str) -> int:
+def _judge(store: Store, action: Action, pmid: int, facet: str, value: str, reviewer: str) -> int:
     who = check_reviewer(reviewer)
     (target,) = check_pmids(store, [pmid])
     key = facet_key(facet)
@@ -286,7 +287,7 @@ def verdicts(store: Store) -> pd.DataFrame:
     Read from the live events only, so it is cheap: the app joins it to the one record on
     screen, and to the evidence flags its filters use, without re-reading every suggestion.
     """
-    events = live_events(store.events_of([ACCEPT, REJECT, "undo"]))
+    events = live_events(store.events_of([ACCEPT, REJECT, Action.UNDO]))
     judged = events[events["action"].isin([ACCEPT, REJECT]).to_numpy(bool)]
     latest = judged.drop_duplicates(["pmid", "value", "reviewer"], keep="last")
     said: dict[tuple[int, str], dict[str, str]] = {}

@@ -28,11 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracker.errors import TrackerError
+from tracker.records import Facet
 from tracker.store import Store
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "vocabulary.toml"
 FILE_NAME = "vocabulary.toml"
-KNOWN_FACETS = ("design", "drug", "route", "condition", "adverse_effects")
+KNOWN_FACETS = tuple(facet.value for facet in Facet)
 """The facets the rest of tracker knows how to show; a file may not invent others."""
 
 CLAIMED = ("common", "less common", "")

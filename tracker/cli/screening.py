@@ -14,11 +14,11 @@ from tracker import annotation_files, prisma, screening
 from tracker import duplicates as duplicates_
 from tracker.agreement import agreement_frame
 from tracker.cli.options import data_dir_option, emit, open_store, out_option, reviewer_option
-from tracker.records import Stage
+from tracker.records import DECIDABLE, Stage
 from tracker.store import Store
 
 STAGES = [s.value for s in Stage]
-DECISIONS = [d.value for d in screening.DECIDABLE]
+DECISIONS = [d.value for d in DECIDABLE]
 
 
 def json_option(func: click.decorators.FC) -> click.decorators.FC:
