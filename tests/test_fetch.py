@@ -139,6 +139,7 @@ def test_the_pacer_never_allows_more_than_the_rate_in_any_second() -> None:
     for _ in range(30):
         pacer.wait()
         stamps.append(now[0])
+    assert len(stamps) == 30
     assert all(sum(1 for t in stamps if s <= t < s + 1.0) <= 3 for s in stamps)
 
 
