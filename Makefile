@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/app_bench.py --write
 	$(BIN)/python bench/export_bench.py --write
 	$(BIN)/python bench/tagging_bench.py --write
+	$(BIN)/python bench/screening_bench.py --write
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(STAMP)

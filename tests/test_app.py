@@ -69,6 +69,7 @@ def test_an_empty_store_shows_the_welcome_and_the_fetch_form(
     assert "No runs yet." in texts(at)
 
 
+@pytest.mark.slow
 def test_a_failed_fetch_shows_the_error_and_changes_nothing(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, fake_ncbi: FakeNCBI
 ) -> None:

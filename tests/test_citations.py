@@ -134,6 +134,7 @@ def test_iCites_documented_answers_are_stored_as_written_by_hand(
     store = Store(data_dir)
     enrich(store, settings(server, data_dir), pmids=[c["entry"]["pmid"] for c in cases])
     rows = {int(row["pmid"]): as_plain(row) for _, row in load(store).iterrows()}
+    assert cases and set(rows) == {c["stored"]["pmid"] for c in cases}
     for case in cases:
         assert rows[case["stored"]["pmid"]] == case["stored"], case["source"]
 

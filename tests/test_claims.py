@@ -65,6 +65,10 @@ def test_every_row_with_a_study_carries_its_evidence_span(store: Store) -> None:
     rows = claims.claims_view(store, "all").rows
     with_study = rows[rows["PMID"] != ""]
     abstracts = {str(r["pmid"]): r["abstract"] for r in CASES["records"]}
+    effects = CASES["all"]["claims"] | CASES["all"]["unlisted"]
+    studies = {(effect, pmid) for effect, pmids in effects.items() for pmid in pmids}
+    shown = set(zip(with_study["Claim"], with_study["PMID"].astype(int), strict=True))
+    assert studies and shown == studies, "every study of every effect has its rows"
     for row in with_study.to_dict(orient="records"):
         assert row["Field"] == "abstract"
         assert row["Evidence"] and row["Evidence"] in abstracts[str(row["PMID"])], row

@@ -74,6 +74,7 @@ def test_with_one_request_in_ten_faulted_every_record_still_arrives_once(
     assert summary.retries >= len([f for f in faulted if f != "slow"])
 
 
+@pytest.mark.slow
 def test_a_second_run_reports_new_and_withdrawn_records(
     fake_ncbi: FakeNCBI, data_dir: Path
 ) -> None:
@@ -139,6 +140,7 @@ def test_the_pacer_never_allows_more_than_the_rate_in_any_second() -> None:
     for _ in range(30):
         pacer.wait()
         stamps.append(now[0])
+    assert len(stamps) == 30
     assert all(sum(1 for t in stamps if s <= t < s + 1.0) <= 3 for s in stamps)
 
 
@@ -256,6 +258,7 @@ def test_unavailable_ncbi_is_reported_after_the_retries(data_dir: Path) -> None:
     assert Store(data_dir).runs().iloc[-1]["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_a_large_result_set_with_only_old_records_is_fetched_whole(
     fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
 ) -> None:
@@ -269,6 +272,7 @@ def test_a_large_result_set_with_only_old_records_is_fetched_whole(
     assert set(stored_pmids(data_dir)) == set(fake.corpus)
 
 
+@pytest.mark.slow
 def test_a_day_holding_more_than_the_cap_fails_clearly_and_changes_nothing(
     fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
 ) -> None:
@@ -295,6 +299,7 @@ def test_efetch_returning_far_fewer_records_than_listed_fails_the_run(
     assert not (data_dir / "records.parquet").exists()
 
 
+@pytest.mark.slow
 def test_a_fetch_after_screening_changes_no_decision(fake_ncbi: FakeNCBI, data_dir: Path) -> None:
     from tracker import screening
 

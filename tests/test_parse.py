@@ -86,6 +86,7 @@ def _check_field(article: Article, field: str, want: Any) -> None:
 def test_every_hand_checked_field_matches(expected_file: Path, eutils_fixtures: Path) -> None:
     expected = load(expected_file)
     articles = by_pmid(read_articles(eutils_fixtures / expected["file"]).articles)
+    assert expected["records"] and all(expected["records"].values()), "the file checks fields"
     for pmid, fields in expected["records"].items():
         for field, want in fields.items():
             _check_field(articles[int(pmid)], field, want)
@@ -94,11 +95,14 @@ def test_every_hand_checked_field_matches(expected_file: Path, eutils_fixtures: 
 def test_titles_and_abstracts_hold_no_markup_and_no_doubled_spaces(
     eutils_fixtures: Path,
 ) -> None:
+    seen = []
     for path in sorted(eutils_fixtures.glob("pubmed*.xml")):
         for article in iter_articles(path):
+            seen.append(article.pmid)
             for text in (article.title, *article.abstract.split("\n")):
                 assert text == text.strip()
                 assert not re.search(r"<[a-z/]|\s{2,}", text), (path.name, text[:80])
+    assert len(seen) == 8, "all eight records of the real fixture files"
 
 
 def test_month_names_and_numbers_both_become_iso_months(eutils_fixtures: Path) -> None:

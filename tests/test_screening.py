@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
+from synthetic_log import synthetic_log
 
 from tracker import agreement, screening
 from tracker.errors import ScreeningError
@@ -249,40 +248,14 @@ def test_agreement_compares_each_pair_over_the_records_both_decided(store: Store
     assert screening.agreement(store, "full-text") == []
 
 
-def _synthetic_log(pmids: int) -> pd.DataFrame:
-    """About 2.7 events per record: two reviewers, some tags, notes and full-text decisions."""
-    ids = np.arange(1, pmids + 1)
-    parts = [
-        pd.DataFrame({"pmid": ids, "reviewer": "ana", "action": "decide", "stage": "title-abstract",
-                      "value": "include"}),
-        pd.DataFrame({"pmid": ids, "reviewer": "ben", "action": "decide", "stage": "title-abstract",
-                      "value": np.where(ids % 2 == 0, "include", "maybe")}),
-        pd.DataFrame({"pmid": ids[::3], "reviewer": "ana", "action": "tag-add", "value": "rct"}),
-        pd.DataFrame({"pmid": ids[::5], "reviewer": "ana", "action": "note", "note": "see p. 3"}),
-        pd.DataFrame({"pmid": ids[::7], "reviewer": "ana", "action": "decide", "stage": "full-text",
-                      "value": "include"}),
-    ]  # fmt: skip
-    log = pd.concat(parts, ignore_index=True).fillna("")
-    log["id"] = np.arange(1, len(log) + 1)
-    log["created_at"], log["reason"], log["target_id"] = "2026-01-01T00:00:00", "", pd.NA
-    return log.astype({"pmid": "Int64", "target_id": "Int64"})
-
-
 @pytest.mark.slow
-def test_the_state_of_100_000_records_folds_in_well_under_a_second(data_dir: Path) -> None:
+def test_the_state_of_100_000_records_folds_every_one_of_their_events(data_dir: Path) -> None:
+    """How long the fold takes is measured by bench/screening_bench.py, on this same log."""
     store = Store(data_dir)
     store.upsert(Article(pmid=p, title="t") for p in range(1, 100_001))
-    log = _synthetic_log(100_000)
-    best = min(_timed(lambda: screening.summary(store, log)) for _ in range(3))
+    log = synthetic_log(100_000)
     summary = screening.summary(store, log)
     assert len(log) > 260_000 and len(summary) == 100_000
     assert summary["decision"].value_counts().to_dict() == {
         "conflict": 42_857, "include": 57_143,
     }  # fmt: skip
-    assert best < 1.0, f"{best:.2f} s"
-
-
-def _timed(work: Any) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start

@@ -228,6 +228,7 @@ def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
     assert Store(data_dir).known_pmids() == {1, 2}, "a killed holder releases the lock"
 
 
+@pytest.mark.slow
 def test_processes_creating_the_database_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
     """Switching a brand-new file to WAL needs it alone; the loser of the race must wait."""
     code = textwrap.dedent(

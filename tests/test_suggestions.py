@@ -54,6 +54,11 @@ def cache(store: Store) -> Path:
     return store.data_dir / suggestions.CACHE_FILE
 
 
+def cache_stamp(store: Store) -> str:
+    """Changes whenever the cache is written (it is replaced whole), never when it is read."""
+    return store.stamp().side_table(suggestions.CACHE_NAME)
+
+
 # -- what is suggested, in long form -------------------------------------------------------------
 
 
@@ -105,7 +110,9 @@ def test_the_cache_is_reused_while_records_and_vocabulary_are_unchanged(store: S
     suggestions.suggestions(store)
     _tamper(store, "from the cache")
     screening.decide(store, [11], decision="include", reviewer="ana")  # events do not count
+    written = cache_stamp(store)
     assert set(suggestions.suggestions(store)["span"]) == {"from the cache"}
+    assert cache_stamp(store) == written, "read, not rewritten"
 
 
 def test_changed_records_recompute_the_suggestions(store: Store) -> None:
@@ -146,9 +153,13 @@ def test_an_unwritable_cache_warns_and_still_gives_the_suggestions(store: Store)
 
 def test_a_warm_cache_is_read_without_warnings(store: Store) -> None:
     suggestions.suggestions(store)
+    _tamper(store, "from the cache")
+    written = cache_stamp(store)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        suggestions.suggestions(store)
+        frame = suggestions.suggestions(store)
+    assert set(frame["span"]) == {"from the cache"}, "the cache was read, not recomputed"
+    assert cache_stamp(store) == written, "and not rewritten"
 
 
 # -- accepting and rejecting --------------------------------------------------------------------
