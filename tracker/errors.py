@@ -10,6 +10,8 @@ place; the app shows them with ``st.error`` in one place. Anything else is a bug
     ├── StoreError           the data directory cannot be read or written
     │   ├── StoreLockedError another process holds the store's lock for too long
     │   └── StoreFullError   the disk is full; the previous state is kept
+    ├── TransientError       one answer worth retrying (429, 5xx, reset, cut-off body); the retry
+    │                        loop in courtesy.py catches it, users meet the service's own error
     ├── FetchError           a PubMed search or download that could not complete
     │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
     │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
@@ -56,6 +58,14 @@ class StoreLockedError(StoreError):
 
 class StoreFullError(StoreError):
     """The disk filled up during a write; the previous state is intact."""
+
+
+class TransientError(TrackerError):
+    """One answer from an outside service worth retrying, with the wait it asked for (seconds)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class FetchError(TrackerError):
