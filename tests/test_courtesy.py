@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import fake_eutils
+import fake_icite
 import pytest
 from fake_eutils import FakeNCBI
 from fake_icite import FakeICite
@@ -143,46 +146,46 @@ def test_each_service_has_one_pacer_per_rate_for_the_whole_process() -> None:
 # -- against the fake servers: a long Retry-After is capped, in seconds or as a date -----------
 
 
-def long_waits() -> list[str]:
-    two_hours = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
-    return ["3600", two_hours]
+@dataclass
+class Service:
+    """A fake server's faults, and a real run of its client that returns the retries made."""
+
+    faults: fake_eutils.Faults | fake_icite.Faults
+    run: Callable[[Sleeps], int]
 
 
-@pytest.mark.parametrize("header", long_waits(), ids=["seconds", "http-date"])
-def test_ncbi_asking_for_an_hour_is_waited_for_only_up_to_the_cap(
-    fake_ncbi: FakeNCBI, data_dir: Path, header: str
-) -> None:
-    fake_ncbi.faults.retry_after = header
-    fake_ncbi.faults.queue.append("429")
-    sleeps = Sleeps()
-    settings = Settings(data_dir=data_dir, email="a@b.org", eutils_url=fake_ncbi.base_url)
-    summary = fetch(settings, store=Store(data_dir), query="ketamine", sleep=sleeps)
-    assert sleeps == [RETRY_AFTER_CAP_S]
-    assert summary.retries == 1 and summary.run.retrieved == 2000
-
-
-def test_ncbi_s_retry_after_date_is_read_as_the_wait_it_names(
-    fake_ncbi: FakeNCBI, data_dir: Path
-) -> None:
-    fake_ncbi.faults.retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=40),
-                                                   usegmt=True)  # fmt: skip
-    fake_ncbi.faults.queue.append("429")
-    sleeps = Sleeps()
-    settings = Settings(data_dir=data_dir, email="a@b.org", eutils_url=fake_ncbi.base_url)
-    fetch(settings, store=Store(data_dir), query="ketamine", sleep=sleeps)
-    assert len(sleeps) == 1 and 35.0 <= sleeps[0] <= 40.0
-
-
-@pytest.mark.parametrize("header", long_waits(), ids=["seconds", "http-date"])
-def test_icite_asking_for_an_hour_is_waited_for_only_up_to_the_cap(
-    icite: FakeICite, data_dir: Path, header: str
-) -> None:
-    icite.faults.retry_after = header
-    icite.faults.queue.append("429")
+@pytest.fixture(params=["ncbi", "icite"])
+def service(
+    request: pytest.FixtureRequest,
+    fake_ncbi_factory: Callable[..., FakeNCBI],
+    icite_factory: Callable[..., FakeICite],
+    data_dir: Path,
+) -> Service:
     store = Store(data_dir)
+    if request.param == "ncbi":
+        ncbi = fake_ncbi_factory(records=200)
+        settings = Settings(data_dir=data_dir, email="a@b.org", eutils_url=ncbi.base_url)
+        return Service(ncbi.faults, lambda sleep: fetch(settings, store=store, sleep=sleep).retries)
+    icite = icite_factory()
     store.upsert([Article(pmid=pmid, title="Ketamine") for pmid in range(30_000_000, 30_000_010)])
-    sleeps = Sleeps()
     settings = Settings(data_dir=data_dir, icite_url=icite.base_url)
-    summary = enrich(store, settings, policy=NO_WAIT, sleep=sleeps)
-    assert sleeps == [RETRY_AFTER_CAP_S]
-    assert (summary.requests, summary.retries, summary.found) == (2, 1, 9)  # 30000007: unknown
+    return Service(icite.faults, lambda sleep: enrich(store, settings, policy=NO_WAIT,
+                                                      sleep=sleep).retries)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("form", "seconds", "waited"),
+    [("seconds", 3600, (RETRY_AFTER_CAP_S, RETRY_AFTER_CAP_S)),
+     ("http-date", 7200, (RETRY_AFTER_CAP_S, RETRY_AFTER_CAP_S)),
+     ("http-date", 40, (35.0, 40.0))],
+    ids=["an-hour-in-seconds", "a-date-two-hours-away", "a-date-40-s-away"],
+)  # fmt: skip
+def test_every_service_s_retry_after_is_waited_for_up_to_the_cap(
+    service: Service, form: str, seconds: int, waited: tuple[float, float]
+) -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=seconds), usegmt=True)
+    service.faults.retry_after = str(seconds) if form == "seconds" else later
+    service.faults.queue.append("429")
+    sleeps = Sleeps()
+    assert service.run(sleeps) == 1
+    assert len(sleeps) == 1 and waited[0] <= sleeps[0] <= waited[1]

@@ -28,13 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
 
-from tracker.defaults import (
-    BASE_DELAY_S,
-    MAX_DELAY_S,
-    MAX_TRIES,
-    PACING_MARGIN,
-    RETRY_AFTER_CAP_S,
-)
+from tracker.defaults import BASE_DELAY_S, MAX_DELAY_S, MAX_TRIES, PACING_MARGIN, RETRY_AFTER_CAP_S
 from tracker.errors import TrackerError, TransientError
 from tracker.version import __version__
 
