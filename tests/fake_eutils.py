@@ -9,8 +9,9 @@ It answers GET and POST under ``/entrez/eutils/`` in NCBI's shapes (modelled on 
 with ``datetype=crdt``, Count and QueryTranslation, PhraseNotFound for a query with no hits, the
 9,999-record cap with NCBI's own error text, and ``<ERROR>`` inside HTTP 200 for a lost WebEnv.
 It enforces NCBI's rate limits (3 requests/s, 10 with an api_key) with real 429 answers, logs
-every request, and injects faults on demand: 429, 5xx, an HTML page, ``<ERROR>`` in a 200,
-XML cut off mid-record, a connection reset, a slow answer, and "fail every request after K".
+every request, and injects faults on demand: 429 (with ``Faults.retry_after`` as its
+Retry-After: seconds or an HTTP date), 5xx, an HTML page, ``<ERROR>`` in a 200, XML cut off
+mid-record, a connection reset, a slow answer, and "fail every request after K".
 
 The corpus is generated from a seed: the same seed gives the same PMIDs, dates and texts.
 """
@@ -132,6 +133,7 @@ class Faults:
     kinds: tuple[str, ...] = FAULT_KINDS
     fail_after: int | None = None
     fail_kind: str = "503"
+    retry_after: str = "1"
     slow_seconds: float = 3.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
@@ -310,7 +312,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "429":
             entry["status"] = 429
             body = b'{"error":"API rate limit exceeded","count":"11"}'
-            self._send(429, body, "application/json", {"Retry-After": "1"})
+            headers = {"Retry-After": self.server.faults.retry_after}
+            self._send(429, body, "application/json", headers)
         elif fault == "html":
             entry["status"] = 200
             self._send(200, HTML_PAGE, "text/html")

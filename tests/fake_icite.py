@@ -14,8 +14,9 @@ test can check every stored value. A request naming more than iCite's 1,000 PMID
 that body is our stand-in.
 
 It logs every request (path, parameters, headers) and injects faults on demand: 429 with
-Retry-After, 5xx HTML pages, an HTML page in a 200, JSON cut off mid-way, a connection reset,
-a slow answer, a 200 without ``data``, a wrongly typed field, and "fail every request after K".
+``Faults.retry_after`` as its Retry-After (seconds or an HTTP date), 5xx HTML pages, an HTML
+page in a 200, JSON cut off mid-way, a connection reset, a slow answer, a 200 without
+``data``, a wrongly typed field, and "fail every request after K".
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from fake_icite import FakeICite
 from tracker.citations import DTYPES, enrich, load, with_metrics
 from tracker.cli import main
 from tracker.config import Settings
-from tracker.errors import CitationError, StoreError
+from tracker.errors import CitationError, StoreError, WholeRebuildRequired
 from tracker.fetch import Progress, RetryPolicy
 from tracker.records import Article
 from tracker.store import Store
@@ -211,7 +211,7 @@ def test_failing_after_k_requests_changes_nothing_and_says_which_batch(
     message = str(caught.value)
     assert "batch 3 of 5 (PMIDs 30000400–30000599) failed 3 times" in message
     assert "HTTP 503" in message and "Service Unavailable" in message
-    assert "Nothing was changed" in message and "tracker enrich" in message
+    assert "Nothing was changed" in message and "try again later" in message
     assert (data_dir / "citations.parquet").read_bytes() == citations_before
     assert store.records_path.read_bytes() == records_before
     assert not list(data_dir.glob(".side-*")), "no temporary file left"
@@ -296,7 +296,9 @@ def test_load_gives_an_empty_typed_frame_when_nothing_was_fetched(data_dir: Path
 
 def test_a_corrupt_metrics_file_names_the_file_and_says_to_enrich_again(data_dir: Path) -> None:
     (data_dir / "citations.parquet").write_bytes(b"PAR1 not really")
-    with pytest.raises(StoreError, match=r"citations\.parquet is damaged.*`tracker enrich`"):
+    with pytest.raises(
+        StoreError, match=r"citations\.parquet is damaged.*Fetch the citation metrics again"
+    ):
         load(Store(data_dir))
 
 
@@ -305,7 +307,7 @@ def test_enrich_rebuilds_a_corrupt_metrics_file_but_a_partial_run_refuses(
 ) -> None:
     store = stored(data_dir, THOUSAND[:20])
     (data_dir / "citations.parquet").write_bytes(b"garbage")
-    with pytest.raises(CitationError, match="without --pmid"):
+    with pytest.raises(WholeRebuildRequired, match="not only some PMIDs"):
         enrich(store, settings(icite, data_dir), pmids=[THOUSAND[0]])
     assert (data_dir / "citations.parquet").read_bytes() == b"garbage"
     summary = enrich(store, settings(icite, data_dir))
@@ -376,7 +378,7 @@ def test_a_read_only_data_dir_keeps_the_previous_metrics_and_says_so(
     if done.returncode != 0 and not done.stdout:
         pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()[:200]}")
     assert "Read-only file system" in done.stdout and "Nothing was changed" in done.stdout
-    assert "--data-dir" in done.stdout
+    assert "Choose a folder you can write to" in done.stdout
     assert (data_dir / "citations.parquet").read_bytes() == before
 
 

@@ -10,8 +10,8 @@ import pytest
 from fake_eutils import FakeNCBI
 
 from tracker.config import Settings
-from tracker.entrez import Client, TransientError, parse_search
-from tracker.errors import EmailRequired, FetchError, NCBIQueryError
+from tracker.entrez import Client, parse_search
+from tracker.errors import EmailRequired, FetchError, NCBIQueryError, TransientError
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "expected" / "esearch_cases.json").read_text(encoding="utf-8")

@@ -77,6 +77,10 @@ def test_the_guard_recognises_what_it_forbids() -> None:
          "Pass --data-dir (or set TRACKER_DATA_DIR)"),
         (errors.DestinationUnwritable("/x.csv", "No such file"), "Choose another file",
          "Choose another --out path"),
+        (errors.MetricsDamaged("/d/citations.parquet", "bad"), "Fetch the citation metrics again",
+         "`tracker enrich`"),
+        (errors.WholeRebuildRequired("/d/citations.parquet"), "not only some PMIDs",
+         "`tracker enrich` without --pmid"),
     ],
 )  # fmt: skip
 def test_each_edge_words_the_remedy_its_own_way(

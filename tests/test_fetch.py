@@ -124,7 +124,7 @@ def test_an_empty_query_and_a_bad_batch_size_are_refused(
 ) -> None:
     with pytest.raises(ConfigError, match="The query is empty"):
         fetch(settings(fake_ncbi, data_dir), store=Store(data_dir), query="   ")
-    with pytest.raises(ConfigError, match="--batch-size"):
+    with pytest.raises(ConfigError, match="The batch size must be between 1 and 10,000"):
         fetch(settings(fake_ncbi, data_dir), store=Store(data_dir), batch_size=0)
     assert fake_ncbi.requests() == []
 

@@ -25,8 +25,9 @@ What we rely on about iCite, and where it is written down:
 - ``is_clinical`` and ``provisional`` are ``"Yes"``/``"No"`` in the documented legacy example
   and JSON booleans in current answers (the support page's example): both are accepted.
 - iCite publishes no rate limit and no error body for an over-long ``pmids``; we pace at
-  3 requests/s, retry 429/5xx/resets/cut-off bodies with back-off (honouring Retry-After), and
-  stop at once on any other 4xx with the server's own words in the message.
+  3 requests/s, retry 429/5xx/resets/cut-off bodies with back-off (honouring a capped
+  Retry-After: the courtesy every outside service gets, tracker/courtesy.py), and stop at once
+  on any other 4xx with the server's own words in the message.
 
 None of this was checked against the live service (no network where it was written): the
 fake in tests/fake_icite.py follows these documents, so a change at iCite shows up as a clear
@@ -38,9 +39,7 @@ validation, atomically under the store's lock; a failed run leaves the file byte
 
 from __future__ import annotations
 
-import email.utils
 import math
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,18 +51,28 @@ import pyarrow as pa
 import requests
 
 from tracker.config import Settings
-from tracker.entrez import TOOL
-from tracker.errors import CitationError, StoreError
-from tracker.fetch import Pacer, Progress, ProgressCallback, RetryPolicy
+from tracker.courtesy import (
+    TRANSIENT_STATUSES,
+    Pacer,
+    PoliteCaller,
+    RetriesExhaustedError,
+    RetryPolicy,
+    retry_after,
+    user_agent,
+)
+from tracker.defaults import ICITE_BATCH_SIZE, ICITE_RATE_PER_S, ICITE_TIMEOUT_S
+from tracker.errors import (
+    CitationError,
+    DataDirUnusable,
+    MetricsDamaged,
+    StoreError,
+    TransientError,
+    WholeRebuildRequired,
+)
+from tracker.fetch import Progress, ProgressCallback
 from tracker.store import Store
-from tracker.version import __version__
 
 TABLE = "citations"
-BATCH_SIZE = 200
-RATE_PER_S = 3.0
-TIMEOUT_S = 30.0
-MAX_RETRY_AFTER_S = 300.0
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 FIELDS = ("pmid", "year", "citation_count", "relative_citation_ratio", "nih_percentile",
           "is_clinical", "provisional")  # fmt: skip
 
@@ -117,78 +126,56 @@ class EnrichSummary:
         )
 
 
-class _TransientError(Exception):
-    """Worth another try: 429, 5xx, a reset or timed-out connection, a cut-off body."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class _RefusedError(Exception):
     """Not worth another try: iCite refused the request or answered in an unknown shape."""
 
 
 @dataclass
 class _Client:
-    """One run's requests to iCite: pacing, retries and counting."""
+    """One run's requests to iCite, through the polite caller that paces, retries and counts."""
 
     settings: Settings
-    policy: RetryPolicy
-    sleep: Callable[[float], None]
+    caller: PoliteCaller
     session: requests.Session = field(default_factory=requests.Session)
-    pacer: Pacer = field(default_factory=lambda: Pacer(RATE_PER_S))
-    rng: random.Random = field(default_factory=random.Random)
     url: str = field(init=False)
-    sent: int = 0
-    retries: int = 0
 
     def __post_init__(self) -> None:
-        contact = f" (mailto:{self.settings.email})" if "@" in self.settings.email else ""
-        self.session.headers.update({"User-Agent": f"{TOOL}/{__version__}{contact}",
+        self.session.headers.update({"User-Agent": user_agent(self.settings.email),
                                      "Accept": "application/json"})  # fmt: skip
         self.url = self.settings.icite_url.rstrip("/") + "/pubs"
 
     def metrics(self, batch: Sequence[int], label: str) -> list[dict[str, Any]]:
         """The validated rows iCite has for one batch, retried while failures are transient."""
-        for attempt in range(1, self.policy.max_tries + 1):
-            self.pacer.wait()
-            self.sent += 1
-            try:
-                return _rows(self._get(batch), set(batch))
-            except _TransientError as exc:
-                if attempt == self.policy.max_tries:
-                    raise _failed(label, f"failed {attempt} times; the last answer: {exc}",
-                                  "iCite may be busy or down, or the network unstable: "
-                                  "try again later") from None  # fmt: skip
-                self.retries += 1
-                retry_after = min(exc.retry_after or 0.0, MAX_RETRY_AFTER_S)
-                self.sleep(self.policy.delay(attempt, retry_after, self.rng))
-            except _RefusedError as exc:
-                raise _failed(label, f"was refused: {exc}",
-                              "check TRACKER_ICITE_URL and iCite's API page "
-                              "(icite.od.nih.gov/api), then try again") from None  # fmt: skip
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return self.caller.call(label, lambda: _rows(self._get(batch), set(batch)))
+        except RetriesExhaustedError as exc:
+            raise _failed(str(exc), "iCite may be busy or down, or the network unstable: "
+                          "try again later") from None  # fmt: skip
+        except _RefusedError as exc:
+            raise _failed(f"{label} was refused: {exc}",
+                          "Check TRACKER_ICITE_URL and iCite's API page "
+                          "(icite.od.nih.gov/api), then try again") from None  # fmt: skip
 
     def _get(self, batch: Sequence[int]) -> Any:
         params = {"pmids": ",".join(map(str, batch)), "fl": ",".join(FIELDS)}
         try:
-            response = self.session.get(self.url, params=params, timeout=TIMEOUT_S)
+            response = self.session.get(self.url, params=params, timeout=ICITE_TIMEOUT_S)
             body = response.content
         except requests.Timeout:
-            raise _TransientError(f"no answer within {TIMEOUT_S:g} s") from None
+            raise TransientError(f"no answer within {ICITE_TIMEOUT_S:g} s") from None
         except requests.RequestException as exc:
-            raise _TransientError(f"connection failed ({type(exc).__name__})") from None
+            raise TransientError(f"connection failed ({type(exc).__name__})") from None
         status = response.status_code
         if status in TRANSIENT_STATUSES:
-            raise _TransientError(f"HTTP {status}{_excerpt(body)}", _retry_after(response))
+            wait = retry_after(response.headers.get("Retry-After"))
+            raise TransientError(f"HTTP {status}{_excerpt(body)}", retry_after=wait)
         if status != 200:
             raise _RefusedError(f"HTTP {status}{_excerpt(body)}")
         try:
             return response.json()
         except ValueError:
             # A proxy's HTML error page or a body cut off mid-way: the next try usually works.
-            raise _TransientError(f"HTTP 200 but not JSON{_excerpt(body)}") from None
+            raise TransientError(f"HTTP 200 but not JSON{_excerpt(body)}") from None
 
 
 def enrich(
@@ -207,22 +194,23 @@ def enrich(
     """
     started = time.monotonic()
     wanted = sorted(set(store.known_pmids() if pmids is None else _valid(pmids)))
-    client = _Client(settings, policy or RetryPolicy(), sleep)
-    batches = [wanted[i : i + BATCH_SIZE] for i in range(0, len(wanted), BATCH_SIZE)]
+    caller = PoliteCaller(Pacer.shared("icite", ICITE_RATE_PER_S), policy or RetryPolicy(), sleep)
+    client = _Client(settings, caller)
+    batches = [wanted[i : i + ICITE_BATCH_SIZE] for i in range(0, len(wanted), ICITE_BATCH_SIZE)]
     report = progress or (lambda _: None)
     rows: list[dict[str, Any]] = []
     with client.session:
         for number, batch in enumerate(batches, start=1):
             label = f"batch {number} of {len(batches)} (PMIDs {batch[0]}–{batch[-1]})"
             rows += client.metrics(batch, label)
-            report(Progress("citations", records=min(number * BATCH_SIZE, len(wanted)),
+            report(Progress("citations", records=min(number * ICITE_BATCH_SIZE, len(wanted)),
                             total=len(wanted), batches=number, batches_total=len(batches),
-                            requests=client.sent, retries=client.retries,
+                            requests=caller.requests, retries=caller.retries,
                             elapsed=time.monotonic() - started))  # fmt: skip
     warnings = _save(store, wanted, rows, full=pmids is None) if wanted else []
     found = {row["pmid"] for row in rows}
     return EnrichSummary(len(wanted), len(found), tuple(p for p in wanted if p not in found),
-                         client.sent, client.retries, time.monotonic() - started,
+                         caller.requests, caller.retries, time.monotonic() - started,
                          tuple(warnings))  # fmt: skip
 
 
@@ -235,10 +223,7 @@ def load(store: Store) -> pd.DataFrame:
         return _frame(table.select(CITATION_SCHEMA.names).cast(CITATION_SCHEMA))
     except (StoreError, KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         reason = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
-        raise StoreError(
-            f"{store.side_table_path(TABLE)} is damaged or not a citation table ({reason})."
-            " Run `tracker enrich` again to rebuild it: it holds only metrics fetched from iCite."
-        ) from exc
+        raise MetricsDamaged(store.describe_side_table(TABLE), reason) from exc
 
 
 def with_metrics(records: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
@@ -268,11 +253,7 @@ def _save(store: Store, wanted: Sequence[int], rows: list[dict[str, Any]], *,
                 old = load(store)
             except StoreError as exc:
                 if not full:
-                    raise CitationError(
-                        f"{store.side_table_path(TABLE)} is damaged, so these PMIDs' metrics"
-                        " cannot be merged into it. Nothing was changed. Run `tracker enrich`"
-                        " without --pmid to rebuild the whole file."
-                    ) from exc
+                    raise WholeRebuildRequired(store.describe_side_table(TABLE)) from exc
                 warnings.append(f"the unreadable {TABLE}.parquet was rebuilt from scratch")
                 old = _frame(CITATION_SCHEMA.empty_table())
             kept = old[~old["pmid"].isin(wanted)]
@@ -280,10 +261,8 @@ def _save(store: Store, wanted: Sequence[int], rows: list[dict[str, Any]], *,
             merged = pa.concat_tables([kept_table, fresh])
             store.write_side_table(TABLE, merged.sort_by("pmid").combine_chunks())
     except OSError as exc:
-        raise StoreError(
-            f"Cannot write the citation metrics in {store.data_dir}: {exc.strerror or exc}."
-            " Nothing was changed. Pass --data-dir (or set TRACKER_DATA_DIR) to a folder you"
-            " can write to."
+        raise DataDirUnusable(
+            store.location, str(exc.strerror or exc), doing="write the citation metrics in"
         ) from exc
     return warnings
 
@@ -365,22 +344,10 @@ def _valid(pmids: Iterable[int]) -> list[int]:
     return chosen
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """Retry-After as seconds (RFC 9110: a number of seconds or an HTTP date)."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        wait = (email.utils.parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-    except (TypeError, ValueError):  # not a date, or one without a time zone
-        return None
-    return max(wait, 0.0)
-
-
-def _failed(label: str, what: str, advice: str) -> CitationError:
+def _failed(what: str, advice: str) -> CitationError:
     return CitationError(
-        f"iCite {label} {what}. Nothing was changed: the stored citation metrics are as they"
-        f" were. {advice[0].upper()}{advice[1:]} with `tracker enrich`."
+        f"iCite {what}. Nothing was changed: the stored citation metrics are as they"
+        f" were. {advice}."
     )
 
 

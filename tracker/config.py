@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tracker.defaults import NCBI_RATE_PER_S, NCBI_RATE_WITH_KEY_PER_S
 from tracker.errors import EmailRequired
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -61,7 +62,7 @@ class Settings:
     @property
     def rate_limit(self) -> float:
         """Requests per second NCBI allows: 10 with an API key, 3 without."""
-        return 10.0 if self.api_key else 3.0
+        return NCBI_RATE_WITH_KEY_PER_S if self.api_key else NCBI_RATE_PER_S
 
     def require_email(self) -> str:
         """The contact email NCBI asks for, or :class:`EmailRequired`."""

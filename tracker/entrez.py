@@ -4,14 +4,16 @@ Bio.Entrez hard-codes NCBI's base URL and calls the module-global ``Bio.Entrez.u
 module adapts it in one place, per request:
 
 - the URL prefix is rewritten to ``Settings.eutils_url`` (tests point it at tests/fake_eutils.py);
-- Biopython's own retry loop is off (``max_tries = 1``): tracker's back-off in fetch.py decides;
+- Biopython's own retry loop is off (``max_tries = 1``): tracker's back-off decides (the one
+  loop in courtesy.py, which reads NCBI's Retry-After through :func:`courtesy.retry_after`);
 - email, tool and the API key go with every request, as NCBI asks; the key is never logged,
   stored or shown in an error (messages are built from status codes, never from URLs);
 - Bio.Entrez never downloads a DTD: its parser's ``urlopen`` refuses, and esearch answers are
   read with the DTDs Biopython ships.
 
-Every failure leaves here as :class:`TransientError` (worth retrying) or
-:class:`~tracker.errors.NCBIQueryError` (the query itself is wrong).
+Every failure leaves here as :class:`~tracker.errors.TransientError` (worth retrying, with
+NCBI's Retry-After read and capped) or :class:`~tracker.errors.NCBIQueryError` (the query
+itself is wrong).
 """
 
 from __future__ import annotations
@@ -31,24 +33,15 @@ from Bio import Entrez as _Entrez
 from Bio.Entrez import Parser as _EntrezParser
 
 from tracker.config import NCBI_EUTILS_URL, Settings
-from tracker.errors import ConfigError, FetchError, NCBIQueryError, TrackerError
-from tracker.version import __version__
+from tracker.courtesy import TOOL, TRANSIENT_STATUSES, retry_after, user_agent
+from tracker.defaults import NCBI_TIMEOUT_S
+from tracker.errors import ConfigError, FetchError, NCBIQueryError, TrackerError, TransientError
 
-TOOL = "ketamine-review-tracker"
-REQUEST_TIMEOUT_S = 60.0
 _PERMANENT_SEARCH_ERRORS = ("invalid query", "syntax", "unknown field", "cannot be larger")
 _seam = threading.Lock()
 # The two module globals this seam swaps while a request runs (typed loosely on purpose).
 Entrez: Any = _Entrez
 EntrezParser: Any = _EntrezParser
-
-
-class TransientError(TrackerError):
-    """A failure worth retrying: 429, 5xx, a reset connection, an HTML page, cut-off XML."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +62,7 @@ class SearchResult:
 class Client:
     """Bio.Entrez bound to one Settings: base URL, email, key and a request timeout."""
 
-    def __init__(self, settings: Settings, *, timeout: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(self, settings: Settings, *, timeout: float = NCBI_TIMEOUT_S) -> None:
         self.email = settings.require_email()
         self._api_key = settings.api_key
         self._base = settings.eutils_url.rstrip("/") + "/"
@@ -115,7 +108,7 @@ class Client:
 
     def _urlopen(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         request.full_url = request.full_url.replace(NCBI_EUTILS_URL, self._base, 1)
-        request.add_header("User-Agent", f"{TOOL}/{__version__}")
+        request.add_header("User-Agent", user_agent())
         return _real_urlopen(request, timeout=self.timeout)  # noqa: S310 - scheme checked in __init__
 
 
@@ -174,23 +167,15 @@ def _search_error(message: str) -> TrackerError:
 
 
 def _http_error(code: int, headers: Message | None, body: bytes) -> TrackerError:
-    if code == 429 or code >= 500:
-        retry_after = _retry_after(headers)
+    if code in TRANSIENT_STATUSES:
+        wait = retry_after(headers.get("Retry-After") if headers is not None else None)
         detail = "too many requests (HTTP 429)" if code == 429 else f"HTTP {code}"
-        return TransientError(f"NCBI answered {detail}", retry_after=retry_after)
+        return TransientError(f"NCBI answered {detail}", retry_after=wait)
     snippet = body.decode("utf-8", "replace").strip()[:200]
     return NCBIQueryError(
         f"NCBI refused the request (HTTP {code}){': ' + snippet if snippet else ''}. "
         "Check the query; if it runs on pubmed.ncbi.nlm.nih.gov, report this as a bug."
     )
-
-
-def _retry_after(headers: Message | None) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _network_message(exc: BaseException) -> str:

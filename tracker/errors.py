@@ -19,11 +19,15 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     ├── StoreError           the data directory cannot be read or written
     │   ├── StoreLockedError another process holds the store's lock for too long
     │   ├── StoreFullError   the disk is full; the previous state is kept
-    │   └── DataDirUnusable  the data directory cannot be created or written
+    │   ├── DataDirUnusable  the data directory cannot be created or written
+    │   └── MetricsDamaged   the stored citation metrics cannot be read
+    ├── TransientError       one answer worth retrying (429, 5xx, reset, cut-off body); the retry
+    │                        loop in courtesy.py catches it, users meet the service's own error
     ├── FetchError           a PubMed search or download that could not complete
     │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
     │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
     ├── CitationError        NIH iCite's metrics could not be fetched; stored metrics are kept
+    │   └── WholeRebuildRequired  a partial fetch into damaged metrics (fetch them all instead)
     ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
     │   ├── ReviewerRequired no reviewer name given
     │   ├── ReasonRequired   an exclusion without a reason (carries the reasons to choose from)
@@ -102,11 +106,20 @@ class StoreFullError(StoreError):
 class DataDirUnusable(StoreError):
     """The data directory cannot be created or written; another folder is needed."""
 
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path, self.problem = str(path), problem
+    def __init__(self, path: str | Path, problem: str, *, doing: str = "create") -> None:
+        self.path, self.problem, self.doing = str(path), problem, doing
         super().__init__(
-            f"Cannot create the data directory {path}: {problem}. Choose a folder you can write to."
+            f"Cannot {doing} the data directory {path}: {problem}. Nothing was changed."
+            " Choose a folder you can write to."
         )
+
+
+class TransientError(TrackerError):
+    """One answer from an outside service worth retrying, with the wait it asked for (seconds)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class FetchError(TrackerError):
@@ -123,6 +136,28 @@ class NCBIUnavailableError(FetchError):
 
 class CitationError(TrackerError):
     """Citation metrics could not be fetched from iCite; the stored ones are unchanged."""
+
+
+class MetricsDamaged(StoreError):
+    """The stored citation metrics cannot be read; fetching them all again rebuilds them."""
+
+    def __init__(self, where: str, reason: object) -> None:
+        self.where = where
+        super().__init__(
+            f"{where} is damaged or not a citation table ({reason}). Fetch the citation metrics"
+            " again to rebuild it: it holds only metrics fetched from iCite."
+        )
+
+
+class WholeRebuildRequired(CitationError):
+    """Some PMIDs' metrics cannot be merged into a damaged table; only a full fetch mends it."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(
+            f"{where} is damaged, so these PMIDs' metrics cannot be merged into it. Nothing was"
+            " changed. Fetch the metrics of every record, not only some PMIDs, to rebuild it."
+        )
 
 
 class ScreeningError(TrackerError):

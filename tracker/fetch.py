@@ -12,27 +12,40 @@ NCBI's rules, and how they are kept:
   the remaining count fits under the cap, one last search takes all older records. A single day
   holding more than the cap is paged through the history server instead (with a warning).
 - efetch runs in batches (500 ids by default, POSTed, as NCBI asks for long id lists).
-- One process-wide :class:`Pacer` keeps requests under 3/s (10/s with an API key).
-- Transient faults (429, 5xx, resets, time-outs, HTML pages, cut-off XML, ``<ERROR>`` in a
-  200) are retried with exponential back-off and full jitter, honouring Retry-After; a query
-  NCBI rejects stops the run at once with a message saying what to change.
+- One process-wide pacer keeps requests under 3/s (10/s with an API key), and transient faults
+  (429, 5xx, resets, time-outs, HTML pages, cut-off XML, ``<ERROR>`` in a 200) are retried with
+  exponential back-off and full jitter, honouring a capped Retry-After: the courtesy every
+  outside service gets (tracker/courtesy.py). A query NCBI rejects stops the run at once with a
+  message saying what to change.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from tracker.config import Settings
-from tracker.entrez import Client, SearchResult, TransientError
-from tracker.errors import ConfigError, FetchError, NCBIQueryError, NCBIUnavailableError, ParseError
+
+# Pacer and RetryPolicy are re-exported: fetch() takes a policy, and callers build one from here.
+from tracker.courtesy import Pacer as Pacer
+from tracker.courtesy import PoliteCaller, RetriesExhaustedError
+from tracker.courtesy import RetryPolicy as RetryPolicy
+from tracker.defaults import EFETCH_BATCH_MAX, EFETCH_BATCH_SIZE, ESEARCH_CAP, NCBI_TIMEOUT_S
+from tracker.entrez import Client, SearchResult
+from tracker.errors import (
+    BatchSizeInvalid,
+    FetchError,
+    NCBIQueryError,
+    NCBIUnavailableError,
+    ParseError,
+    QueryRequired,
+    TransientError,
+)
 from tracker.parse import read_articles
 from tracker.records import Article
 from tracker.store import RunSummary, Store
@@ -58,51 +71,9 @@ DEFAULT_QUERY = (
 yet indexed) AND chronic pain (MeSH for the chronic pain conditions plus their text words). No
 date limit: a living review re-runs the whole query and compares PMIDs."""
 
-SEARCH_CAP = 9_999
 OLDEST_DAY = date(1781, 1, 1)  # the oldest PubMed citations
 DENSITY_START = date(1950, 1, 1)  # before this PubMed is sparse: ignore it when sizing slices
 SLICE_FILL = 0.6
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential back-off with full jitter, honouring Retry-After."""
-
-    max_tries: int = 6
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        backoff = rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-        return max(backoff, retry_after or 0.0)
-
-
-class Pacer:
-    """At most ``rate`` requests per second across the whole process (all threads)."""
-
-    _shared: ClassVar[dict[float, Pacer]] = {}
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
-        # A little slower than the limit: NCBI counts arrivals, and networks bunch requests.
-        self.interval = 1.0 / rate * 1.1
-        self._clock, self._sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    @classmethod
-    def for_rate(cls, rate: float) -> Pacer:
-        with cls._shared_lock:
-            return cls._shared.setdefault(rate, cls(rate))
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            if now < self._next:
-                self._sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,36 +122,29 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass
 class _Session:
-    """One run's requests: pacing, retries and counting."""
+    """One run's requests to NCBI, through the polite caller that paces, retries and counts."""
 
     client: Client
-    pacer: Pacer
-    policy: RetryPolicy
-    sleep: Callable[[float], None]
+    caller: PoliteCaller
     progress: ProgressCallback
     started: float = field(default_factory=time.monotonic)
-    requests: int = 0
-    retries: int = 0
-    rng: random.Random = field(default_factory=random.Random)
+
+    @property
+    def requests(self) -> int:
+        return self.caller.requests
+
+    @property
+    def retries(self) -> int:
+        return self.caller.retries
 
     def call(self, what: str, action: Callable[[], T]) -> T:
-        for attempt in range(1, self.policy.max_tries + 1):
-            self.pacer.wait()
-            self.requests += 1
-            try:
-                return action()
-            except (TransientError, ParseError) as exc:
-                if attempt == self.policy.max_tries:
-                    raise NCBIUnavailableError(
-                        f"{what} failed {attempt} times; the last answer: {exc}. NCBI may be "
-                        "busy or down, or the network unstable: try again later. Nothing "
-                        "was changed."
-                    ) from None
-                self.retries += 1
-                pause = self.policy.delay(attempt, getattr(exc, "retry_after", None), self.rng)
-                log.info("%s: %s; retry %d in %.1f s", what, exc, attempt, pause)
-                self.sleep(pause)
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return self.caller.call(what, action)
+        except RetriesExhaustedError as exc:
+            raise NCBIUnavailableError(
+                f"{exc}. NCBI may be busy or down, or the network unstable: try again later. "
+                "Nothing was changed."
+            ) from None
 
     def search(self, query: str, **params: str | int) -> SearchResult:
         label = f"search {params.get('mindate', '')}–{params.get('maxdate', '')}".strip()
@@ -199,21 +163,22 @@ def fetch(
     *,
     store: Store,
     query: str = DEFAULT_QUERY,
-    batch_size: int = 500,
+    batch_size: int = EFETCH_BATCH_SIZE,
     progress: ProgressCallback | None = None,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    timeout: float = 60.0,
+    timeout: float = NCBI_TIMEOUT_S,
 ) -> FetchSummary:
     """Run ``query`` on PubMed, fetch every record and store them as one run."""
     query = query.strip()
     if not query:
-        raise ConfigError("The query is empty: pass --query TEXT, or leave it out for the default.")
-    if not 1 <= batch_size <= 10_000:
-        raise ConfigError(f"--batch-size must be between 1 and 10,000, not {batch_size}.")
+        raise QueryRequired()
+    if not 1 <= batch_size <= EFETCH_BATCH_MAX:
+        raise BatchSizeInvalid(batch_size, low=1, high=EFETCH_BATCH_MAX)
     client = Client(settings, timeout=timeout)
-    session = _Session(client, Pacer.for_rate(settings.rate_limit), policy or RetryPolicy(),
-                       sleep, progress or (lambda _: None))  # fmt: skip
+    caller = PoliteCaller(Pacer.shared("ncbi", settings.rate_limit), policy or RetryPolicy(),
+                          sleep)  # fmt: skip
+    session = _Session(client, caller, progress or (lambda _: None))
     run_id = store.begin_run(kind="fetch", query=query, api_key_used=bool(settings.api_key))
     try:
         root, ids, warnings = _plan(session, query)
@@ -260,10 +225,10 @@ def _shortfall(count: int, ids: Sequence[int], received: Iterable[int]) -> list[
 
 def _plan(session: _Session, query: str) -> tuple[SearchResult, list[int], list[str]]:
     """Every PMID the query matches, in as few searches as the 9,999 cap allows."""
-    root = session.search(query, retmax=SEARCH_CAP)
+    root = session.search(query, retmax=ESEARCH_CAP)
     session.report("searching", total=root.count)
     warnings: list[str] = []
-    if root.count <= SEARCH_CAP:
+    if root.count <= ESEARCH_CAP:
         return root, list(dict.fromkeys(root.ids)), warnings
     ids: dict[int, None] = {}
     for result in _slices(session, query, root.count):
@@ -275,30 +240,30 @@ def _plan(session: _Session, query: str) -> tuple[SearchResult, list[int], list[
 def _slices(session: _Session, query: str, total: int) -> Iterator[Sequence[int]]:
     """Ids slice by slice, newest creation dates first, each slice under the cap."""
     newest = date.today() + timedelta(days=1)
-    days = max((newest - DENSITY_START).days, 1) * SLICE_FILL * SEARCH_CAP / total
+    days = max((newest - DENSITY_START).days, 1) * SLICE_FILL * ESEARCH_CAP / total
     collected = 0
     while newest >= OLDEST_DAY:
         span = (newest - OLDEST_DAY).days + 1
-        if total - collected <= SEARCH_CAP * 0.9 or days >= span:
-            last = session.search(query, **_dates(OLDEST_DAY, newest), retmax=SEARCH_CAP)
-            if last.count <= SEARCH_CAP:
+        if total - collected <= ESEARCH_CAP * 0.9 or days >= span:
+            last = session.search(query, **_dates(OLDEST_DAY, newest), retmax=ESEARCH_CAP)
+            if last.count <= ESEARCH_CAP:
                 yield last.ids
                 return
             total = collected + last.count  # the corpus grew while we searched
-            days = min(days, span) * SEARCH_CAP * SLICE_FILL / last.count
+            days = min(days, span) * ESEARCH_CAP * SLICE_FILL / last.count
             continue
         oldest = newest - timedelta(days=max(int(days), 1) - 1)
-        part = session.search(query, **_dates(oldest, newest), retmax=SEARCH_CAP)
-        if part.count > SEARCH_CAP:
+        part = session.search(query, **_dates(oldest, newest), retmax=ESEARCH_CAP)
+        if part.count > ESEARCH_CAP:
             if oldest == newest:
                 raise _crowded_day(oldest, part.count)
-            days = max(days * SEARCH_CAP * SLICE_FILL / part.count, 1)
+            days = max(days * ESEARCH_CAP * SLICE_FILL / part.count, 1)
             continue
         yield part.ids
         collected += part.count
         # Size the next slice from the density just seen; an empty slice doubles the window.
         density = part.count / ((newest - oldest).days + 1)
-        days = SEARCH_CAP * SLICE_FILL / density if density else days * 2
+        days = ESEARCH_CAP * SLICE_FILL / density if density else days * 2
         newest = oldest - timedelta(days=1)
 
 
@@ -310,10 +275,11 @@ def _dates(oldest: date, newest: date) -> dict[str, str]:
 def _crowded_day(day: date, count: int) -> FetchError:
     """NCBI lists at most 9,999 ids per search, history server included: no way around it."""
     return NCBIQueryError(
-        f"{count:,} matching records were created on {day:%Y-%m-%d}, more than the {SEARCH_CAP:,} "
-        "ids NCBI will list for one search, and creation dates cannot be split finer than a day. "
+        f"{count:,} matching records were created on {day:%Y-%m-%d}, more than the "
+        f"{ESEARCH_CAP:,} ids NCBI will list for one search, and creation dates cannot be split "
+        "finer than a day. "
         "Narrow the query (for example by publication type or language), or fetch that day with "
-        "NCBI's EDirect tools and import the XML with `tracker import`. Nothing was changed."
+        "NCBI's EDirect tools and import the XML. Nothing was changed."
     )
 
 
@@ -329,7 +295,10 @@ def _download(session: _Session, ids: Sequence[int], batch_size: int) -> dict[in
         wanted = set(batch)
 
         def attempt(batch: list[int] = batch) -> list[Article]:
-            return list(read_articles(session.client.efetch(batch)).articles)
+            try:
+                return list(read_articles(session.client.efetch(batch)).articles)
+            except ParseError as exc:  # XML cut off mid-record: the next try usually arrives whole
+                raise TransientError(str(exc)) from None
 
         got = session.call(f"batch {number} of {len(batches)}", attempt)
         for article in got:
@@ -342,6 +311,6 @@ def _download(session: _Session, ids: Sequence[int], batch_size: int) -> dict[in
     return articles
 
 
-def minimum_requests(count: int, batch_size: int = 500) -> int:
+def minimum_requests(count: int, batch_size: int = EFETCH_BATCH_SIZE) -> int:
     """NCBI's floor for fetching ``count`` records: searches plus efetch batches."""
     return max(math.ceil(count / 10_000), 1) + math.ceil(count / batch_size)

@@ -38,12 +38,10 @@ import pandas as pd
 import pyarrow as pa
 
 from tracker import data_folder, memory_store, schema
+from tracker.defaults import LOCK_WAIT_S
 from tracker.errors import StoreError
 from tracker.records import Action, Article
 from tracker.version import __version__
-
-LOCK_WAIT_S = 60.0
-"""How long any write waits for another writer (the lock, and the database) before giving up."""
 
 RunKind = Literal["fetch", "import"]
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tracker.cli.options import data_dir_option
 from tracker.config import Settings
+from tracker.defaults import EFETCH_BATCH_SIZE
 from tracker.fetch import DEFAULT_QUERY, RetryPolicy, fetch
 from tracker.fetch import Progress as FetchProgress
 from tracker.store import Store
@@ -34,7 +35,9 @@ def _query_epilog() -> str:
     default=None,
     help="NCBI API key: 10 requests/s instead of 3 [env: NCBI_API_KEY]. Never stored.",
 )
-@click.option("--batch-size", default=500, show_default=True, help="Records per efetch request.")
+@click.option(
+    "--batch-size", default=EFETCH_BATCH_SIZE, show_default=True, help="Records per efetch request."
+)
 @click.option(
     "--max-tries",
     default=RetryPolicy().max_tries,

@@ -26,8 +26,13 @@ _WORDINGS: dict[type[errors.TrackerError], Wording] = {
         f"--batch-size must be between {e.low:,} and {e.high:,}, not {e.value}."
     ),
     errors.DataDirUnusable: lambda e: (
-        f"Cannot create the data directory {e.path}: {e.problem}. "
+        f"Cannot {e.doing} the data directory {e.path}: {e.problem}. Nothing was changed. "
         "Pass --data-dir (or set TRACKER_DATA_DIR) to a folder you can write to."
+    ),
+    errors.MetricsDamaged: lambda e: f"{e} Run `tracker enrich` to rebuild it.",
+    errors.WholeRebuildRequired: lambda e: (
+        f"{e.where} is damaged, so these PMIDs' metrics cannot be merged into it. Nothing was"
+        " changed. Run `tracker enrich` without --pmid to rebuild the whole file."
     ),
     errors.ReviewerRequired: lambda e: (
         "Who is screening? Pass --reviewer NAME (your initials will do)."
