@@ -25,7 +25,7 @@ def main() -> None:
     messages.show_flash()
     with messages.reported("The library could not be opened"):
         here = library_cache.snapshot(settings)
-        if not here.store.records_path.exists():
+        if not here.has_records:
             intake.welcome(here.store, settings)
             return
         lib = library_cache.library(here)

@@ -42,6 +42,11 @@ class Snapshot:
     store: tracker.Store
     key: CacheKey
 
+    @property
+    def has_records(self) -> bool:
+        """Whether any record is stored yet (before that, the app shows its welcome)."""
+        return self.key.records != (0, 0)
+
 
 def _file_stamp(path: Path) -> tuple[int, int]:
     try:
@@ -56,7 +61,7 @@ def cache_key(store: tracker.Store) -> CacheKey:
     version = store.version()
     return CacheKey(
         data_dir=str(store.data_dir),
-        records=version[:2],
+        records=version[:2],  # records.parquet: (0, 0) while there is none
         events=version,
         vocabulary=_file_stamp(store.data_dir / "vocabulary.toml"),
         citations=_file_stamp(store.side_table_path(tracker.citations.TABLE)),
