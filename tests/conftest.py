@@ -16,6 +16,8 @@ import fake_icite
 from fake_eutils import FakeNCBI
 from fake_icite import FakeICite
 
+from tracker import Store, import_files
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = Path(__file__).resolve().parent / "expected"
 
@@ -45,6 +47,13 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def filled(eutils_fixtures: Path, data_dir: Path) -> Path:
+    """A data directory holding the real PubMed records of the fixtures (8 records)."""
+    import_files(Store(data_dir), sorted(eutils_fixtures.glob("pubmed*.xml")))
+    return data_dir
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from fake_eutils import FakeNCBI
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import FileUploader
 
-from tracker import Store, import_files, screening
+from tracker import Store, screening
 from tracker.records import Article
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -47,12 +47,6 @@ def upload(at: AppTest, name: str, data: bytes) -> None:
 
 def table_pmids(at: AppTest) -> list[int]:
     return [int(p) for p in at.dataframe(key="table").value["PMID"]]
-
-
-@pytest.fixture
-def filled(eutils_fixtures: Path, data_dir: Path) -> Path:
-    import_files(Store(data_dir), sorted(eutils_fixtures.glob("pubmed*.xml")))
-    return data_dir
 
 
 # -- first run: fetch and import -------------------------------------------------------------

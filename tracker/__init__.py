@@ -18,18 +18,32 @@ from tracker import (
 from tracker.bibliography import to_bibtex, to_ris
 from tracker.config import Settings
 from tracker.errors import (
+    BatchSizeInvalid,
     CitationError,
     ConfigError,
+    DataDirUnusable,
+    DestinationUnwritable,
+    EmailRequired,
     ExportError,
     FetchError,
+    MetricsDamaged,
     NCBIQueryError,
     NCBIUnavailableError,
+    NoteRequired,
     ParseError,
+    QueryRequired,
+    ReasonNotAllowed,
+    ReasonRequired,
+    ReviewerRequired,
     ScreeningError,
     StoreError,
     StoreFullError,
     StoreLockedError,
+    TagRequired,
     TrackerError,
+    TransientError,
+    UnknownReason,
+    WholeRebuildRequired,
 )
 from tracker.export import CSV_HEADERS, Annotation, table_to_csv, to_csv_bytes, write_csv
 from tracker.fetch import DEFAULT_QUERY, FetchSummary
@@ -37,10 +51,12 @@ from tracker.fetch import Progress as FetchProgress
 from tracker.importer import import_files
 from tracker.parse import ParseResult, iter_articles, read_articles
 from tracker.records import (
+    Action,
     Article,
     Author,
     Decision,
     ExclusionReason,
+    Facet,
     Grant,
     MeshHeading,
     MeshQualifier,
@@ -48,22 +64,28 @@ from tracker.records import (
     pubmed_url,
 )
 from tracker.selection import Filters, select
-from tracker.store import Event, RunSummary, Store
+from tracker.store import Event, RunSummary, Stamp, Store
 from tracker.version import __version__
 from tracker.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 
 __all__ = [
     "CSV_HEADERS",
     "DEFAULT_QUERY",
+    "Action",
     "Annotation",
     "Article",
     "Author",
+    "BatchSizeInvalid",
     "CitationError",
     "ConfigError",
+    "DataDirUnusable",
     "Decision",
+    "DestinationUnwritable",
+    "EmailRequired",
     "Event",
     "ExclusionReason",
     "ExportError",
+    "Facet",
     "FetchError",
     "FetchProgress",
     "FetchSummary",
@@ -71,21 +93,32 @@ __all__ = [
     "Grant",
     "MeshHeading",
     "MeshQualifier",
+    "MetricsDamaged",
     "NCBIQueryError",
     "NCBIUnavailableError",
+    "NoteRequired",
     "ParseError",
     "ParseResult",
+    "QueryRequired",
+    "ReasonNotAllowed",
+    "ReasonRequired",
+    "ReviewerRequired",
     "RunSummary",
     "ScreeningError",
     "Settings",
     "Stage",
+    "Stamp",
     "Store",
     "StoreError",
     "StoreFullError",
     "StoreLockedError",
+    "TagRequired",
     "TrackerError",
+    "TransientError",
+    "UnknownReason",
     "Vocabulary",
     "VocabularyError",
+    "WholeRebuildRequired",
     "__version__",
     "citations",
     "claims",

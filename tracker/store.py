@@ -257,15 +257,6 @@ class Store:
             side_tables=self.backend.side_tables.stamps(),
         )
 
-    def version(self) -> tuple[str, ...]:
-        """Transitional: the app's old cache key, until it keys on :meth:`stamp` by name."""
-        stamp = self.stamp()
-        return (stamp.records, stamp.vocabulary, stamp.events, stamp.runs)
-
-    def side_table_path(self, name: str) -> Path:
-        """Transitional, like :meth:`version`."""
-        return Path(self.describe_side_table(name))
-
     def has_records(self) -> bool:
         return self.backend.records.stamp() != "none"
 

@@ -1,0 +1,99 @@
+"""Browse & screen: the table of the sidebar's records with their exports, the record pane
+(navigation, the record, its screening form) and dual-screening conflicts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import tracker
+from views import conflicts, record_detail, screening_form
+from views import library_cache as cache
+from views import record_navigation as navigation
+from views.downloads import Download, downloads
+from views.library_cache import Snapshot
+from views.messages import show_notice
+from views.sidebar import Choices, chosen_records
+
+COLUMNS = {
+    "PMID": st.column_config.NumberColumn(format="%d"),
+    "RCR": st.column_config.NumberColumn(
+        format="%.2f", help="Relative citation ratio (NIH iCite): 1.0 is the field's"
+    ),
+}
+
+
+def view(
+    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
+) -> None:
+    show_notice()
+    chosen = chosen_records(here, lib, state, choices.filters)
+    own = cache.own_decisions(here, choices.reviewer, choices.stage) if choices.reviewer else None
+    sort = st.selectbox("Sort", list(tracker.dashboard.SORTS), key="sort")
+    shown = tracker.dashboard.table_view(chosen, state, sort=sort, own=own,
+                                         metrics=cache.metrics(here))  # fmt: skip
+    first = f" (showing the first {len(shown):,})" if len(shown) < len(chosen) else ""
+    st.text(f"{len(chosen):,} of {len(lib.records):,} records match{first}.")
+    left, right = st.columns([3, 2])
+    with left:
+        picked = table(shown)
+        st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
+        downloads(export_files(here.store, chosen))
+    with right:
+        listing = navigation.Listing(shown["PMID"].tolist(), state, own)
+        record_pane(here, lib, state, choices, listing, picked)
+    conflicts.panel(here, choices)
+
+
+def table(shown: pd.DataFrame) -> int | None:
+    """The records table; returns the PMID of the row picked in it, if any."""
+    event = st.dataframe(
+        shown,
+        key="table",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        height=520,
+        column_config=COLUMNS,
+    )
+    rows = event.selection.rows
+    return int(shown.iloc[rows[0]]["PMID"]) if rows and rows[0] < len(shown) else None
+
+
+def record_pane(
+    here: Snapshot,
+    lib: tracker.dashboard.Library,
+    state: pd.DataFrame,
+    choices: Choices,
+    listing: navigation.Listing,
+    picked: int | None,
+) -> None:
+    current = navigation.record_navigation(listing, picked)
+    row = tracker.dashboard.record(lib.records, current) if current is not None else None
+    if row is None:
+        st.text("Select a row, or type a PMID above, to read and screen a record.")
+        return
+    record_detail.detail(here, row, lib, choices.reviewer)
+    screening_form.screen_form(here, int(row["pmid"]), state, choices, listing)
+
+
+def export_files(store: tracker.Store, chosen: pd.DataFrame) -> list[Download]:
+    """CSV, RIS and BibTeX of exactly ``chosen``, with decisions, tags and notes; each file is
+    built only when its button is pressed."""
+
+    def notes() -> dict[int, tracker.Annotation]:
+        return tracker.screening.current_annotations(store)
+
+    def full() -> pd.DataFrame:
+        return tracker.dashboard.export_records(store, chosen)
+
+    def csv() -> bytes:
+        return tracker.to_csv_bytes(full(), notes(), tracker.suggestions.export_cells(store))
+
+    return [
+        Download("CSV (spreadsheet)", "ketamine-review.csv", csv),
+        Download("RIS (Zotero, EndNote)", "ketamine-review.ris",
+                 lambda: tracker.to_ris(full(), notes()).encode()),
+        Download("BibTeX", "ketamine-review.bib",
+                 lambda: tracker.to_bibtex(full(), notes()).encode()),
+    ]  # fmt: skip

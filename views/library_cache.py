@@ -1,0 +1,148 @@
+"""Every cached loader of the app, the one place the store is opened, and the one cache key.
+
+:func:`snapshot` opens the store and reads ``store.stamp()`` once per script run; each loader
+names the parts of the stamp it follows (:func:`_follows`), computed by the store's backend
+(file stats for the data folder, a database counter for a server). The loaders use
+``st.cache_resource``: unlike ``st.cache_data`` it hands back the same frames instead of
+unpickling a copy of 100,000 records on every rerun, so nothing may mutate what they return.
+Each loader names the parts of the key it follows, so a decision does not reload the records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import tracker
+
+DASH = tracker.dashboard
+CHART_FACETS = ("design", "drug", "route", "condition")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The store as this script run sees it, with the stamp its cached loaders follow."""
+
+    store: tracker.Store
+    stamp: tracker.Stamp
+
+    @property
+    def has_records(self) -> bool:
+        """Whether any record is stored yet (before that, the app shows its welcome)."""
+        return self.stamp.records != "none"
+
+
+def snapshot(settings: tracker.Settings) -> Snapshot:
+    """The one place the app opens the store, and reads its stamp once per script run."""
+    store = tracker.Store(settings.data_dir)
+    return Snapshot(store, store.stamp())
+
+
+def _follows(*parts: str) -> dict[str | type[Any], Callable[[Any], Any]]:
+    """Hash a snapshot by the store's location and these parts of its stamp only (never by
+    the store object): the one rule of when cached data is stale."""
+
+    def key(here: Snapshot) -> tuple[str, ...]:
+        stamp = here.stamp
+        values = [
+            stamp.side_table(part.removeprefix("side:")) if part.startswith("side:")
+            else getattr(stamp, part)
+            for part in parts
+        ]  # fmt: skip
+        return (here.store.location, *values)
+
+    return {Snapshot: key}
+
+
+RECORDS = _follows("records", "vocabulary")
+EVENTS = _follows("records", "events")  # the screening state folds events over the records
+EVERYTHING = _follows("records", "events", "vocabulary")
+RUNS = _follows("records", "events", "runs")
+CITATIONS = _follows("side:citations")
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the library…", hash_funcs=RECORDS)
+def library(here: Snapshot) -> tracker.dashboard.Library:
+    """Records and evidence tags: editing the vocabulary file re-tags the library."""
+    return DASH.load_library(here.store)
+
+
+@st.cache_resource(max_entries=4, hash_funcs=EVENTS)
+def judged(here: Snapshot) -> pd.DataFrame:
+    """Reviewers' accept and reject words on suggested tags (cheap: read from the event log)."""
+    return tracker.suggestions.verdicts(here.store)
+
+
+@st.cache_resource(max_entries=2, hash_funcs=EVERYTHING)
+def evidence_in_use(here: Snapshot) -> pd.DataFrame:
+    """The library's evidence flags without the suggestions reviewers rejected."""
+    return tracker.suggestions.without_rejected(library(here).evidence, judged(here))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…",
+                   hash_funcs=EVERYTHING)  # fmt: skip
+def claims_of(
+    here: Snapshot, scope: str
+) -> tuple[tracker.claims.ClaimsView, pd.DataFrame, list[str]]:
+    """The claims view with its chart data and unlisted effects: at 100,000 records these take
+    a third of a second to count, too long to redo on every rerun."""
+    view = tracker.claims.claims_view(here.store, scope)
+    return view, DASH.claim_counts(view), view.unlisted()
+
+
+@st.cache_resource(max_entries=2, hash_funcs=CITATIONS)
+def _metrics(here: Snapshot) -> pd.DataFrame:
+    return tracker.citations.load(here.store)
+
+
+def metrics(here: Snapshot) -> pd.DataFrame | None:
+    """iCite's numbers per PMID, or None before the first ``tracker enrich``."""
+    return None if here.stamp.side_table(tracker.citations.TABLE) == "none" else _metrics(here)
+
+
+@st.cache_resource(max_entries=4, hash_funcs=EVENTS)
+def screening_state(here: Snapshot) -> pd.DataFrame:
+    """Current screening state, recomputed only when the event log changes."""
+    return tracker.screening.summary(here.store)
+
+
+@st.cache_resource(max_entries=4, hash_funcs=EVENTS)
+def tag_names(here: Snapshot) -> list[str]:
+    return DASH.user_tags(screening_state(here))
+
+
+@st.cache_resource(max_entries=8, hash_funcs=EVENTS)
+def own_decisions(here: Snapshot, reviewer: str, stage: str) -> dict[int, str]:
+    return tracker.screening.reviewer_decisions(here.store, reviewer, stage)
+
+
+@st.cache_resource(max_entries=4, hash_funcs=EVENTS)
+def exclusion_reasons(here: Snapshot) -> list[str]:
+    return tracker.screening.exclusion_reasons(here.store)
+
+
+@st.cache_resource(max_entries=8, hash_funcs=EVENTS)
+def open_conflicts(here: Snapshot, stage: str) -> pd.DataFrame:
+    return tracker.screening.conflicts(here.store, stage)
+
+
+@st.cache_resource(max_entries=8, hash_funcs=EVENTS)
+def reviewer_agreement(here: Snapshot, stage: str) -> pd.DataFrame:
+    return DASH.agreement_table(here.store, stage)
+
+
+@st.cache_resource(max_entries=4, hash_funcs=RUNS)
+def prisma_counts(here: Snapshot) -> tracker.prisma.PrismaCounts:
+    return tracker.prisma.counts(here.store)
+
+
+@st.cache_resource(max_entries=2, hash_funcs=EVERYTHING)
+def charts(here: Snapshot) -> dict[str, pd.DataFrame]:
+    evidence = evidence_in_use(here)
+    data = {facet: DASH.facet_counts(evidence, facet) for facet in CHART_FACETS}
+    data["years"] = DASH.per_year(library(here).records)
+    return data

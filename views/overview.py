@@ -1,0 +1,56 @@
+"""The overview: headline counts, charts of the library, and the PRISMA 2020 flow."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import tracker
+from views import library_cache as cache
+from views.downloads import Download, downloads
+from views.library_cache import Snapshot
+
+
+def view(here: Snapshot, state: pd.DataFrame) -> None:
+    counts = cache.prisma_counts(here)
+    chart_data = cache.charts(here)
+    a, b, c, d = st.columns(4)
+    a.metric("Records", f"{counts.identified:,}")
+    b.metric("Screened (title/abstract)", f"{counts.screened - counts.screening_pending:,}")
+    c.metric("Full texts assessed", f"{counts.assessed - counts.assessment_pending:,}")
+    d.metric("Included", f"{counts.total_included:,}")
+    st.altair_chart(
+        alt.Chart(chart_data["years"], title="Studies per year")
+        .mark_bar()
+        .encode(x="year:O", y="studies:Q"),
+        key="chart_years",
+    )
+    columns = st.columns(len(cache.CHART_FACETS))
+    for column, facet in zip(columns, cache.CHART_FACETS, strict=True):
+        column.altair_chart(
+            alt.Chart(chart_data[facet], title=f"By {facet}")
+            .mark_bar()
+            .encode(x="studies:Q", y=alt.Y(f"{facet}:N", sort="-x")),
+            key=f"chart_{facet}",
+        )
+    st.altair_chart(
+        alt.Chart(tracker.dashboard.screening_progress(state), title="Screening progress")
+        .mark_bar()
+        .encode(x="records:Q", y="stage:N", color="decision:N"),
+        key="chart_progress",
+    )
+    prisma_flow(counts)
+
+
+def prisma_flow(counts: tracker.prisma.PrismaCounts) -> None:
+    st.subheader("PRISMA 2020 flow")
+    st.graphviz_chart(tracker.prisma.to_dot(counts))
+    numbers = tracker.prisma.to_text(counts)
+    st.code(numbers, language=None)
+    downloads(
+        [
+            Download("PRISMA numbers (text)", "prisma-2020.txt", numbers),
+            Download("PRISMA numbers (JSON)", "prisma-2020.json", tracker.prisma.to_json(counts)),
+        ]
+    )

@@ -1,0 +1,85 @@
+"""The sidebar: who screens, at which stage, and which records the filters keep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+import tracker
+from views import library_cache as cache
+from views.library_cache import Snapshot
+from views.messages import reported
+
+STAGES = {"latest stage reached": "", "title-abstract": "title-abstract", "full-text": "full-text"}
+EVIDENCE_FILTERS = (
+    ("design", "Study design"),
+    ("drug", "Drug"),
+    ("route", "Route"),
+    ("condition", "Condition"),
+    ("adverse_effects", "Adverse effect reported"),
+)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the sidebar chose: the filters, who is screening, and at which stage."""
+
+    filters: tracker.Filters
+    reviewer: str
+    stage: str
+
+
+def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Settings) -> Choices:
+    side = st.sidebar
+    reviewer = side.text_input("Reviewer", value=settings.reviewer, key="reviewer").strip()
+    stage = side.radio(
+        "Screening stage", ["title-abstract", "full-text"], key="stage", horizontal=True
+    )
+    side.header("Filters")
+    text = side.text_input("Search title and abstract", key="f_text")
+    years = None
+    if lib.years and lib.years[0] < lib.years[1]:
+        chosen = side.slider("Years", lib.years[0], lib.years[1], lib.years, key="f_years")
+        years = None if chosen == lib.years else (int(chosen[0]), int(chosen[1]))
+    vocabulary = tracker.tagging.tag_vocabulary(lib.vocabulary)
+    evidence = {
+        facet: tuple(side.multiselect(label, vocabulary.get(facet, []), key=f"f_{facet}"))
+        for facet, label in EVIDENCE_FILTERS
+    }
+    types = side.multiselect("Publication type", lib.publication_types, key="f_types")
+    decisions = side.multiselect(
+        "Decision", ["unscreened", "include", "exclude", "maybe", "conflict"], key="f_decisions"
+    )
+    decided_at = side.selectbox("Decision at", list(STAGES), key="f_stage")
+    by = side.text_input("Decided by reviewer", key="f_reviewer").strip()
+    tags = side.multiselect("Tags (all of)", cache.tag_names(here), key="f_tags")
+    abstract = side.selectbox("Has abstract", ["any", "yes", "no"], key="f_abstract")
+    journals = side.multiselect("Journal", lib.journals, key="f_journals")
+    filters = tracker.Filters(
+        text=text,
+        years=years,
+        publication_types=tuple(types),
+        journals=tuple(journals),
+        has_abstract=None if abstract == "any" else abstract == "yes",
+        decisions=tuple(decisions),
+        stage=STAGES[decided_at],
+        reviewer=by,
+        tags=tuple(tags),
+        evidence={k: v for k, v in evidence.items() if v},
+    )
+    return Choices(filters=filters, reviewer=reviewer, stage=stage)
+
+
+def chosen_records(
+    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, filters: tracker.Filters
+) -> pd.DataFrame:
+    """The records the sidebar's filters keep (rejected suggested tags do not count)."""
+    evidence = cache.evidence_in_use(here)
+    chosen = None
+    with reported("The filters could not be applied"):
+        chosen = tracker.select(
+            lib.records, filters, screening=state, evidence=evidence, haystack=lib.haystack
+        )
+    return lib.records.iloc[0:0] if chosen is None else chosen  # on an error, no records
