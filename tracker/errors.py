@@ -15,6 +15,8 @@ place; the app shows them with ``st.error`` in one place. Anything else is a bug
     │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
     ├── CitationError        NIH iCite's metrics could not be fetched; stored metrics are kept
     ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
+    ├── RankingError         a stopping rule or simulation that cannot run as asked
+    │   └── DatasetError     a labelled dataset that cannot be simulated (names the problem)
     └── ExportError          a format or destination that cannot be written
 """
 
@@ -76,6 +78,15 @@ class CitationError(TrackerError):
 
 class ScreeningError(TrackerError):
     """A screening action names something that does not exist."""
+
+
+class RankingError(TrackerError):
+    """Ranking, the stopping rule or a simulation was asked for something it cannot do."""
+
+
+class DatasetError(RankingError):
+    """A labelled dataset is missing a column, has labels other than 0/1, or has no relevant
+    (or no irrelevant) record."""
 
 
 class ExportError(TrackerError):
