@@ -23,8 +23,12 @@ PUBLIC_MODULES = {
     "evidence_map",
     "fetch",
     "prisma",
+    "ranking",
     "screening",
+    "screening_progress",
+    "simulation",
     "search_log",
+    "stopping",
     "suggestions",
     "tagging",
 }

@@ -31,13 +31,15 @@ import pandas as pd
 from tracker import decision_log, screening
 from tracker.errors import ScreeningError
 from tracker.records import Stage
+from tracker.stopping import StoppingVerdict
 from tracker.store import Event, Store
 
 COLUMNS = ("created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note")
 DECISION_ACTIONS = frozenset({"decide", "resolve"})
-ACTIONS = DECISION_ACTIONS | {"tag-add", "tag-remove", "note", "duplicate-confirm",
+ACTIONS = DECISION_ACTIONS | frozenset({"tag-add", "tag-remove", "note", "duplicate-confirm",
                               "duplicate-reject", "reason-add", "suggestion-accept",
-                              "suggestion-reject"}  # fmt: skip
+                              "suggestion-reject", "stopping-check"})  # fmt: skip
+NO_PMID_ACTIONS = frozenset({"reason-add", "stopping-check"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -122,7 +124,7 @@ def _events(row: Mapping[str, str], default_reviewer: str, reasons: list[str]) -
     action = row["action"].strip()
     if action not in ACTIONS:
         raise ScreeningError(f"unknown action {action!r}: use one of {', '.join(sorted(ACTIONS))}.")
-    pmid = _pmid(row) if action != "reason-add" else None
+    pmid = _pmid(row) if action not in NO_PMID_ACTIONS else None
     event = Event(action, who, pmid, row.get("stage", "").strip(), row.get("value", ""),
                   row.get("reason", ""), row.get("note", ""),
                   created_at=row.get("created_at", "").strip())  # fmt: skip
@@ -142,11 +144,23 @@ def _checked(event: Event, reasons: list[str]) -> Event:
         reasons.append(event.value.strip())
     elif event.action.startswith(("tag-", "suggestion-")) and not event.value.strip():
         raise ScreeningError("a tag row needs the tag in its value column.")
+    elif event.action == "stopping-check":
+        _check_verdict(event.note)
     elif event.action == "note" and not event.note.strip():
         raise ScreeningError("a note row needs the text in its note column.")
     elif event.action.startswith("duplicate-") and not event.value.strip().isdigit():
         raise ScreeningError(f"{event.value!r} is not the PMID of the original record.")
     return event
+
+
+def _check_verdict(note: str) -> None:
+    """A stopping check's note must be the verdict's JSON, so reports can read it back."""
+    try:
+        StoppingVerdict.from_json(note)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScreeningError(
+            "a stopping-check row needs the verdict's JSON in its note column, as exported."
+        ) from exc
 
 
 def _pmid(row: Mapping[str, str]) -> int:

@@ -59,6 +59,7 @@ class ModelSettings:
     nb_alpha: float = 1.0
     title_weight: float = 0.5
     metadata_weight: float = 0.5
+    ending_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,9 @@ def build_features(records: pd.DataFrame, settings: ModelSettings | None = None)
     if settings.title_weight:
         title = text.transform(_column(records, "title"))
         blocks.append(_tfidf(title) * settings.title_weight)
+    if settings.ending_weight:
+        endings = _token_vectoriser().transform(map(word_endings, _joined(records, TEXT_COLUMNS)))
+        blocks.append(_tfidf(endings) * settings.ending_weight)
     metadata = _metadata_tokens(records)
     if settings.metadata_weight and any(metadata):
         blocks.append(_tfidf(_token_vectoriser().transform(metadata)) * settings.metadata_weight)
@@ -159,6 +163,16 @@ def query_terms(query: str) -> str:
     without_tags = re.sub(r"\[[^\]]*\]", " ", query)
     words = re.findall(r"[A-Za-z0-9][\w-]*", without_tags)
     return " ".join(w for w in words if w not in {"AND", "OR", "NOT"})
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+def word_endings(text: str) -> list[str]:
+    """The last 4, 5 and 6 letters of each long word: drug classes share them ("-prazole",
+    "-olol", "-dipine"), so a model that has met omeprazole knows where lansoprazole belongs."""
+    words = (w for w in _WORD.findall(text.lower()) if len(w) >= 7 and not w.isdigit())
+    return [f"-{word[-n:]}" for word in words for n in (4, 5, 6)]
 
 
 def _decision(matrix: sparse.csr_matrix, coef: npt.NDArray[np.float64], bias: float) -> Scores:

@@ -103,11 +103,13 @@ def note(store: Store, pmid: int, text: str, *, reviewer: str) -> list[int]:
 def undo(store: Store, *, reviewer: str) -> str | None:
     """Reverse the reviewer's latest action still in force; None if nothing is left.
 
-    Added exclusion reasons are not undone: decisions may already cite them.
+    Added exclusion reasons are not undone: decisions may already cite them; nor are recorded
+    stopping checks: they report what the rule said at the time.
     """
     who = check_reviewer(reviewer)
     events = live_events(store.events())
-    mine = events[(events["reviewer"] == who) & (events["action"] != "reason-add")]
+    mine = events[(events["reviewer"] == who) & ~events["action"].isin(["reason-add",
+                                                                          "stopping-check"])]
     if mine.empty:
         return None
     last = mine.iloc[-1]

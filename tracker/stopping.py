@@ -61,7 +61,7 @@ class StoppingRule:
     @property
     def alpha(self) -> float:
         """The accepted chance of stopping too early."""
-        return 1.0 - self.confidence
+        return round(1.0 - self.confidence, 12)  # 1 − 0.95 is 0.0500000000000000444
 
 
 @dataclass(frozen=True, slots=True)
