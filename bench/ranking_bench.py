@@ -62,8 +62,9 @@ def tracker_runs(path: Path, seeds: Sequence[int], settings: ModelSettings) -> l
         started = time.perf_counter()
         features = relevance.build_features(data.records, settings)
         run = simulation.simulate(data, seed=seed, settings=settings, features=features)
-        runs.append({**run.summary(), "seconds": time.perf_counter() - started,
-                     "records": len(data.labels)})  # fmt: skip
+        runs.append(
+            {**run.summary(), "seconds": time.perf_counter() - started, "records": len(data.labels)}
+        )
     return runs
 
 
@@ -72,49 +73,69 @@ def asreview_runs(path: Path, seeds: Sequence[int]) -> list[dict[str, Any]]:
     specs = [f"{s}:{':'.join(map(str, simulation.priors(data.labels, s)))}" for s in seeds]
     done = subprocess.run(
         [str(ASREVIEW_PYTHON), str(ROOT / "bench" / "asreview_simulate.py"), str(path), *specs],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     runs = []
     for line in done.stdout.splitlines():
         result = json.loads(line)
         order = np.asarray(result["order"], dtype=np.int64)
         rest = np.setdiff1d(np.arange(len(data.labels)), order)  # all irrelevant
         labels = data.labels[np.concatenate([order, rest])]
-        runs.append({"seed": result["seed"], "model": result["model"],
-                     "wss95": simulation.wss(labels, 0.95),
-                     "recall_at_10": simulation.recall_after(labels, 0.10),
-                     "recall_at_25": simulation.recall_after(labels, 0.25),
-                     "screened_to_95": simulation.screened_to(labels, 0.95),
-                     "seconds": result["seconds"]})  # fmt: skip
+        runs.append(
+            {
+                "seed": result["seed"],
+                "model": result["model"],
+                "wss95": simulation.wss(labels, 0.95),
+                "recall_at_10": simulation.recall_after(labels, 0.10),
+                "recall_at_25": simulation.recall_after(labels, 0.25),
+                "screened_to_95": simulation.screened_to(labels, 0.95),
+                "seconds": result["seconds"],
+            }
+        )
     return runs
 
 
 def comparison_table(results: dict[str, dict[str, Any]]) -> str:
-    lines = ["| dataset | records | relevant | WSS@95 tracker | WSS@95 ASReview | recall@10 % tracker"
-             " | recall@10 % ASReview | to 95 % tracker | to 95 % ASReview | s/run tracker"
-             " | s/run ASReview |", "|---|" + "---:|" * 10]  # fmt: skip
+    lines = [
+        "| dataset | records | relevant | WSS@95 tracker | WSS@95 ASReview | recall@10 % tracker"
+        " | recall@10 % ASReview | to 95 % tracker | to 95 % ASReview | s/run tracker"
+        " | s/run ASReview |",
+        "|---|" + "---:|" * 10,
+    ]
     for name, result in results.items():
         ours, theirs = result["tracker"], result.get("asreview") or []
         cells = [name, f"{result['records']:,}", f"{result['relevant']:,}"]
-        for key, fmt in (("wss95", "{:.3f}"), ("recall_at_10", "{:.3f}"),
-                         ("screened_to_95", "{:,.0f}"), ("seconds", "{:.1f}")):  # fmt: skip
+        for key, fmt in (
+            ("wss95", "{:.3f}"),
+            ("recall_at_10", "{:.3f}"),
+            ("screened_to_95", "{:,.0f}"),
+            ("seconds", "{:.1f}"),
+        ):
             cells += [_mean(ours, key, fmt), _mean(theirs, key, fmt)]
         lines.append("| " + " | ".join(cells) + " |")
     for label, pick in (("mean", statistics.mean),):
         cells = [f"**{label}**", "", ""]
         for key in ("wss95", "recall_at_10"):
             for tool in ("tracker", "asreview"):
-                values = [statistics.mean(r[key] for r in res[tool]) for res in results.values()
-                          if res.get(tool)]  # fmt: skip
+                values = [
+                    statistics.mean(r[key] for r in res[tool])
+                    for res in results.values()
+                    if res.get(tool)
+                ]
                 cells.append(f"**{pick(values):.3f}**" if values else "—")
-        lines.append("| " + " | ".join(cells + ["", "", "", ""]) + " |")
+        lines.append("| " + " | ".join([*cells, "", "", "", ""]) + " |")
     return "\n".join(lines)
 
 
 def stopping_table(results: dict[str, dict[str, Any]]) -> str:
-    lines = ["| dataset | runs | stopped at (share screened) | recall at stop: mean / min"
-             " | runs with recall ≥ 0.95 | random check: records | passed | share screened"
-             " | recall |", "|---|" + "---:|" * 8]  # fmt: skip
+    lines = [
+        "| dataset | runs | stopped at (share screened) | recall at stop: mean / min"
+        " | runs with recall ≥ 0.95 | random check: records | passed | share screened"
+        " | recall |",
+        "|---|" + "---:|" * 8,
+    ]
     every: list[tuple[float, float]] = []
     for name, result in results.items():
         runs, total = result["tracker"], result["records"]
@@ -123,18 +144,24 @@ def stopping_table(results: dict[str, dict[str, Any]]) -> str:
         every += list(zip(stops, recalls, strict=True))
         checks = [r["random_check"] for r in runs if r["random_check"]]
         lines.append(
-            f"| {name} | {len(runs)} | {statistics.mean(stops):.3f} | {statistics.mean(recalls):.3f}"
-            f" / {min(recalls):.3f} | {sum(r >= 0.95 for r in recalls)}/{len(runs)} | "
-            + (f"{statistics.mean(c['size'] for c in checks):,.0f} | "
-               f"{sum(c['passed'] for c in checks)}/{len(checks)} | "
-               f"{statistics.mean(c['stopped_at'] for c in checks) / total:.3f} | "
-               f"{statistics.mean(c['recall_at_stop'] for c in checks):.3f} |"
-               if checks else "— | — | — | — |")
-        )  # fmt: skip
+            f"| {name} | {len(runs)} | {statistics.mean(stops):.3f} | "
+            f"{statistics.mean(recalls):.3f} / {min(recalls):.3f} | "
+            f"{sum(r >= 0.95 for r in recalls)}/{len(runs)} | "
+            + (
+                f"{statistics.mean(c['size'] for c in checks):,.0f} | "
+                f"{sum(c['passed'] for c in checks)}/{len(checks)} | "
+                f"{statistics.mean(c['stopped_at'] for c in checks) / total:.3f} | "
+                f"{statistics.mean(c['recall_at_stop'] for c in checks):.3f} |"
+                if checks
+                else "— | — | — | — |"
+            )
+        )
     good = sum(r >= 0.95 for _, r in every)
-    lines.append(f"| **all** | {len(every)} | **{statistics.mean(s for s, _ in every):.3f}** | "
-                 f"{statistics.mean(r for _, r in every):.3f} / {min(r for _, r in every):.3f} | "
-                 f"**{good}/{len(every)} ({good / len(every):.0%})** | | | | |")  # fmt: skip
+    lines.append(
+        f"| **all** | {len(every)} | **{statistics.mean(s for s, _ in every):.3f}** | "
+        f"{statistics.mean(r for _, r in every):.3f} / {min(r for _, r in every):.3f} | "
+        f"**{good}/{len(every)} ({good / len(every):.0%})** | | | | |"
+    )
     return "\n".join(lines)
 
 
@@ -179,23 +206,34 @@ def retrain_timings(count: int, repeat: int = 7) -> list[tuple[str, str]]:
     rank_time = _rank_timing(library, screened[:1000], labels, repeat)
     return [
         (f"features, {count:,} records (once per records version)", f"{built:.1f} s"),
-        (f"retrain + rescore after one decision, {count:,} records, 1,000 screened (median)",
-         f"{statistics.median(times) * 1000:.0f} ms"),
-        (f"`ranking.rank` after one decision, {count:,} records (median, features cached)",
-         f"{rank_time * 1000:.0f} ms"),
-    ]  # fmt: skip
+        (
+            f"retrain + rescore after one decision, {count:,} records, 1,000 screened (median)",
+            f"{statistics.median(times) * 1000:.0f} ms",
+        ),
+        (
+            f"`ranking.rank` after one decision, {count:,} records (median, features cached)",
+            f"{rank_time * 1000:.0f} ms",
+        ),
+    ]
 
 
-def _rank_timing(library: pd.DataFrame, screened: list[int], labels: np.ndarray,
-                 repeat: int) -> float:  # fmt: skip
+def _rank_timing(
+    library: pd.DataFrame, screened: list[int], labels: np.ndarray, repeat: int
+) -> float:
     with tempfile.TemporaryDirectory() as folder:
         store = Store(folder)
         store.upsert(
-            Article(pmid=1 + i, title=str(t), abstract=str(a), mesh=tuple(map(MeshHeading, m)),
-                    publication_types=("Journal Article",))
-            for i, (t, a, m) in enumerate(zip(library["title"], library["abstract"],
-                                              library["mesh_terms"], strict=True))
-        )  # fmt: skip
+            Article(
+                pmid=1 + i,
+                title=str(t),
+                abstract=str(a),
+                mesh=tuple(map(MeshHeading, m)),
+                publication_types=("Journal Article",),
+            )
+            for i, (t, a, m) in enumerate(
+                zip(library["title"], library["abstract"], library["mesh_terms"], strict=True)
+            )
+        )
         for decision in ("include", "exclude"):
             chosen = [1 + i for i in screened if (labels[i] > 0) == (decision == "include")]
             reason = "wrong population" if decision == "exclude" else ""
@@ -203,8 +241,13 @@ def _rank_timing(library: pd.DataFrame, screened: list[int], labels: np.ndarray,
         ranking.rank(store, reviewer="ana")  # builds and caches the features
         times = []
         for step in range(repeat):
-            screening.decide(store, [len(library) - step], decision="exclude", reviewer="ana",
-                             reason="wrong population")  # fmt: skip
+            screening.decide(
+                store,
+                [len(library) - step],
+                decision="exclude",
+                reviewer="ana",
+                reason="wrong population",
+            )
             start = time.perf_counter()
             ranking.rank(store, reviewer="ana")
             times.append(time.perf_counter() - start)
@@ -244,21 +287,27 @@ def main() -> None:
     args = parser.parse_args()
     settings = replace(ModelSettings(), **json.loads(args.settings))
     command = "python bench/ranking_bench.py " + " ".join(sys.argv[1:])
-    parts = [f"Run on {datetime.now(UTC):%Y-%m-%d}: `{command.strip()}`",
-             f"Machine: {machine('scikit-learn', 'scipy', 'numpy')}",
-             f"Model settings: `{asdict(settings)}`; stopping rule: {StoppingRule()}"]  # fmt: skip
+    parts = [
+        f"Run on {datetime.now(UTC):%Y-%m-%d}: `{command.strip()}`",
+        f"Machine: {machine('scikit-learn', 'scipy', 'numpy')}",
+        f"Model settings: `{asdict(settings)}`; stopping rule: {StoppingRule()}",
+    ]
     if not args.skip_simulation:
         results = simulate_all(args, settings)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "ranking.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-        parts += [f"Seeds 1–{args.seeds}, same priors for both tools.",
-                  comparison_table(results), "Stopping rule (tracker, inside the simulation):",
-                  stopping_table(results)]  # fmt: skip
+        parts += [
+            f"Seeds 1–{args.seeds}, same priors for both tools.",
+            comparison_table(results),
+            "Stopping rule (tracker, inside the simulation):",
+            stopping_table(results),
+        ]
     sizes = [int(s) for s in args.timing.split(",") if s.strip()]
     if sizes:
         rows = [row for size in sizes for row in retrain_timings(size)]
-        parts.append("\n".join(["| measure | value |", "|---|---:|",
-                                *(f"| {a} | {b} |" for a, b in rows)]))  # fmt: skip
+        parts.append(
+            "\n".join(["| measure | value |", "|---|---:|", *(f"| {a} | {b} |" for a, b in rows)])
+        )
     text = "\n\n".join(parts) + "\n"
     print(text)
     if args.write:

@@ -4,6 +4,7 @@ screening, and features built once per records version."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -40,8 +41,10 @@ def article(pmid: int, title: str) -> Article:
 def store(data_dir: Path) -> Store:
     """Twelve records: PMIDs 1–6 about ketamine for pain, 11–16 about dental caries."""
     library = Store(data_dir)
-    library.upsert([article(1 + i, t) for i, t in enumerate(KETAMINE)]
-                   + [article(11 + i, t) for i, t in enumerate(OTHER)])  # fmt: skip
+    library.upsert(
+        [article(1 + i, t) for i, t in enumerate(KETAMINE)]
+        + [article(11 + i, t) for i, t in enumerate(OTHER)]
+    )
     return library
 
 
@@ -94,8 +97,14 @@ def test_a_reviewer_never_learns_from_the_other_reviewers_hidden_decisions(store
 def test_a_resolution_of_a_record_the_reviewer_decided_is_what_they_learn(store: Store) -> None:
     decide(store, [2, 11], "include", reviewer="ana")
     decide(store, [2], "exclude", reviewer="ben")
-    screening.resolve(store, 11, decision="exclude", reviewer="cleo", stage="title-abstract",
-                      reason="wrong population")  # fmt: skip
+    screening.resolve(
+        store,
+        11,
+        decision="exclude",
+        reviewer="cleo",
+        stage="title-abstract",
+        reason="wrong population",
+    )
     state = ranking.rank(store, reviewer="ana").model
     assert (state.relevant, state.irrelevant) == (1, 1)
 
@@ -135,10 +144,14 @@ def test_new_since_last_run_lists_what_the_latest_run_added(store: Store) -> Non
 def test_features_are_built_once_per_records_version(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built = []
+    built: list[int] = []
     original = relevance.build_features
-    monkeypatch.setattr(relevance, "build_features",
-                        lambda *a, **k: built.append(1) or original(*a, **k))  # fmt: skip
+
+    def counted(*args: Any, **kwargs: Any) -> relevance.Features:
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(relevance, "build_features", counted)
     decide(store, [2], "include")
     ranking.rank(store, reviewer="ana")
     decide(store, [12], "exclude")

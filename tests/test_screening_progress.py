@@ -9,15 +9,16 @@ import pytest
 
 from tracker import annotation_files, screening, screening_progress
 from tracker.records import Article
-from tracker.store import Store
 from tracker.stopping import StoppingRule
+from tracker.store import Store
 
 
 @pytest.fixture
 def store(data_dir: Path) -> Store:
     library = Store(data_dir)
-    library.upsert(Article(pmid=p, title=f"Record {p}", abstract="ketamine pain")
-                   for p in range(1, 41))  # fmt: skip
+    library.upsert(
+        Article(pmid=p, title=f"Record {p}", abstract="ketamine pain") for p in range(1, 41)
+    )
     return library
 
 
@@ -64,8 +65,10 @@ def test_a_stopping_check_is_recorded_with_its_inputs_and_verdict(store: Store) 
     screening_progress.record_stopping_check(store, state.verdict, reviewer="ana")
     event = store.events().iloc[-1]
     assert (event["action"], event["value"], event["stage"]) == (
-        "stopping-check", "stop", "title-abstract",
-    )  # fmt: skip
+        "stopping-check",
+        "stop",
+        "title-abstract",
+    )
     assert json.loads(event["note"])["screened"] == 39
     checks = screening_progress.stopping_checks(store)
     assert checks[["reviewer", "screened", "relevant_found", "stop"]].values.tolist() == [

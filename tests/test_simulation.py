@@ -20,8 +20,10 @@ from tracker.stopping import StoppingRule
 from tracker.store import Store
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "screening-datasets"
-TOPICS = ("ketamine infusion relieves neuropathic pain in adults",
-          "fluoride varnish prevents dental caries in children")  # fmt: skip
+TOPICS = (
+    "ketamine infusion relieves neuropathic pain in adults",
+    "fluoride varnish prevents dental caries in children",
+)
 
 
 def write_dataset(path: Path, rows: int = 60, relevant_every: int = 6) -> Path:
@@ -86,15 +88,21 @@ def test_a_simulation_is_reproducible_to_the_byte(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / name).iterdir())})
     assert outputs[0] == outputs[1]
-    assert sorted(outputs[0]) == ["recall-seed1.csv", "recall-seed1.html", "recall-seed2.csv",
-                                  "recall-seed2.html", "summary.json"]  # fmt: skip
+    assert sorted(outputs[0]) == [
+        "recall-seed1.csv",
+        "recall-seed1.html",
+        "recall-seed2.csv",
+        "recall-seed2.html",
+        "summary.json",
+    ]
     assert outputs[0]["recall-seed1.csv"] != outputs[0]["recall-seed2.csv"]
 
 
 def test_the_summary_has_the_documented_shape(tmp_path: Path) -> None:
     dataset = write_dataset(tmp_path / "small.csv")
-    result = CliRunner().invoke(main, ["simulate", str(dataset), "--seeds", "3",
-                                       "--out", str(tmp_path / "out")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["simulate", str(dataset), "--seeds", "3", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert (summary["dataset"], summary["records"], summary["relevant"]) == ("small", 60, 10)
@@ -145,8 +153,9 @@ def test_a_data_directory_with_complete_decisions_is_a_dataset(data_dir: Path) -
     store.upsert(Article(pmid=p, title=TOPICS[p % 2], abstract=TOPICS[p % 2]) for p in range(1, 9))
     screening.decide(store, [1, 3], decision="include", reviewer="ana")
     screening.decide(store, [5], decision="maybe", reviewer="ana")
-    screening.decide(store, [2, 4, 6, 8], decision="exclude", reviewer="ana",
-                     reason="wrong population")  # fmt: skip
+    screening.decide(
+        store, [2, 4, 6, 8], decision="exclude", reviewer="ana", reason="wrong population"
+    )
     with pytest.raises(DatasetError, match=r"1 of 8 records .* \(PMID 7\)"):
         labelled_dataset.load(data_dir)
     screening.decide(store, [7], decision="exclude", reviewer="ana", reason="wrong population")

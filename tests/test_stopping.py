@@ -95,9 +95,12 @@ def test_a_random_check_passes_a_library_below_the_target_at_most_alpha_of_the_t
     for _ in range(2000):
         sample = draw.choice(pool, size=size, replace=False)
         p = stopping.random_check_p_value(
-            remaining=remaining, found_before=found, checked=size,
-            relevant_in_check=int(sample.sum()), target_recall=rule.target_recall,
-        )  # fmt: skip
+            remaining=remaining,
+            found_before=found,
+            checked=size,
+            relevant_in_check=int(sample.sum()),
+            target_recall=rule.target_recall,
+        )
         passed += p < rule.alpha
     assert passed / 2000 <= rule.alpha + 0.01
 

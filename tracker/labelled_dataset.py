@@ -67,7 +67,9 @@ def _from_csv(path: Path) -> LabelledDataset:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, csv.Error) as exc:
         raise DatasetError(f"Cannot read {path.name} as a UTF-8 CSV file: {exc}.") from exc
     except pd.errors.EmptyDataError:
-        raise DatasetError(f"{path.name} is empty: a labelled dataset needs a header and rows.")
+        raise DatasetError(
+            f"{path.name} is empty: a labelled dataset needs a header and rows."
+        ) from None
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise DatasetError(
@@ -115,7 +117,7 @@ def _from_store(path: Path) -> LabelledDataset:
             f" decision (PMID {shown}{' …' if len(undecided) > 5 else ''}): a simulation needs"
             " every record decided, with conflicts resolved."
         )
-    labels = decided.isin(list(screening_order.PASSED)).to_numpy(dtype=np.int64)
+    labels = decided.isin(list(screening_order.PASSED)).to_numpy().astype(np.int64)
     ids = tuple(str(p) for p in records["pmid"])
     return _checked(path.name, records.drop(columns="pmid"), labels, ids)
 

@@ -179,9 +179,7 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 2
 
 
-def library_features(
-    store: Store, settings: ModelSettings
-) -> tuple[np.ndarray, Features | None]:
+def library_features(store: Store, settings: ModelSettings) -> tuple[np.ndarray, Features | None]:
     """The library's PMIDs (sorted) and features (None for an empty library), built once per
     records version."""
     key = (*_records_version(store), relevance.FEATURE_VERSION, settings)

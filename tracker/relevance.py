@@ -137,7 +137,8 @@ def class_weights(
     total_positive = strength[positive].sum()
     total_negative = strength[~positive].sum()
     weights = np.where(positive, strength, strength * total_positive / (ratio * total_negative))
-    return weights * (len(weights) / weights.sum())
+    scaled: npt.NDArray[np.float64] = weights * (len(weights) / weights.sum())
+    return scaled
 
 
 def rank_average(scores: Sequence[Scores], *, tie_break: Scores) -> Scores:
@@ -145,7 +146,8 @@ def rank_average(scores: Sequence[Scores], *, tie_break: Scores) -> Scores:
     ranks = [np.argsort(np.argsort(s, kind="stable"), kind="stable") for s in scores]
     mean = np.mean(ranks, axis=0)
     spread = np.ptp(tie_break) or 1.0
-    return mean + 0.5 * (tie_break - tie_break.min()) / spread
+    combined: Scores = mean + 0.5 * (tie_break - tie_break.min()) / spread
+    return combined
 
 
 def similarity_scores(features: Features, text: str, targets: npt.NDArray[np.intp]) -> Scores:

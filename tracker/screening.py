@@ -108,8 +108,9 @@ def undo(store: Store, *, reviewer: str) -> str | None:
     """
     who = check_reviewer(reviewer)
     events = live_events(store.events())
-    mine = events[(events["reviewer"] == who) & ~events["action"].isin(["reason-add",
-                                                                          "stopping-check"])]
+    mine = events[
+        (events["reviewer"] == who) & ~events["action"].isin(["reason-add", "stopping-check"])
+    ]
     if mine.empty:
         return None
     last = mine.iloc[-1]

@@ -22,8 +22,12 @@ from tracker import decision_log
 from tracker.decision_log import CONFLICT
 from tracker.records import Decision, Stage
 
-LABELS = {Decision.INCLUDE.value: 1.0, Decision.EXCLUDE.value: 0.0,
-          Decision.MAYBE.value: 0.5, CONFLICT: 0.5}  # fmt: skip
+LABELS = {
+    Decision.INCLUDE.value: 1.0,
+    Decision.EXCLUDE.value: 0.0,
+    Decision.MAYBE.value: 0.5,
+    CONFLICT: 0.5,
+}
 """Training label of each decision; a label above 0 counts as relevant for the stopping rule."""
 COLUMNS = ("pmid", "decision", "label", "decided_at")
 PASSED = (Decision.INCLUDE.value, Decision.MAYBE.value)
@@ -55,8 +59,12 @@ def _in_order(firsts: pd.DataFrame, deciding: pd.DataFrame, *, team: bool = Fals
     """One row per PMID of ``firsts`` in the order of its first event there, with the decision
     in force: the latest resolution, else the latest decision (for a team, their agreement)."""
     if firsts.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                             zip(COLUMNS, ("int64", "object", "float64", "object"), strict=True)})  # fmt: skip
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(COLUMNS, ("int64", "object", "float64", "object"), strict=True)
+            }
+        )
     order = firsts.drop_duplicates("pmid", keep="first")["pmid"].astype("int64")
     pmids = pd.Index(order.to_numpy(), name="pmid")
     if team:

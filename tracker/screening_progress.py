@@ -102,8 +102,15 @@ def stopping_checks(store: Store) -> pd.DataFrame:
     rows = []
     for event in checks.to_dict(orient="records"):
         verdict = StoppingVerdict.from_json(str(event["note"]))
-        rows.append({"created_at": event["created_at"], "reviewer": event["reviewer"],
-                     "stage": event["stage"], **_fields(verdict), "sentence": verdict.sentence})  # fmt: skip
+        rows.append(
+            {
+                "created_at": event["created_at"],
+                "reviewer": event["reviewer"],
+                "stage": event["stage"],
+                **_fields(verdict),
+                "sentence": verdict.sentence,
+            }
+        )
     columns = ["created_at", "reviewer", "stage", *StoppingVerdict.__dataclass_fields__, "sentence"]
     return pd.DataFrame(rows, columns=columns)
 

@@ -72,13 +72,19 @@ class SimulationRun:
             "recall_at_25": round(self.recall_at_25, 6),
             "screened_to_95": self.screened_to_95,
             "stopped_at": self.stopped_at,
-            "recall_at_stop": None if self.recall_at_stop is None else round(self.recall_at_stop, 6),
-            "random_check": None if check is None else {
-                "size": check.size, "relevant_found": check.relevant_found,
-                "passed": check.passed, "stopped_at": check.screened,
+            "recall_at_stop": None
+            if self.recall_at_stop is None
+            else round(self.recall_at_stop, 6),
+            "random_check": None
+            if check is None
+            else {
+                "size": check.size,
+                "relevant_found": check.relevant_found,
+                "passed": check.passed,
+                "stopped_at": check.screened,
                 "recall_at_stop": round(check.recall, 6),
             },
-        }  # fmt: skip
+        }
 
 
 def simulate(
@@ -168,7 +174,9 @@ def stop_point(labels: npt.NDArray[np.int64], rule: StoppingRule) -> int | None:
         if _stops(labels, last, rule):
             while start < last:
                 middle = (start + last) // 2
-                start, last = (start, middle) if _stops(labels, middle, rule) else (middle + 1, last)
+                start, last = (
+                    (start, middle) if _stops(labels, middle, rule) else (middle + 1, last)
+                )
             return start
         start = end + 1
     return None
@@ -188,9 +196,12 @@ def _random_check(
     drawn = np.random.default_rng([seed, 1]).choice(len(remaining), size=size, replace=False)
     in_check = int(remaining[drawn].sum())
     p = stopping.random_check_p_value(
-        remaining=len(remaining), found_before=found, checked=size,
-        relevant_in_check=in_check, target_recall=rule.target_recall,
-    )  # fmt: skip
+        remaining=len(remaining),
+        found_before=found,
+        checked=size,
+        relevant_in_check=in_check,
+        target_recall=rule.target_recall,
+    )
     recall = (found + in_check) / int(labels.sum())
     return RandomCheck(size, in_check, p < rule.alpha, stopped + size, recall)
 

@@ -38,8 +38,10 @@ def write(directory: Path, dataset: LabelledDataset, runs: Sequence[SimulationRu
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for run in runs:
-        for name, data in ((f"recall-seed{run.seed}.csv", curve_csv(dataset, run)),
-                           (f"recall-seed{run.seed}.html", curve_html(dataset, run))):  # fmt: skip
+        for name, data in (
+            (f"recall-seed{run.seed}.csv", curve_csv(dataset, run)),
+            (f"recall-seed{run.seed}.html", curve_html(dataset, run)),
+        ):
             save(data, directory / name)
             written.append(directory / name)
     text = json.dumps(summary(dataset, runs), indent=2, ensure_ascii=False) + "\n"
@@ -65,17 +67,17 @@ def curve_html(dataset: LabelledDataset, run: SimulationRun, *, width: int = 640
     total = len(run.labels)
     recall = np.concatenate([[0.0], np.cumsum(run.labels) / dataset.relevant])
     step = max(1, total // 1000)  # at most about a thousand points
-    xs = np.arange(0, total + 1)[::step].tolist() + [total]
-    points = " ".join(
-        f"{pad + (width - 2 * pad) * x / total:.1f},{height - pad - (height - 2 * pad) * recall[x]:.1f}"
-        for x in xs
-    )
+    xs = [*np.arange(0, total + 1)[::step].tolist(), total]
+    across, up = (width - 2 * pad) / total, height - 2 * pad
+    points = " ".join(f"{pad + across * x:.1f},{height - pad - up * recall[x]:.1f}" for x in xs)
     marks = ""
     if run.stopped_at is not None:
         x = pad + (width - 2 * pad) * run.stopped_at / total
-        marks = (f'<line x1="{x:.1f}" y1="{pad}" x2="{x:.1f}" y2="{height - pad}" '
-                 'stroke="#c0392b" stroke-dasharray="4"/>'
-                 f'<text x="{x + 4:.1f}" y="{pad + 12}" font-size="11">stopping rule</text>')  # fmt: skip
+        marks = (
+            f'<line x1="{x:.1f}" y1="{pad}" x2="{x:.1f}" y2="{height - pad}" '
+            'stroke="#c0392b" stroke-dasharray="4"/>'
+            f'<text x="{x + 4:.1f}" y="{pad + 12}" font-size="11">stopping rule</text>'
+        )
     title = escape(f"{dataset.name}, seed {run.seed}: WSS@95 {run.wss95:.3f}")
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
@@ -88,6 +90,8 @@ def curve_html(dataset: LabelledDataset, run: SimulationRun, *, width: int = 640
         f'<text x="12" y="{height / 2}" font-size="12" transform="rotate(-90 12 {height / 2})" '
         'text-anchor="middle">recall</text></svg>'
     )
-    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h3>{title}</h3>\n{svg}\n</body></html>\n")  # fmt: skip
+    page = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h3>{title}</h3>\n{svg}\n</body></html>\n"
+    )
     return page.encode("utf-8")

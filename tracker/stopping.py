@@ -50,8 +50,7 @@ class StoppingRule:
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
-        for name, value in (("target recall", self.target_recall),
-                            ("confidence", self.confidence)):  # fmt: skip
+        for name, value in (("target recall", self.target_recall), ("confidence", self.confidence)):
             if not 0.0 < value < 1.0:
                 raise RankingError(
                     f"The {name} must lie strictly between 0 and 1 (got {value:g}): "
@@ -194,7 +193,7 @@ def _none_found(pool: int, relevant: int, drawn: int) -> float:
 
 
 def plain_words(v: StoppingVerdict) -> str:
-    """"Stop: with 95 % confidence at least 95 % of relevant records have been found (…)"."""
+    """ "Stop: with 95 % confidence at least 95 % of relevant records have been found (…)"."""
     claim = (
         f"with {v.confidence:.0%} confidence at least {v.target_recall:.0%} of relevant"
         " records have been found"

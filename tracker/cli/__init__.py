@@ -41,7 +41,13 @@ def main() -> None:
 
 
 COMMAND_MODULES = (
-    "library", "fetching", "screening", "evidence", "citations", "vocabulary", "ranking",
+    "library",
+    "fetching",
+    "screening",
+    "evidence",
+    "citations",
+    "vocabulary",
+    "ranking",
 )
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
