@@ -10,7 +10,9 @@ one random irrelevant) are given to:
 - tracker: ``tracker.simulation.simulate``, features built inside the timed run;
 - ASReview 3.0.8 with its default model (``get_ai_config()``, ELAS u4: TF-IDF 1–2-grams,
   linear SVM, balanced sample weights, max query), driven in its own virtual environment
-  ``.venv-asreview`` by bench/asreview_simulate.py (``make bench-ranking`` builds it).
+  ``.venv-asreview`` by bench/asreview_simulate.py (``make bench-ranking`` builds it), in a
+  process of its own that runs while tracker's runs of the same dataset do (two cores: both
+  tools' wall times are measured under the same load).
 
 Both are measured by the same functions of tracker.simulation on their screening orders:
 WSS@95, recall after 10 % screened, records screened to find 95 % of the relevant ones, and
@@ -68,17 +70,24 @@ def tracker_runs(path: Path, seeds: Sequence[int], settings: ModelSettings) -> l
     return runs
 
 
-def asreview_runs(path: Path, seeds: Sequence[int]) -> list[dict[str, Any]]:
+def start_asreview(path: Path, seeds: Sequence[int]) -> subprocess.Popen[str]:
+    """ASReview's runs of one dataset, in a process of its own beside tracker's runs."""
     data = labelled_dataset.load(path)
     specs = [f"{s}:{':'.join(map(str, simulation.priors(data.labels, s)))}" for s in seeds]
-    done = subprocess.run(
-        [str(ASREVIEW_PYTHON), str(ROOT / "bench" / "asreview_simulate.py"), str(path), *specs],
-        check=True,
-        capture_output=True,
-        text=True,
+    command = [str(ASREVIEW_PYTHON), str(ROOT / "bench" / "asreview_simulate.py"), str(path)]
+    return subprocess.Popen(
+        [*command, *specs], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def asreview_runs(path: Path, process: subprocess.Popen[str]) -> list[dict[str, Any]]:
+    """Each run's metrics, computed by tracker's functions on ASReview's screening order."""
+    data = labelled_dataset.load(path)
+    stdout, stderr = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"ASReview failed on {path.name}:\n{stderr}")
     runs = []
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         result = json.loads(line)
         order = np.asarray(result["order"], dtype=np.int64)
         rest = np.setdiff1d(np.arange(len(data.labels)), order)  # all irrelevant
@@ -265,9 +274,10 @@ def simulate_all(args: argparse.Namespace, settings: ModelSettings) -> dict[str,
             continue
         data = labelled_dataset.load(path)
         result: dict[str, Any] = {"records": len(data.labels), "relevant": data.relevant}
+        peer = None if args.no_asreview else start_asreview(path, seeds)
         result["tracker"] = tracker_runs(path, seeds, settings)
-        if not args.no_asreview:
-            result["asreview"] = asreview_runs(path, seeds)
+        if peer is not None:
+            result["asreview"] = asreview_runs(path, peer)
         results[path.stem] = result
         ours = statistics.mean(r["wss95"] for r in result["tracker"])
         theirs = _mean(result.get("asreview") or [], "wss95", "{:.3f}")

@@ -115,14 +115,16 @@ def fit_scores(
     train = features.matrix[rows]
     svm = LinearSVC(C=settings.svm_c, random_state=0)
     svm.fit(train, positive.astype(np.int64), sample_weight=weights)
-    candidates = features.matrix[targets]
-    margin = _decision(candidates, svm.coef_.ravel(), float(svm.intercept_[0]))
     if not settings.naive_bayes:
-        return margin
+        return _decision(features.matrix[targets], svm.coef_.ravel(), float(svm.intercept_[0]))
+    # Ranks are taken over the whole library, so a record's score does not depend on which
+    # other records were asked about.
+    margin = _decision(features.matrix, svm.coef_.ravel(), float(svm.intercept_[0]))
     bayes = ComplementNB(alpha=settings.nb_alpha)
     bayes.fit(train, positive.astype(np.int64), sample_weight=weights)
-    log_odds = bayes.predict_log_proba(candidates)
-    return rank_average([margin, log_odds[:, 1] - log_odds[:, 0]], tie_break=margin)
+    log_odds = bayes.predict_log_proba(features.matrix)
+    combined = rank_average([margin, log_odds[:, 1] - log_odds[:, 0]], tie_break=margin)
+    return combined[targets]
 
 
 def class_weights(
