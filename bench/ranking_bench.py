@@ -293,6 +293,10 @@ def main() -> None:
     parser.add_argument("--settings", default="{}", help="ModelSettings fields as JSON")
     parser.add_argument("--timing", default="10000,100000", help="sizes; '' to skip")
     parser.add_argument("--skip-simulation", action="store_true")
+    parser.add_argument("--results", default="ranking.json", help="file name in bench/out/")
+    parser.add_argument(
+        "--merge", nargs="*", default=None, help="tabulate saved results files instead of running"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     settings = replace(ModelSettings(), **json.loads(args.settings))
@@ -302,10 +306,16 @@ def main() -> None:
         f"Machine: {machine('scikit-learn', 'scipy', 'numpy')}",
         f"Model settings: `{asdict(settings)}`; stopping rule: {StoppingRule()}",
     ]
-    if not args.skip_simulation:
+    if args.merge is not None:
+        results = {}
+        for name in args.merge:
+            results.update(json.loads((OUT / name).read_text(encoding="utf-8")))
+        results = dict(sorted(results.items()))
+    elif not args.skip_simulation:
         results = simulate_all(args, settings)
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "ranking.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+        (OUT / args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.merge is not None or not args.skip_simulation:
         parts += [
             f"Seeds 1–{args.seeds}, same priors for both tools.",
             comparison_table(results),
