@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: app test lint typecheck pytest bench browser lock clean
+.PHONY: app test lint typecheck pytest bench bench-ranking browser lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -48,6 +48,17 @@ bench: $(STAMP)
 	$(BIN)/python bench/export_bench.py --write
 	$(BIN)/python bench/tagging_bench.py --write
 	$(BIN)/python bench/screening_bench.py --write
+	$(MAKE) bench-ranking
+
+## bench-ranking: tracker's screening simulation and ASReview's, same seeds and priors, one run.
+## ASReview needs pandas < 3, so it gets its own .venv-asreview (bench/asreview-requirements.txt).
+bench-ranking: $(STAMP) .venv-asreview/.installed
+	nice $(BIN)/python bench/ranking_bench.py --write
+
+.venv-asreview/.installed: bench/asreview-requirements.txt
+	$(PYTHON) -m venv .venv-asreview
+	.venv-asreview/bin/python -m pip install --quiet -r bench/asreview-requirements.txt
+	@touch $@
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(STAMP)
@@ -55,4 +66,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-asreview .mypy_cache .ruff_cache .pytest_cache

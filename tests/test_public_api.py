@@ -23,8 +23,12 @@ PUBLIC_MODULES = {
     "evidence_map",
     "fetch",
     "prisma",
+    "ranking",
     "screening",
+    "screening_progress",
+    "simulation",
     "search_log",
+    "stopping",
     "suggestions",
     "tagging",
 }
@@ -37,7 +41,7 @@ def test_every_public_name_of_the_package_is_exported() -> None:
 
 
 def test_the_public_modules_are_the_domain_modules_the_app_uses() -> None:
-    assert len(PUBLIC_MODULES) == 10
+    assert len(PUBLIC_MODULES) == 14
     for name in PUBLIC_MODULES:
         assert type(getattr(tracker, name)).__name__ == "module"
 

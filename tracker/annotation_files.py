@@ -31,11 +31,13 @@ import pandas as pd
 from tracker import decision_log, screening
 from tracker.errors import ScreeningError
 from tracker.records import DECISION_ACTIONS, Action, Stage
+from tracker.stopping import StoppingVerdict
 from tracker.store import Event, Store
 
 COLUMNS = ("created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note")
 ACTIONS = frozenset(Action) - {Action.UNDO}
 """What a file may carry: every action but undo (a file holds the state, not its history)."""
+NO_PMID_ACTIONS = frozenset({Action.REASON_ADD, Action.STOPPING_CHECK})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -120,7 +122,7 @@ def _events(row: Mapping[str, str], default_reviewer: str, reasons: list[str]) -
     action = row["action"].strip()
     if action not in ACTIONS:
         raise ScreeningError(f"unknown action {action!r}: use one of {', '.join(sorted(ACTIONS))}.")
-    pmid = _pmid(row) if action != Action.REASON_ADD else None
+    pmid = _pmid(row) if action not in NO_PMID_ACTIONS else None
     event = Event(Action(action), who, pmid, row.get("stage", "").strip(), row.get("value", ""),
                   row.get("reason", ""), row.get("note", ""),
                   created_at=row.get("created_at", "").strip())  # fmt: skip
@@ -140,11 +142,23 @@ def _checked(event: Event, reasons: list[str]) -> Event:
         reasons.append(event.value.strip())
     elif event.action.startswith(("tag-", "suggestion-")) and not event.value.strip():
         raise ScreeningError("a tag row needs the tag in its value column.")
+    elif event.action == Action.STOPPING_CHECK:
+        _check_verdict(event.note)
     elif event.action == Action.NOTE and not event.note.strip():
         raise ScreeningError("a note row needs the text in its note column.")
     elif event.action.startswith("duplicate-") and not event.value.strip().isdigit():
         raise ScreeningError(f"{event.value!r} is not the PMID of the original record.")
     return event
+
+
+def _check_verdict(note: str) -> None:
+    """A stopping check's note must be the verdict's JSON, so reports can read it back."""
+    try:
+        StoppingVerdict.from_json(note)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScreeningError(
+            "a stopping-check row needs the verdict's JSON in its note column, as exported."
+        ) from exc
 
 
 def _pmid(row: Mapping[str, str]) -> int:

@@ -35,6 +35,8 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     │   ├── ReasonNotAllowed a reason given with a decision other than exclude
     │   ├── NoteRequired     a reason that needs a note ('other') without one
     │   └── TagRequired      a tag action without exactly one tag to add or remove
+    ├── RankingError         a stopping rule or simulation that cannot run as asked
+    │   └── DatasetError     a labelled dataset that cannot be simulated (names the problem)
     └── ExportError          a format or destination that cannot be written
         └── DestinationUnwritable  the file to write cannot be written
 """
@@ -211,6 +213,15 @@ class TagRequired(ScreeningError):
 
     def __init__(self) -> None:
         super().__init__("Give exactly one tag, to add or to remove, with a tag name.")
+
+
+class RankingError(TrackerError):
+    """Ranking, the stopping rule or a simulation was asked for something it cannot do."""
+
+
+class DatasetError(RankingError):
+    """A labelled dataset is missing a column, has labels other than 0/1, or has no relevant
+    (or no irrelevant) record."""
 
 
 class ExportError(TrackerError):

@@ -37,7 +37,7 @@ class MemoryRecords:
         self._version += 1
 
     def stamp(self) -> str:
-        return f"memory:{self._version}" if self._version else "none"
+        return f"memory:{id(self)}:{self._version}" if self._version else "none"
 
 
 class MemorySideTables:
@@ -56,7 +56,9 @@ class MemorySideTables:
         self._tables[name] = (table, version)
 
     def stamps(self) -> tuple[tuple[str, str], ...]:
-        return tuple((name, f"memory:{v}") for name, (_, v) in sorted(self._tables.items()))
+        return tuple(
+            (name, f"memory:{id(self)}:{v}") for name, (_, v) in sorted(self._tables.items())
+        )
 
 
 class MemoryVocabulary:

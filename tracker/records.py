@@ -130,7 +130,9 @@ class Action(StrEnum):
     settles a conflict), ``tag-add``/``tag-remove`` (value = tag), ``note`` (note), ``undo``
     (target_id = the event reversed), ``duplicate-confirm``/``duplicate-reject`` (value = the
     PMID duplicated), ``reason-add`` (value = a new exclusion reason, no PMID), and
-    ``suggestion-accept``/``suggestion-reject`` (value = ``"facet: value"``).
+    ``suggestion-accept``/``suggestion-reject`` (value = ``"facet: value"``), and
+    ``stopping-check`` (no PMID; value = stop or continue, note = the rule's inputs and
+    verdict as JSON).
     """
 
     DECIDE = "decide"
@@ -144,6 +146,12 @@ class Action(StrEnum):
     REASON_ADD = "reason-add"
     SUGGESTION_ACCEPT = "suggestion-accept"
     SUGGESTION_REJECT = "suggestion-reject"
+    STOPPING_CHECK = "stopping-check"
+
+
+NOT_UNDONE = frozenset({Action.REASON_ADD, Action.STOPPING_CHECK})
+"""Actions an undo passes over: decisions may cite an added reason, and a stopping check is a
+report of what was seen at the time, not a change to take back."""
 
 
 DECISION_ACTIONS = frozenset({Action.DECIDE, Action.RESOLVE})

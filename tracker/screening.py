@@ -30,7 +30,7 @@ from tracker.errors import (
     UnknownReason,
 )
 from tracker.export import Annotation
-from tracker.records import DECIDABLE, Action, Decision, ExclusionReason, Stage
+from tracker.records import DECIDABLE, NOT_UNDONE, Action, Decision, ExclusionReason, Stage
 from tracker.store import Event, Store
 
 SUMMARY_COLUMNS = decision_log.SUMMARY_COLUMNS
@@ -107,11 +107,12 @@ def note(store: Store, pmid: int, text: str, *, reviewer: str) -> list[int]:
 def undo(store: Store, *, reviewer: str) -> str | None:
     """Reverse the reviewer's latest action still in force; None if nothing is left.
 
-    Added exclusion reasons are not undone: decisions may already cite them.
+    Added exclusion reasons are not undone: decisions may already cite them; nor are recorded
+    stopping checks: they report what the rule said at the time.
     """
     who = check_reviewer(reviewer)
     events = live_events(store.events())
-    mine = events[(events["reviewer"] == who) & (events["action"] != Action.REASON_ADD)]
+    mine = events[(events["reviewer"] == who) & ~events["action"].isin(list(NOT_UNDONE))]
     if mine.empty:
         return None
     last = mine.iloc[-1]

@@ -41,7 +41,15 @@ def main() -> None:
     """
 
 
-COMMAND_MODULES = ("library", "fetching", "screening", "evidence", "citations", "vocabulary")
+COMMAND_MODULES = (
+    "library",
+    "fetching",
+    "screening",
+    "evidence",
+    "citations",
+    "vocabulary",
+    "ranking",
+)
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
 
