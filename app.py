@@ -33,7 +33,7 @@ def main() -> None:
         choices = sidebar.sidebar(here, lib, settings)
         pages: dict[str, Callable[[], None]] = {
             "Browse & screen": lambda: browse.view(here, lib, state, choices),
-            "Evidence map": lambda: evidence.view(here, lib, state, choices.filters),
+            "Evidence map": lambda: evidence.view(here, lib, state, choices),
             "Overview": lambda: overview.view(here, state),
             "Search runs": lambda: runs.view(here.store),
             "Fetch & import": lambda: intake.view(here.store, settings),

@@ -164,7 +164,8 @@ def test_filters_narrow_the_table(filled: Path, monkeypatch: pytest.MonkeyPatch)
 def test_the_table_carries_no_abstracts(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(filled, monkeypatch)
     columns = list(at.dataframe(key="table").value.columns)
-    assert columns == ["PMID", "Year", "Title", "First author", "Journal", "Decision", "Tags"]
+    assert columns == ["PMID", "Year", "Title", "First author", "Journal", "Decision", "Tags",
+                       "Relevance"]  # fmt: skip
 
 
 def test_a_row_selected_in_the_table_opens_its_detail(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,11 +18,13 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_eutils import FakeNCBI
 
-from tracker import Store, screening
+from tracker import Store, ranking, screening, screening_progress
+from views.progress import numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -135,6 +138,13 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
         settled(page)
         page.screenshot(path=ARTIFACTS / "4-screened.png")
 
+        screened = _screen_in_ranked_order(page, data_dir, set(wanted), settled)
+        progress = screening_progress.progress(Store(data_dir), reviewer="ana")
+        assert (progress.screened, progress.relevant_found) == (7, 4)
+        expect(page.get_by_text(numbers(progress), exact=True)).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(progress.sentence, exact=True)).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "4b-ranked-screening.png")
+
         with page.expect_download(timeout=30_000) as download:
             page.get_by_role("button", name="CSV (spreadsheet)").click()
         saved = ARTIFACTS / "download.csv"
@@ -160,6 +170,56 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
     assert sorted(int(r["PMID"]) for r in rows) == wanted
     assert "Suggested Tags" in rows[0] and "Suggested Tag Evidence" in rows[0]
     decided = {r["PMID"]: r["Decision"] for r in rows}
-    assert decided[str(target)] == "include"
-    assert list(decided.values()).count("include") == 1
-    assert screening.summary(Store(data_dir)).loc[target, "decision"] == "include"
+    final = screening.summary(Store(data_dir))["decision"]
+    assert final[target] == "include" and final[screened].tolist() == list(DECISIONS)
+    assert decided == {str(p): d if d != "unscreened" else "" for p, d in final[wanted].items()}
+    assert list(decided.values()).count("include") == 4
+
+
+DECISIONS = ("exclude", "include", "exclude", "include", "include", "exclude")
+"""What the keyboard gives the records after the target, in ranked order: the first exclude
+trains the model, the five after it are screened in the order it ranks them."""
+
+
+def _screen_in_ranked_order(
+    page: Any, data_dir: Path, listed: set[int], settled: Callable[[Any], None]
+) -> list[int]:
+    """Pick an exclusion reason, then screen with the keyboard only: ``j`` (next most
+    relevant) once, then a decision key per record, each time checking that the record shown
+    is the top of the ranking the store gives now."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Reason (for exclude)").click()
+    page.keyboard.type("wrong population")
+    page.screenshot(path=ARTIFACTS / "4a-reasons.png")
+    page.keyboard.press("Enter")
+    settled(page)
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("j")
+    settled(page)
+    screened: list[int] = []
+    for number, decision in enumerate(DECISIONS):
+        expected = _top_ranked(data_dir, listed)
+        if number > 0:  # from the second on, the app shows it: by j, or after the decision
+            shown = page.get_by_text(f"PMID {expected}", exact=True)
+            expect(shown).to_be_visible(timeout=30_000)
+            settled(page)
+        page.keyboard.press(decision[0])
+        pmid = _shown(page) if number == 0 else expected
+        expect(page.get_by_text(f"PMID {pmid}: {decision} saved.")).to_be_visible(timeout=30_000)
+        settled(page)
+        if number == 0:  # the model trains on this exclude: ask for the top of its order
+            page.keyboard.press("j")
+            settled(page)
+        screened.append(pmid)
+    return screened
+
+
+def _top_ranked(data_dir: Path, listed: set[int]) -> int:
+    order = ranking.rank(Store(data_dir), reviewer="ana")
+    return next(p for p in order.pmids if p in listed)
+
+
+def _shown(page: Any) -> int:
+    caption = page.get_by_text(re.compile(r"^PMID \d+$")).first.inner_text()
+    return int(caption.removeprefix("PMID "))

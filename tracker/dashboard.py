@@ -41,7 +41,10 @@ SORTS = {
     "most cited": (["citations", "year", "pmid"], [False, False, False]),
     "highest relative citation ratio": (["rcr", "year", "pmid"], [False, False, False]),
 }
-"""The last two need citation metrics (``tracker enrich``); without them they sort newest first."""
+"""The last two need citation metrics (from iCite); without them they sort newest first."""
+RELEVANCE = "most likely relevant first"
+"""The screening order (:mod:`tracker.ranking`): unscreened records by score, then the rest
+newest first. Offered beside :data:`SORTS`, and the default once a model is trained."""
 SUGGESTION_COLUMNS = ("Tag", "facet", "value", "Field", "Evidence", "Status", "Judgements")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$]|:(?=[A-Za-z/]))")
 """Markdown, math and HTML punctuation; a colon only where it could start an emoji, a colour
@@ -99,8 +102,13 @@ def table_view(
     limit: int = TABLE_LIMIT,
     own: dict[int, str] | None = None,
     metrics: pd.DataFrame | None = None,
+    ranked: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rows the table shows: no abstracts, first author only, at most ``limit`` rows.
+
+    ``ranked`` (a :class:`tracker.ranking.Ranking`'s records: rank, pmid, score) adds a
+    Relevance column and, with ``sort`` :data:`RELEVANCE`, puts the ranked records first in
+    rank order.
 
     ``own`` (a reviewer's own decisions) replaces the shared decision column, so in dual
     screening nobody sees the other reviewer's call before making their own. ``metrics``
@@ -117,6 +125,10 @@ def table_view(
             citations=records["pmid"].map(per_pmid["citation_count"]).astype("Float64"),
             rcr=records["pmid"].map(per_pmid["relative_citation_ratio"]).astype("Float64"),
         )
+    by_pmid = ranked.set_index("pmid") if ranked is not None else None
+    if sort == RELEVANCE and by_pmid is not None:
+        keys = keys.assign(_rank=records["pmid"].map(by_pmid["rank"]))
+        by, ascending = ["_rank", *by], [True, *ascending]
     # Sort the key columns only, then take the few rows shown: at 100,000 records, reordering
     # every column first cost more than the rest of the view.
     order = keys.sort_values(by, ascending=ascending, na_position="last").index[:limit]
@@ -139,7 +151,15 @@ def table_view(
         shown = keys.loc[order]
         view["Citations"] = shown["citations"].astype("Int64").to_numpy()
         view["RCR"] = shown["rcr"].to_numpy()
+    if by_pmid is not None:
+        view["Relevance"] = pmids.map(by_pmid["score"]).astype("Float64").to_numpy()
     return view
+
+
+def next_ranked(ranked: list[int], listed: list[int], current: int | None) -> int | None:
+    """The most relevant record of the listing still to screen, other than ``current``."""
+    shown = set(listed)
+    return next((pmid for pmid in ranked if pmid in shown and pmid != current), None)
 
 
 def record(records: pd.DataFrame, pmid: int) -> dict[str, Any] | None:

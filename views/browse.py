@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import tracker
-from views import conflicts, record_detail, screening_form
+from views import conflicts, progress, record_detail, screening_form
 from views import library_cache as cache
 from views import record_navigation as navigation
 from views.downloads import Download, downloads
@@ -20,6 +20,9 @@ COLUMNS = {
     "RCR": st.column_config.NumberColumn(
         format="%.2f", help="Relative citation ratio (NIH iCite): 1.0 is the field's"
     ),
+    "Relevance": st.column_config.NumberColumn(
+        format="%.3f", help="The model's score for your unscreened records: higher, likelier"
+    ),
 }
 
 
@@ -27,22 +30,35 @@ def view(
     here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
 ) -> None:
     show_notice()
-    chosen = chosen_records(here, lib, state, choices.filters)
+    chosen = chosen_records(here, lib, state, choices)
     own = cache.own_decisions(here, choices.reviewer, choices.stage) if choices.reviewer else None
-    sort = st.selectbox("Sort", list(tracker.dashboard.SORTS), key="sort")
+    ranked = cache.ranking(here, choices.reviewer, choices.stage)
+    sort = order_choice(ranked)
     shown = tracker.dashboard.table_view(chosen, state, sort=sort, own=own,
-                                         metrics=cache.metrics(here))  # fmt: skip
+                                         metrics=cache.metrics(here),
+                                         ranked=ranked.records)  # fmt: skip
     first = f" (showing the first {len(shown):,})" if len(shown) < len(chosen) else ""
     st.text(f"{len(chosen):,} of {len(lib.records):,} records match{first}.")
+    progress.panel(here, choices)
     left, right = st.columns([3, 2])
     with left:
         picked = table(shown)
         st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
         downloads(export_files(here.store, chosen))
     with right:
-        listing = navigation.Listing(shown["PMID"].tolist(), state, own)
+        listing = navigation.Listing(shown["PMID"].tolist(), state, own, ranked.pmids,
+                                     by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
     conflicts.panel(here, choices)
+
+
+def order_choice(ranked: tracker.ranking.Ranking) -> str:
+    """The table's order. "Most likely relevant first" is the default once a model is trained
+    (until then, newest first); a reviewer's own choice is kept while the model's state is."""
+    trained = ranked.model.method == "model"
+    options = [tracker.dashboard.RELEVANCE, *tracker.dashboard.SORTS]
+    key = "sort_ranked" if trained else "sort"
+    return str(st.selectbox("Sort", options, index=0 if trained else 1, key=key))
 
 
 def table(shown: pd.DataFrame) -> int | None:

@@ -12,13 +12,13 @@ from views import library_cache as cache
 from views.downloads import Download, downloads
 from views.library_cache import Snapshot
 from views.messages import reported
-from views.sidebar import chosen_records
+from views.sidebar import Choices, chosen_records
 
 
 def view(
-    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, filters: tracker.Filters
+    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
 ) -> None:
-    chosen = chosen_records(here, lib, state, filters)
+    chosen = chosen_records(here, lib, state, choices)
     st.subheader("Evidence map")
     st.text(
         f"Records in the sidebar's selection: {len(chosen):,}. A study counts in every cell "

@@ -146,3 +146,22 @@ def charts(here: Snapshot) -> dict[str, pd.DataFrame]:
     data = {facet: DASH.facet_counts(evidence, facet) for facet in CHART_FACETS}
     data["years"] = DASH.per_year(library(here).records)
     return data
+
+
+@st.cache_resource(max_entries=8, show_spinner="Ranking the records…", hash_funcs=RUNS)
+def ranking(here: Snapshot, reviewer: str, stage: str) -> tracker.ranking.Ranking:
+    """The reviewer's unscreened records, most likely relevant first, from the decisions they
+    may see (retrained whenever the log changes; the features stay cached per records)."""
+    return tracker.ranking.rank(here.store, reviewer=reviewer, stage=stage)
+
+
+@st.cache_resource(max_entries=8, hash_funcs=RUNS)
+def screening_progress(
+    here: Snapshot, reviewer: str, stage: str
+) -> tracker.screening_progress.ScreeningProgress:
+    return tracker.screening_progress.progress(here.store, reviewer=reviewer, stage=stage)
+
+
+@st.cache_resource(max_entries=2, hash_funcs=RUNS)
+def new_since_last_run(here: Snapshot) -> list[int]:
+    return tracker.ranking.new_since_last_run(here.store)

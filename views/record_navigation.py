@@ -8,7 +8,7 @@ other components get the record to show as a return value and move on through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -28,20 +28,29 @@ CLEAR_GOTO = "clear_goto"
 """The record changed another way: empty the box in the next run."""
 ADVANCE = "advance"
 """The "after a decision, go to the next unscreened record" box."""
+TO_TOP = "to_top_ranked"
+"""A decision was saved in relevance order: show the top-ranked record once the model has
+learnt from it (the next run, whose ranking includes the decision)."""
 
 
 @dataclass(frozen=True)
 class Listing:
-    """The table's PMIDs in its order, and what "next unscreened" needs to walk them."""
+    """The table's PMIDs in its order, and what "next unscreened" needs to walk them;
+    ``ranked``: the reviewer's unscreened PMIDs, most likely relevant first, and whether the
+    table is in that order."""
 
     pmids: list[int]
     state: pd.DataFrame
     own: dict[int, str] | None
+    ranked: list[int] = field(default_factory=list)
+    by_relevance: bool = False
 
 
 def record_navigation(listing: Listing, picked: int | None) -> int | None:
     """The box and the button; returns the PMID to show. ``picked``: the table's picked row."""
     session = st.session_state
+    if session.pop(TO_TOP, False):
+        _show_top(listing, None)
     if picked is not None and picked != session.get(PICKED):
         _show(picked)
     session[PICKED] = picked
@@ -52,8 +61,11 @@ def record_navigation(listing: Listing, picked: int | None) -> int | None:
         session[TYPED] = typed
         if typed.isdigit():
             session[CURRENT] = int(typed)
-    if st.button("Next unscreened", key="next", shortcut="n"):
-        move_on(listing)
+    next_col, relevant_col = st.columns(2)
+    if next_col.button("Next unscreened", key="next", shortcut="n"):
+        move_on(listing, in_order=True)
+    if relevant_col.button("Next most relevant", key="next_relevant", shortcut="j"):
+        _show_top(listing, session.get(CURRENT))
     current = session.get(CURRENT)
     return None if current is None else int(current)
 
@@ -63,14 +75,25 @@ def advance_box() -> bool:
     return st.checkbox("After a decision, go to the next unscreened record", True, key=ADVANCE)
 
 
-def move_on(listing: Listing) -> None:
-    """Show the next unscreened record after the current one in the listing."""
+def move_on(listing: Listing, *, in_order: bool = False) -> None:
+    """Show the next unscreened record after the current one in the listing; in relevance
+    order (unless ``in_order``), the top-ranked one after the model has learnt the decision."""
+    if listing.by_relevance and not in_order:
+        st.session_state[TO_TOP] = True
+        return
     following = tracker.dashboard.next_unscreened(
         listing.pmids, listing.state, st.session_state.get(CURRENT), listing.own
     )
     if following is None:
         notice("No unscreened record left in this list.")
     _show(following)
+
+
+def _show_top(listing: Listing, current: int | None) -> None:
+    top = tracker.dashboard.next_ranked(listing.ranked, listing.pmids, current)
+    if top is None:
+        notice("No record left to screen in this list.")
+    _show(top)
 
 
 def _show(pmid: int | None) -> None:

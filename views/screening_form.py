@@ -21,7 +21,10 @@ SHORTCUTS: tuple[tuple[Pressed, str], ...] = (("include", "i"), ("exclude", "e")
 
 def screen_buttons() -> Pressed | None:
     """Include, Exclude, Maybe and Save note in a row; returns the one pressed, if any."""
-    st.caption("Keys: i include · e exclude (with the reason above) · m maybe · n next unscreened")
+    st.caption(
+        "Keys: i include · e exclude (with the reason above) · m maybe · n next unscreened"
+        " · j next most relevant"
+    )
     buttons = st.columns(4)
     pressed: Pressed | None = None
     for column, (decision, key) in zip(buttons, SHORTCUTS, strict=False):

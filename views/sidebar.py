@@ -29,6 +29,8 @@ class Choices:
     filters: tracker.Filters
     reviewer: str
     stage: str
+    new_only: bool = False
+    """Only the records the latest run found for the first time."""
 
 
 def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Settings) -> Choices:
@@ -69,17 +71,22 @@ def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Se
         tags=tuple(tags),
         evidence={k: v for k, v in evidence.items() if v},
     )
-    return Choices(filters=filters, reviewer=reviewer, stage=stage)
+    new_only = side.checkbox("New since the last run only", key="f_new")
+    return Choices(filters=filters, reviewer=reviewer, stage=stage, new_only=new_only)
 
 
 def chosen_records(
-    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, filters: tracker.Filters
+    here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
 ) -> pd.DataFrame:
     """The records the sidebar's filters keep (rejected suggested tags do not count)."""
     evidence = cache.evidence_in_use(here)
     chosen = None
     with reported("The filters could not be applied"):
         chosen = tracker.select(
-            lib.records, filters, screening=state, evidence=evidence, haystack=lib.haystack
-        )
-    return lib.records.iloc[0:0] if chosen is None else chosen  # on an error, no records
+            lib.records, choices.filters, screening=state, evidence=evidence,
+            haystack=lib.haystack,
+        )  # fmt: skip
+    kept = lib.records.iloc[0:0] if chosen is None else chosen  # on an error, no records
+    if choices.new_only:
+        kept = kept[kept["pmid"].isin(cache.new_since_last_run(here)).to_numpy(bool)]
+    return kept
