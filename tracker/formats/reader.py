@@ -68,6 +68,8 @@ def read_file(
         records = _PLAIN_READERS[found](text, file, source=source)
     if not records:
         raise ImportRefusedError(file, "the file holds no record", expected=str(found))
+    if source is None and not all(record.source for record in records):
+        warnings.append("some records do not say which database they came from: name it")
     return ImportResult(
         file, str(found), source or _most_common(records), tuple(records), tuple(warnings)
     )

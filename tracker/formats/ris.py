@@ -174,6 +174,8 @@ def _journal(record: SourceRecord, fields: Fields) -> SourceRecord:
     """
     full = _one(fields, "JF", "T2") or _one(fields, "JO")
     abbrev = _one(fields, "J2", "JA") or (_one(fields, "JO") if _one(fields, "JF", "T2") else "")
+    if full.startswith(("http://", "https://")):  # CENTRAL names a registry record by its link
+        return replace(record, url=full, journal_abbrev=plain(abbrev))
     return replace(record, journal=plain(full), journal_abbrev=plain(abbrev))
 
 
@@ -242,7 +244,11 @@ def _pmid(fields: Fields, databases: str, text: str) -> int | None:
         if normalise_pmid(value):
             return normalise_pmid(value)
     accession = _one(fields, "AN")
-    if "medline" in databases and "embase" not in databases and normalise_pmid(accession):
+    if (
+        ("medline" in databases or "pubmed" in databases)
+        and "embase" not in databases
+        and normalise_pmid(accession)
+    ):
         return normalise_pmid(accession)
     if "scopus" in databases and normalise_pmid(_one(fields, "C2")):
         return normalise_pmid(_one(fields, "C2"))
@@ -252,7 +258,7 @@ def _pmid(fields: Fields, databases: str, text: str) -> int | None:
 
 def _source(fields: Fields) -> str:
     """The database a record came from, from what the record itself says."""
-    databases = " ".join(fields.get("DB", [])).casefold()
+    databases = " ".join([*fields.get("DB", []), *fields.get("DP", [])]).casefold()
     text = " ".join(_all(fields))
     if "embase" in databases:
         return "Embase"
@@ -264,4 +270,4 @@ def _source(fields: Fields) -> str:
         return "CENTRAL"
     if "medline" in databases or "pubmed" in databases:
         return "PubMed"
-    return fields.get("DB", [""])[0]
+    return _one(fields, "DB", "DP")
