@@ -16,11 +16,12 @@ from tracker.errors import EmailRequired
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 ICITE_URL = "https://icite.od.nih.gov/api/"
+CTGOV_URL = "https://clinicaltrials.gov/api/v2/"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where the store lives and how to reach NCBI and NIH iCite.
+    """Where the store lives and how to reach NCBI, NIH iCite and ClinicalTrials.gov.
 
     ``api_key`` is kept out of ``repr`` so it never lands in a log or a traceback.
     """
@@ -31,13 +32,14 @@ class Settings:
     eutils_url: str = NCBI_EUTILS_URL
     icite_url: str = ICITE_URL
     reviewer: str = ""
+    ctgov_url: str = CTGOV_URL
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
     ) -> Settings:
-        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_ICITE_URL
-        and TRACKER_REVIEWER.
+        """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_ICITE_URL,
+        TRACKER_REVIEWER and TRACKER_CTGOV_URL.
 
         Keyword overrides (from CLI flags or app widgets) win over the environment when given
         and not ``None``.
@@ -50,6 +52,7 @@ class Settings:
             eutils_url=env.get("TRACKER_EUTILS_URL") or NCBI_EUTILS_URL,
             icite_url=env.get("TRACKER_ICITE_URL") or ICITE_URL,
             reviewer=env.get("TRACKER_REVIEWER", "").strip(),
+            ctgov_url=env.get("TRACKER_CTGOV_URL") or CTGOV_URL,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
