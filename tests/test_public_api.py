@@ -88,8 +88,27 @@ def test_only_the_entrez_seam_imports_bio_entrez() -> None:
         if path.name == "entrez.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("Bio"):
+            if isinstance(node, ast.ImportFrom) and _names_entrez(node):
                 offenders.append(str(path.relative_to(ROOT)))
-            if isinstance(node, ast.Import) and any(a.name.startswith("Bio") for a in node.names):
+            if isinstance(node, ast.Import) and any(
+                a.name.startswith("Bio.Entrez") for a in node.names
+            ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def _names_entrez(node: ast.ImportFrom) -> bool:
+    """``from Bio.Entrez import …`` or ``from Bio import Entrez`` (Bio.Medline is no seam)."""
+    module = node.module or ""
+    return module.startswith("Bio.Entrez") or (
+        module == "Bio" and any(a.name == "Entrez" for a in node.names)
+    )
+
+
+def test_the_entrez_guard_tells_entrez_from_other_biopython_modules() -> None:
+    entrez = [
+        ast.parse(t).body[0] for t in ("from Bio import Entrez", "from Bio.Entrez import read")
+    ]
+    medline = ast.parse("from Bio import Medline").body[0]
+    assert all(isinstance(n, ast.ImportFrom) and _names_entrez(n) for n in entrez)
+    assert isinstance(medline, ast.ImportFrom) and not _names_entrez(medline)
