@@ -9,6 +9,7 @@ difference and nothing more, so equal keys mean the sources agree, not that they
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from difflib import SequenceMatcher
@@ -17,16 +18,11 @@ _TAG = re.compile(r"<[^>]{1,40}>")
 _TRANSLATED = re.compile(r"^\[(.+)\]\.?$")
 _LEADING_ARTICLE = re.compile(r"^(the|a|an) ")
 _QUALIFIER = re.compile(r"\([^)]*\)")
-_SPELLING = (
-    (re.compile(r"\b(randomi|organi|characteri|categori|standardi|optimi|minimi|utili)s"),
-     r"\1z"),
-    (re.compile(r"\banaesth"), "anesth"),
-    (re.compile(r"\bpaediatr"), "pediatr"),
-    (re.compile(r"\bhaem"), "hem"),
-    (re.compile(r"\boesoph"), "esoph"),
-    (re.compile(r"\b(tumo|behavio|colo|favo|labo)ur"), r"\1r"),
-    (re.compile(r"\banalys(e|ed|ing)\b"), r"analyz\1"),
-)  # fmt: skip
+_BRITISH = {"anaesth": "anesth", "paediatr": "pediatr", "haem": "hem", "oesoph": "esoph"}
+_SPELLING = re.compile(
+    r"\b(?:(randomi|organi|characteri|categori|standardi|optimi|minimi|utili)s"
+    r"|(tumo|behavio|colo|favo|labo)ur|analys(e|ed|ing)\b|(anaesth|paediatr|haem|oesoph))"
+)
 _STOCK = re.compile(
     r"^(reply|response|in reply|authors? reply|letter|comment|commentary|editorial|erratum|"
     r"errata|correction|corrigendum|retraction|re|note|foreword|preface|introduction|"
@@ -47,10 +43,19 @@ def title_key(title: str) -> str:
     ``"ketamine in pain"``; "The", British spellings and punctuation gone."""
     stripped = title.strip()
     translated = _TRANSLATED.match(stripped)
-    key = fold(translated.group(1) if translated else stripped)
-    for pattern, replacement in _SPELLING:
-        key = pattern.sub(replacement, key)
+    key = _SPELLING.sub(_american, fold(translated.group(1) if translated else stripped))
     return _LEADING_ARTICLE.sub("", key)
+
+
+def _american(match: re.Match[str]) -> str:
+    ize, our, analyse, stem = match.groups()
+    if ize:
+        return ize + "z"
+    if our:
+        return our + "r"
+    if analyse:
+        return "analyz" + analyse
+    return _BRITISH[stem]
 
 
 def is_stock_title(key: str) -> bool:
@@ -78,6 +83,7 @@ def family_key(name: str) -> str:
     return fold(name).replace(" ", "")
 
 
+@functools.lru_cache(maxsize=65_536)  # a table names a few thousand journals many times over
 def journal_words(journal: str) -> tuple[str, ...]:
     """A journal's words without qualifiers ("(Malden, Mass.)") or filler ("of", "the")."""
     words = fold(_QUALIFIER.sub(" ", journal)).split()

@@ -91,7 +91,7 @@ def match_table(records: Sequence[SourceRecord], ids: Sequence[str]) -> pd.DataF
 def find_matches(table: pd.DataFrame) -> pd.DataFrame:
     """Pairs (left, right) of :data:`MATCH_COLUMNS`, in table order, each with its rule."""
     ids = table["id"].astype(str).tolist()
-    keys = [_keys(row) for row in table.itertuples(index=False)]
+    keys = _all_keys(table)
     found: Found = {}
     for column, rule in (("doi", "same DOI"), ("pmid", "same PMID")):
         _same_identifier(_values(table, column), keys, rule, found)
@@ -125,26 +125,35 @@ def duplicate_groups(matches: pd.DataFrame, *, include_review: bool = False) -> 
     return sorted(sorted(group) for group in groups.values())
 
 
-def _keys(row: object) -> _Keys:
-    title = title_key(str(getattr(row, "title", "") or ""))
-    journals = tuple(
-        words for name in (getattr(row, "journal", ""), getattr(row, "journal_abbrev", ""))
-        if isinstance(name, str) and (words := journal_words(name))
-    )  # fmt: skip
-    year = getattr(row, "year", None)
-    return _Keys(
-        title=title, words=len(title.split()),
-        year=int(year) if year is not None and not pd.isna(year) else None,
-        author=family_key(str(getattr(row, "first_author", "") or "")), journals=journals,
-        page=first_page(str(getattr(row, "pages", "") or "")),
-        kind=str(getattr(row, "kind", RecordKind.ARTICLE) or RecordKind.ARTICLE),
-    )  # fmt: skip
+def _all_keys(table: pd.DataFrame) -> list[_Keys]:
+    """Every row's keys; columns are read as plain lists once (iterating pandas is slow)."""
+    columns = {name: _column(table, name) for name in TABLE_COLUMNS}
+    return [
+        _Keys(
+            title=(title := title_key(_plain(t))), words=len(title.split()),
+            year=int(y) if y is not None and not pd.isna(y) else None,
+            author=family_key(_plain(a)),
+            journals=tuple(w for name in (j, ja) if (w := journal_words(_plain(name)))),
+            page=first_page(_plain(p)), kind=_plain(k) or RecordKind.ARTICLE.value,
+        )
+        for t, y, a, j, ja, p, k in zip(
+            columns["title"], columns["year"], columns["first_author"], columns["journal"],
+            columns["journal_abbrev"], columns["pages"], columns["kind"], strict=True)
+    ]  # fmt: skip
+
+
+def _column(table: pd.DataFrame, name: str) -> list[object]:
+    return table[name].tolist() if name in table else [None] * len(table)
+
+
+def _plain(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _values(table: pd.DataFrame, column: str) -> list[str]:
     if column not in table:
         return [""] * len(table)
-    return [_text(value) for value in table[column]]
+    return [_text(value) for value in table[column].tolist()]
 
 
 def _text(value: object) -> str:
