@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,9 +113,8 @@ def synthetic_exports(papers: list[Paper], folder: Path, rng: random.Random
 def _medline(paper: Paper) -> list[str]:
     first, last = paper.pages
     lines = [f"PMID- {paper.pmid}", f"DP  - {paper.year}"]
-    title = paper.title
-    lines.append(f"TI  - {title[:70]}")
-    lines += [f"      {title[i : i + 70]}" for i in range(70, len(title), 70)]
+    first_line, *more = textwrap.wrap(paper.title, 72) or [""]  # MEDLINE wraps between words
+    lines += [f"TI  - {first_line}", *(f"      {line}" for line in more)]
     lines += [f"PG  - {first}-{_abbreviated(first, last)}", f"LID - {paper.doi} [doi]"]
     for family, initials in paper.authors:
         lines += [f"FAU - {family}, {initials}", f"AU  - {family} {initials}"]
