@@ -40,18 +40,18 @@ from tracker.source_record import SourceRecord
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "screening-datasets"
 Pair = frozenset[str]
 NOTES = (
-    "No automatic merge was false on either labelled set: the bar is met. Kitchenham carries no"
-    " ids and no authors, so nothing there may merge without a person; its review pairs find"
-    " all 6 labelled duplicates, and the 3 pairs the labels do not name have identical"
-    ' abstracts (same title but for case or a missing "The", same year): duplicates the'
-    " labels missed, counted as false here all the same. In the two-vendor set the false"
-    " review pairs are the planted hard negatives (conference abstracts, errata, replies) and"
-    " real Cohen records sharing a title. Automatic merging misses, besides every pair whose"
-    " DOI was dropped *and* whose year, first author or title was perturbed, the titles of"
-    " under five words; the pairs never found at all are Embase titles cut before their"
-    " subtitle with no DOI left. The Cohen files hold no journal, pages or DOI:"
-    " those are stand-ins (bench/matching_exports.py), so the title rule's recall there says"
-    " how perturbations are survived, not how often real databases agree on pages."
+    "No automatic merge was false on either labelled set: the bar is met. Kitchenham carries no "
+    "ids and no authors, so nothing there may merge without a person; its review pairs find all 6 "
+    "labelled duplicates, and the 3 pairs the labels do not name have identical abstracts (titles "
+    "differing in case, a leading article or a cut ending; same year): duplicates the labels "
+    "missed, counted as false here all the same. In the two-vendor set the false review pairs are "
+    "the planted hard negatives (conference abstracts, errata, replies) and real Cohen records "
+    "sharing a title. Automatic merging misses, besides every pair whose DOI was dropped *and* "
+    "whose year, first author or title was perturbed, the titles of under five words; the pairs "
+    "never found at all are Embase titles cut before their subtitle with no DOI left. The Cohen "
+    "files hold no journal, pages or DOI: those are stand-ins (bench/matching_exports.py), so the "
+    "title rule's recall there says how perturbations are survived, not how often real databases "
+    "agree on pages."
 )
 
 
