@@ -53,10 +53,7 @@ def read_file(
     records themselves say; without it each reader names the source it recognises.
     """
     file = Path(path)
-    size = _size(file)
-    if size > max_bytes:
-        raise FileTooLargeError(file, size, max_bytes)
-    data = file.read_bytes()
+    data = _contents(file, max_bytes)
     text, warnings = decode(data, file)
     found = sniff(text, file)
     if found is Format.PUBMED_XML:
@@ -75,15 +72,22 @@ def read_file(
     )
 
 
-def _size(file: Path) -> int:
+def _contents(file: Path, max_bytes: int) -> bytes:
+    """The file's bytes; its size is measured from the open file first, so a file over the cap
+    is refused before any of it is read."""
     try:
-        if not file.is_file():
-            raise ImportRefusedError(file, "no such file (or it is a folder)", expected="a file")
-        return file.stat().st_size
+        with file.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size > max_bytes:
+                raise FileTooLargeError(file, size, max_bytes)
+            handle.seek(0)
+            return handle.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise ImportRefusedError(file, "no such file (or it is a folder)",
+                                 expected="a file") from exc  # fmt: skip
     except OSError as exc:
-        raise ImportRefusedError(
-            file, f"cannot read the file ({exc.strerror})", expected="a readable file"
-        ) from exc
+        raise ImportRefusedError(file, f"cannot read the file ({exc.strerror})",
+                                 expected="a readable file") from exc  # fmt: skip
 
 
 def _most_common(records: list[SourceRecord]) -> str:
