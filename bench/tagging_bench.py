@@ -1,4 +1,5 @@
-"""Evidence-tag benchmark: tracker.tagging.evidence on 100,000 records against a plain-``re`` loop.
+"""Evidence-tag benchmark: tracker.tagging.evidence on 100,000 records against a plain-``re`` loop,
+and how well the tags agree with the hand labels (issue #17).
 
     .venv/bin/python bench/tagging_bench.py [--records 100000] [--repeat 3] [--write]
 
@@ -10,8 +11,13 @@ Measured in one run, same records, same vocabulary:
 - ``evidence()`` cold (median of ``--repeat``), and the time of its phases once;
 - the naive peer: a Python loop that runs every vocabulary pattern with ``re`` over each
   record's title and abstract, checks negation before each adverse effect, looks up
-  publication types and MeSH, and extracts sample size and dose with the same patterns. It
-  does what a straightforward implementation would, without the cancelling rules.
+  publication types and MeSH, and reads sample size (tracker.study_size) and dose with the
+  same rules. It does what a straightforward implementation would, without the cancelling
+  rules and the adverse effects' context.
+
+Then the accuracy table of tests/tagging_accuracy.py: the test and tuning splits of the real
+labelled abstracts (read in place from ../shared/screening-datasets), the fixture records and
+the crafted set, when those folders are there.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,12 +38,13 @@ import pandas as pd
 from app_bench import synthetic
 from report import machine, write_section
 
-from tracker import tagging
+from tracker import study_size, tagging
 from tracker import vocabulary as vocabulary_file
 from tracker.schema import article_row
 from tracker.vocabulary import Vocabulary, load_vocabulary
 
-LABELS = Path(__file__).resolve().parents[1] / "tests" / "expected" / "tagging_labels.json"
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+LABELS = TESTS / "expected" / "tagging_labels.json"
 COLUMNS = ("pmid", "title", "abstract", "publication_types", "mesh_terms", "mesh_qualified")
 
 
@@ -66,7 +74,6 @@ def naive(frame: pd.DataFrame, vocabulary: Vocabulary) -> list[dict[str, Any]]:
     window = vocabulary.negation.reach + max(len(w) for w in vocabulary.negation.words)
     indexed = {**vocabulary.publication_types(), **vocabulary.mesh()}
     induced = vocabulary.chemically_induced()
-    sizes = [re.compile(p, re.I) for p in tagging._SAMPLE_SIZES]
     doses = [re.compile(p, re.I) for p in tagging._DOSES]
     results = []
     for row in frame.to_dict("records"):
@@ -82,7 +89,8 @@ def naive(frame: pd.DataFrame, vocabulary: Vocabulary) -> list[dict[str, Any]]:
                 ):
                     tags.add((cue.facet, cue.value))
                     break
-        results.append({"tags": tags, "n": _first(sizes, fields), "dose": _first(doses, fields)})
+        size = study_size.sample_size(fields["abstract"]) or study_size.sample_size(fields["title"])
+        results.append({"tags": tags, "n": size, "dose": _first(doses, fields)})
     return results
 
 
@@ -147,17 +155,53 @@ def phases(frame: pd.DataFrame) -> list[tuple[str, float]]:
     out.append(("columns to Arrow, publication types and MeSH", time.perf_counter() - start))
     start = time.perf_counter()
     findings += tagging._text_findings(tables, fields, size)
-    out.append(("text cues, negation, sample size and dose (RE2)", time.perf_counter() - start))
+    out.append(
+        (
+            "text cues and their context (RE2), sample size (Python), dose",
+            time.perf_counter() - start,
+        )
+    )
     start = time.perf_counter()
     tagging._discount(tables, findings, fields)
-    tagging._suppress(
-        tables, findings, humans=mesh.having("Humans", size), commentary=np.zeros(size, bool)
-    )
-    out.append(("unless counts and cancelling rules", time.perf_counter() - start))
+    people = tagging._people_counted(findings, size)
+    findings += tagging._no_study_reviews(findings, fields, people)
+    humans = mesh.having("Humans", size) | people
+    tagging._suppress(tables, findings, humans=humans, commentary=np.zeros(size, bool))
+    findings += tagging._count_by_design(tables, findings, fields)
+    out.append(("unless counts, reviews, cancelling rules", time.perf_counter() - start))
     start = time.perf_counter()
     tagging._frame(tables, frame, findings)
     out.append(("evidence frame (lists, flags, spans)", time.perf_counter() - start))
     return out
+
+
+def accuracy() -> str:
+    """The accuracy table on every labelled set that is present, or why there is none."""
+    sys.path.insert(0, str(TESTS))
+    from conftest import FIXTURES
+    from real_abstracts import screening_dir
+    from tagging_accuracy import (
+        Labelled,
+        crafted_records,
+        drawn_records,
+        fixture_records,
+        frame,
+        score,
+        table,
+    )
+
+    sets: dict[str, list[Labelled]] = {}
+    if (screening_dir() / "MANIFEST.md").is_file():
+        drawn = drawn_records(screening_dir())
+        sets["test split"] = [r for d, r in drawn if d.split == "test"]
+        sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
+    sets["crafted set"] = crafted_records()
+    if (FIXTURES / "MANIFEST.md").is_file():
+        sets["fixture records"] = fixture_records(FIXTURES)
+    scores = {
+        name: score(records, tagging.evidence(frame(records))) for name, records in sets.items()
+    }
+    return table(scores)
 
 
 def run(count: int, repeat: int) -> str:
@@ -195,7 +239,10 @@ def main() -> None:
     day = datetime.now(UTC).date().isoformat()
     text = (
         f"Run on {day}: `python bench/tagging_bench.py --records {args.records} "
-        f"--repeat {args.repeat}`\n\nMachine: {machine('pyarrow', 'pandas')}\n\n{table}\n"
+        f"--repeat {args.repeat}`\n\nMachine: {machine('pyarrow', 'pandas')}\n\n{table}\n\n"
+        "Agreement with the hand labels (issue #17; tests/expected/tagging_real_rules.md says "
+        "how the real records were drawn and labelled; precision and coverage as there, counts "
+        f"in brackets):\n\n{accuracy()}\n"
     )
     print(text)
     if args.write:

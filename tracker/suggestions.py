@@ -3,7 +3,8 @@ tags reviewers add themselves, and what reviewers made of each proposal.
 
 A suggestion is one (PMID, facet, value) with its evidence: the field ("title", "abstract",
 "publication type" or "MeSH") and the span there that triggered it. Sample size and dose are
-suggestions too, under the facets "n" and "dose".
+suggestions too, under the facets "n" and "dose", and so is a review's number of studies pooled
+("studies_pooled").
 
 Suggestions are derived data. They are computed over the whole library and cached in
 ``<data_dir>/suggestions.parquet`` (a side table of the store) in long form, one row per piece
@@ -26,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -47,9 +47,9 @@ COLUMNS = ("pmid", "facet", "value", "field", "span")
 STATE_COLUMNS = (*COLUMNS, "status", "judgements", "disputed")
 ACCEPT, REJECT = Action.SUGGESTION_ACCEPT, Action.SUGGESTION_REJECT
 SUGGESTED, ACCEPTED, REJECTED = "suggested", "accepted", "rejected"
-NUMBER_FACETS = {"sample_size": "n", "dose": "dose"}
+NUMBER_FACETS = {"sample_size": "n", "studies_pooled": "studies_pooled", "dose": "dose"}
 """The evidence's names for the numbers, and the facet names suggestions give them."""
-LABELS = {facet.value: facet.label for facet in Facet}
+LABELS = {facet.value: facet.label for facet in Facet} | {"studies_pooled": "studies pooled"}
 """How a facet reads in exports; the others read as they are named."""
 
 _SCHEMA = pa.schema(
@@ -95,8 +95,9 @@ def suggestions(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Dat
 def long_form(evidence: pd.DataFrame) -> pd.DataFrame:
     """An evidence frame (:func:`tracker.tagging.evidence`) as one row per piece of evidence.
 
-    Within a record the facets keep the vocabulary's order (then n, dose), values sort by name,
-    and a value's evidence keeps the tagger's order: indexing first, then title, then abstract.
+    Within a record the facets keep the vocabulary's order (then n, studies_pooled, dose),
+    values sort by name, and a value's evidence keeps the tagger's order: indexing first, then
+    title, then abstract.
     """
     proofs = evidence["evidence"].tolist()
     counts = np.fromiter((len(p) for p in proofs), dtype=np.int64, count=len(proofs))
@@ -111,7 +112,7 @@ def long_form(evidence: pd.DataFrame) -> pd.DataFrame:
         },
         columns=list(COLUMNS),
     ).astype({"pmid": "int64", **dict.fromkeys(COLUMNS[1:], object)})
-    order = {facet: rank for rank, facet in enumerate((*KNOWN_FACETS, "n", "dose"))}
+    order = {facet: rank for rank, facet in enumerate((*KNOWN_FACETS, *NUMBER_FACETS.values()))}
     frame["_rank"] = frame["facet"].map(order).fillna(len(order)).astype("int64")
     frame = frame.sort_values(["pmid", "_rank", "value"], kind="stable")
     return frame.drop(columns="_rank").reset_index(drop=True)
@@ -129,10 +130,12 @@ def records_stamp(store: Store) -> str:
 def tagging_fingerprint(vocabulary: Vocabulary) -> str:
     """What suggestions depend on besides the records: the tagger's code and vocabulary.
 
-    The tagger's source is part of it, so that a changed rule recomputes every suggestion, as
-    an edited vocabulary file does.
+    The tagger's sources are part of it (tracker.tagging.RULE_SOURCES), so that a changed rule
+    recomputes every suggestion, as an edited vocabulary file does.
     """
-    digest = hashlib.sha256(Path(tagging.__file__).read_bytes())
+    digest = hashlib.sha256()
+    for source in tagging.RULE_SOURCES:
+        digest.update(source.read_bytes())
     digest.update(vocabulary.fingerprint.encode())
     return digest.hexdigest()
 

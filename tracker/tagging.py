@@ -11,25 +11,42 @@ is the machinery that runs it. Decisions, each made on purpose and tested in
 tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
 - "ketamine" inside esketamine, arketamine, S-ketamine or norketamine is not racemic ketamine,
   and neither is the phrase "the S-enantiomer of ketamine" that esketamine papers open with.
-- An adverse effect is not tagged when a negation ("no", "not", "without", "absence of",
-  "free of", "denied", "neither/nor") comes at most 50 characters before it in the same clause,
-  unless "but"/"although"/"whereas" intervenes. "No difference in nausea" is therefore not a
-  tag: we prefer missing a tag to inventing an adverse effect. For the same reason anxiety and
-  fatigue, which are also outcomes and conditions, count only when reported as experienced or
-  as adverse or side effects.
-- Text that says "randomized trial" does not make a (systematic) review an RCT; text about rats
-  or mice does not make a study preclinical when MeSH says "Humans". MeSH "Animals" without
-  "Humans" is preclinical. "headache" is not an adverse effect of a headache study, and
+- An adverse effect counts only when the record reports it as happening with the
+  intervention (issue #17). It is not tagged when a negation ("no", "not", "without", "absence
+  of", "free of", "denied", "neither/nor") comes at most 50 characters before it in the same
+  clause, unless "but"/"although"/"whereas" intervenes: "No difference in nausea" is therefore
+  not a tag, as we prefer missing a tag to inventing an adverse effect. Nor is it tagged when
+  the words around it make it the condition studied ("patients with hypertension"), a symptom
+  of it ("presented with tachycardia"), the effect sought ("to induce sedation", "procedural
+  sedation"), a drug or a habit ("sedative intake") or the comparator's ("more common in the
+  placebo group"; in a ketamine record, "more frequent after morphine" or "midazolam produced
+  sedation"): the vocabulary's [effect_context]. Anxiety and fatigue, which are also outcomes
+  and conditions, count only when reported as experienced or as adverse or side effects. What
+  the rules cannot tell: an effect the abstract attributes to no arm, a background sentence in
+  the past tense, a comparator named only as "the other drug"; those are counted.
+- A record's own design wins over the designs it mentions: its publication types, its title and
+  its own wording ("patients were randomised", "this review", "we searched MEDLINE") count;
+  each design's `unless` counts the mentions ("several randomised trials have shown", "randomly
+  selected", "animal studies suggest") against its cues. Text that says "randomized trial"
+  does not make a (systematic) review, a guideline or a model an RCT; text about rats or mice
+  does not make a study preclinical when MeSH says "Humans" or the abstract counts people.
+  MeSH "Animals" without "Humans" is preclinical. An abstract that reports no study of its own
+  (no people counted, no "we studied", no methods) and has no design from indexing or title is
+  a narrative review. "headache" is not an adverse effect of a headache study, and
   "other chronic pain" means chronic pain that none of the named conditions covers. A
   review's text names the designs of the studies it read, so they are not its own; nor are
   the designs a comment or an editorial names. A protocol reports no results: adverse
   effects in its text are planned outcomes, not findings.
-- Sample size is the total the abstract states first: "a total of N", "N patients were
-  randomized", "enrolled N"; failing those the first "n = N", then the first "N patients".
-  Arms are not added up, and numbers written as words ("Sixty patients") are not read.
+- Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
+  else the groups added up, else the first "n = N" or "N patients" that counts no events;
+  numbers in words are read. Designs whose records have no sample of their own (vocabulary
+  ``sample = "none"``: reviews, guidelines, letters, preclinical work) get none; those that pool
+  studies (``sample = "studies"``: systematic reviews, models) get the number of studies pooled
+  instead, as ``studies_pooled``.
 - Dose is the first amount stated next to a ketamine name ("0.5 mg/kg", "28 mg"), as written.
-The sample-size and dose extractors stay here rather than in the vocabulary file: they are
-machinery (named groups that carry the number, an order of tries), not words for a tag.
+The dose extractor stays here and the number readers in :mod:`tracker.study_size`, not in the
+vocabulary file: they are machinery (named groups that carry the number, an order of tries),
+not words for a tag. The packaged vocabulary is read on first use, not on import.
 
 Cues are RE2 patterns run by Arrow over whole columns, a pass per cue on up to four threads;
 100,000 typical records tag in seconds (bench/RESULTS.md, "Evidence tags").
@@ -39,10 +56,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -50,27 +69,56 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.vocabulary import Cue, Vocabulary, load_vocabulary
+from tracker import effect_context, study_size
+from tracker.effect_context import MentionRules
+from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
-_DEFAULT = load_vocabulary(None)  # the packaged file, read once: these views must be constants
-FACETS: tuple[str, ...] = _DEFAULT.facet_names
-FACET_VALUES: Mapping[str, tuple[str, ...]] = _DEFAULT.facet_values()
+
+@cache
+def default_vocabulary() -> Vocabulary:
+    """The packaged vocabulary, read and checked on first use (importing reads no file)."""
+    return load_vocabulary(None)
+
+
+FACETS: tuple[str, ...] = KNOWN_FACETS
+"""The facets, in the order the packaged vocabulary lists them (it must list all of these)."""
+
+
+class _PackagedValues(Mapping[str, tuple[str, ...]]):
+    """Every value each facet can take in the packaged vocabulary, read when first asked."""
+
+    def __getitem__(self, facet: str) -> tuple[str, ...]:
+        return default_vocabulary().facet_values()[facet]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(default_vocabulary().facet_values())
+
+    def __len__(self) -> int:
+        return len(default_vocabulary().facet_values())
+
+
+FACET_VALUES: Mapping[str, tuple[str, ...]] = _PackagedValues()
 """Every value each facet can take in the packaged vocabulary, in the order filters list them."""
 
-_PEOPLE = r"(?:patients|participants|subjects|volunteers|individuals|people|persons|adults|children|adolescents|women|men|veterans|cases|rats|mice|animals)"
-_ADJECTIVES = r"(?:(?:adult|critically|ill|consecutive|eligible|evaluable|hospitali[sz]ed|female|male|healthy|elderly|older|outpatients?|inpatients?|pediatric|paediatric|additional|unique|chronic|pain|cancer|surgical|postoperative|opioid-tolerant|treatment-resistant)\s+){0,2}"
-_NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
+NUMBERS = ("sample_size", "studies_pooled", "dose")
+"""The evidence frame's number columns, after the facets."""
+RULE_SOURCES: tuple[Path, ...] = tuple(
+    Path(module.__file__ or "") for module in (sys.modules[__name__], study_size, effect_context)
+)
+"""The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
+when any of them changes (tracker.suggestions)."""
+
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
-_SAMPLE_SIZES = (  # tried in order; the first that a record states wins
-    rf"\ba total of (?P<a>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b|\b(?P<b>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\s+(?:were|was|had been|have been)\s+(?:randomi[sz]ed|enrolled|included|recruited|allocated|assigned|studied|analy[sz]ed)\b|\b(?:randomi[sz]ed|enrolled|included|recruited|studied)\s+(?P<c>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b|\b(?P<d>{_NUMBER})\s+(?:were|was)\s+randomi[sz]ed\b",
-    rf"\bn\s?=\s?(?P<a>{_NUMBER})\b",
-    rf"(?:^|[^\w/-])(?P<span>(?P<a>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b)",  # not "C57BL/6 mice"
-)
 _DOSES = (
     rf"{_KETAMINES}[^.;]{{0,50}}?(?P<a>{_DOSE})",
     rf"(?P<a>{_DOSE})[^.;]{{0,30}}?{_KETAMINES}",
 )
+_OWN_STUDY = r"(?i)\bwe (?:studied|investigated|examined|evaluated|assessed|measured|compared|tested|enrolled|recruited|randomi[sz]ed|treated|analy[sz]ed|report|describe|present|observed|found|determined|conducted|performed|used|developed|designed|hypothesi[sz]ed|sought|aimed|obtained|identified|followed|selected|included|calculated|estimated|surveyed|interviewed|prospectively|retrospectively)\b|\b(?:this|the present|our|the current) (?:study|trial|investigation|analysis|survey|experiment|series|case|cohort)\b|\b(?:aim|purpose|objective|goal)s? (?:of|in) (?:this|the present|our|the) (?:study|work|investigation|trial|analysis)\b|\b(?:were|was) (?:\w+ly )?(?:randomi[sz]ed|enrolled|recruited|included|studied|examined|investigated|measured|evaluated|assessed|analy[sz]ed|treated|given|administered|followed|monitored|performed|conducted|obtained|determined|recorded|collected|tested|selected|divided|allocated|assigned)\b|\bn\s?=\s?\d|\b(?:are|is) reported(?:\.| here)|\b(?:the|our|these) (?:results|findings|data) (?:show|indicate|demonstrate|suggest)\b|\bresults are (?:presented|reported|shown)\b|\b(?:is|are) proposed\b|\bhere,? (?:we|an?)\b"
+"""Words by which an abstract reports a study of its own, the contrary of a narrative review."""
+_HEADINGS = r"\b(?:METHODS?|RESULTS?|PATIENTS?|DESIGN|SETTING|PARTICIPANTS|SUBJECTS|MATERIALS? AND METHODS|MEASUREMENTS)\s*:"
+"""A structured abstract's headings (case matters): a study's, not a review's."""
+_NO_STUDY = " (no study of its own reported)"
 
 
 class _Tables(NamedTuple):
@@ -88,20 +136,20 @@ class _Tables(NamedTuple):
     cancelled: tuple[tuple[tuple[str, str], bool, frozenset[tuple[str, str]]], ...]
     """(tag, only when it came from text, tags that cancel it)."""
     commentary: tuple[str, ...]
-    negated: str
-    released: str
-    window: int
+    mentions: MentionRules
+    """Whether an adverse-effect mention counts (tracker.effect_context)."""
+    samples: Mapping[str, str]
+    """Design -> "none" or "studies" (vocabulary ``sample``)."""
 
 
 _TABLES: dict[str, _Tables] = {}
 
 
 def _tables(vocabulary: Vocabulary | None) -> _Tables:
-    vocabulary = vocabulary or _DEFAULT
+    vocabulary = vocabulary or default_vocabulary()
     key = f"{vocabulary.path}:{vocabulary.fingerprint}"
     if key not in _TABLES:
         cues = vocabulary.cues()
-        negation = vocabulary.negation
         _TABLES[key] = _Tables(
             facets=vocabulary.facet_names,
             values=vocabulary.facet_values(),
@@ -121,9 +169,8 @@ def _tables(vocabulary: Vocabulary | None) -> _Tables:
                 if by
             ),
             commentary=vocabulary.commentary,
-            negated=negation.negated,
-            released=negation.released,
-            window=negation.reach + max(len(word) for word in negation.words),
+            mentions=MentionRules.of(vocabulary),
+            samples=vocabulary.samples(),
         )
     return _TABLES[key]
 
@@ -137,7 +184,9 @@ _PARALLEL_FROM = 5_000
 class _Finding:
     """The records one source tagged with one value, and the span that justified each.
 
-    For sample size and dose, ``values`` holds each record's own value (the number, the dose).
+    For the numbers, ``values`` holds each record's own value (the number, the dose). For an
+    adverse effect, ``credited`` holds, per record, the word the mention was credited to
+    ("morphine" in "more frequent after morphine"), or "".
     """
 
     facet: str
@@ -146,6 +195,7 @@ class _Finding:
     rows: np.ndarray
     spans: list[str]
     values: list[str] | None = None
+    credited: list[str] | None = None
 
     def drop(self, mask: np.ndarray) -> None:
         """Forget the records where ``mask`` (one bool per record) is set."""
@@ -154,6 +204,12 @@ class _Finding:
         self.spans = [s for s, k in zip(self.spans, keep, strict=True) if k]
         if self.values is not None:
             self.values = [v for v, k in zip(self.values, keep, strict=True) if k]
+        if self.credited is not None:
+            self.credited = [c for c, k in zip(self.credited, keep, strict=True) if k]
+
+    @property
+    def from_text(self) -> bool:
+        return self.field in ("title", "abstract")
 
 
 class _Field(NamedTuple):
@@ -199,8 +255,8 @@ def tag_record(
     })  # fmt: skip
     row = evidence(one, vocabulary=vocabulary).iloc[0]
     tags: dict[str, Any] = {facet: row[facet] for facet in _tables(vocabulary).facets}
-    size = row["sample_size"]
-    tags["sample_size"] = None if pd.isna(size) else int(size)
+    for number in ("sample_size", "studies_pooled"):
+        tags[number] = None if pd.isna(row[number]) else int(row[number])
     tags["dose"] = row["dose"]
     tags["evidence"] = row["evidence"]
     return tags
@@ -214,12 +270,13 @@ def evidence(
 ) -> pd.DataFrame:
     """Evidence tags for every record, indexed by PMID.
 
-    Columns: one sorted list per facet (:data:`FACETS`), ``sample_size`` (Int64), ``dose``
-    (str, "" when not stated), ``evidence`` (list of {facet, value, field, span}) and one
-    boolean ``facet:value`` column per vocabulary value, which filters and charts use directly.
-    ``text`` is accepted for older callers and not used: spans are taken from the original
-    title and abstract, whose case the lower-cased search text has lost. ``vocabulary`` is
-    the packaged one when ``None`` (see :func:`tracker.vocabulary.load_vocabulary`).
+    Columns: one sorted list per facet (:data:`FACETS`), ``sample_size`` and ``studies_pooled``
+    (Int64), ``dose`` (str, "" when not stated), ``evidence`` (list of {facet, value, field,
+    span}) and one boolean ``facet:value`` column per vocabulary value, which filters and
+    charts use directly. ``text`` is accepted for older callers and not used: spans are taken
+    from the original title and abstract, whose case the lower-cased search text has lost.
+    ``vocabulary`` is the packaged one when ``None`` (see
+    :func:`tracker.vocabulary.load_vocabulary`).
     """
     del text
     tables = _tables(vocabulary)
@@ -236,10 +293,14 @@ def evidence(
         *_text_findings(tables, fields, size),
     ]
     _discount(tables, findings, fields)
+    people = _people_counted(findings, size)
+    findings += _no_study_reviews(findings, fields, people)
     commentary = np.zeros(size, dtype=bool)
     for kind in tables.commentary:
         commentary |= types.having(kind, size)
-    _suppress(tables, findings, humans=mesh.having("Humans", size), commentary=commentary)
+    humans = mesh.having("Humans", size) | people
+    _suppress(tables, findings, humans=humans, commentary=commentary)
+    findings += _count_by_design(tables, findings, fields)
     return _frame(tables, records, findings)
 
 
@@ -251,7 +312,7 @@ def _text_findings(tables: _Tables, fields: Sequence[_Field], size: int) -> list
         for cues, near in zip(tables.groups, narrowed, strict=True)
         for cue in cues
     ]
-    jobs.append(partial(_number_findings, "sample_size", _SAMPLE_SIZES, fields, size))
+    jobs.append(partial(_counted, "sample_size", study_size.sample_size, fields, size))
     jobs.append(partial(_number_findings, "dose", _DOSES, fields, size))
     return [finding for found in _run(jobs, size) for finding in found]
 
@@ -312,11 +373,14 @@ def _scan(field: _Field, pattern: str) -> tuple[np.ndarray, pa.StructArray]:
 def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int) -> list[_Finding]:
     """A cue's findings: in the title, else in the abstract (one span per record)."""
     findings: list[_Finding] = []
+    condition = np.zeros(size, dtype=bool)
     for field in fields:
         if cue.title_only and field.name != "title":
             continue
         if cue.facet == "adverse_effects":
-            finding = _affirmed(tables, cue, field)
+            finding, named = _affirmed(tables, cue, field)
+            finding.drop(condition)
+            condition[named] = field.name == "title"  # the title names it as the condition
         else:
             at, found = _scan(field, cue.pattern)
             spans = found.field("span").to_pylist()
@@ -327,46 +391,63 @@ def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int
     return findings
 
 
-def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> _Finding:
-    """An adverse-effect cue's finding in one field, leaving out negated mentions."""
-    before = rf"(?P<before>[^.;]{{0,{tables.window}}})"
-    at, found = _scan(field, rf"{before}(?P<span>{cue.pattern})")
-    spans = found.field("span").to_pylist()
-    for index in np.flatnonzero(_negated(tables, found.field("before"))).tolist():
-        text = str(field.text[at[index]])
-        spans[index] = _later_affirmed(tables, text, cue.pattern, spans[index])
-    said = np.array([bool(s) for s in spans], dtype=bool)
-    kept = [s for s in spans if s]
-    return _Finding(cue.facet, cue.value, field.name, field.rows[at[said]] if len(at) else at, kept)
+def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> tuple[_Finding, np.ndarray]:
+    """An adverse-effect cue's finding in one field: the first mention that counts; and the
+    records whose first mention its context made the condition, the effect sought or a drug.
 
-
-def _negated(tables: _Tables, before: pa.Array) -> np.ndarray:
-    """Per mention: does a negation end the text just before it, with no "but" since?"""
-    negated = pc.match_substring_regex(before, pattern=tables.negated)
-    released = pc.match_substring_regex(before, pattern=tables.released)
-    both = pc.and_(negated, pc.invert(released))
-    return np.asarray(both.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _later_affirmed(tables: _Tables, text: str, pattern: str, negated: str) -> str:
-    """The first mention after a negated one that no negation governs, or "".
-
-    Rare enough for Python's regex, which starts just after the negated mention.
+    A mention does not count when it is negated, when its context makes it the condition, the
+    effect sought, a drug or the comparator's ([effect_context]); then a later one may.
     """
-    start = text.find(negated) + 1
-    for match in re.compile(pattern, flags=re.I).finditer(text, start):
-        before = text[max(0, match.start() - tables.window) : match.start()]
-        before = re.split(r"[.;]", before)[-1]
-        if not re.search(tables.negated, before) or re.search(tables.released, before):
-            return match.group(0)
-    return ""
+    at, found = _scan(field, effect_context.with_context(cue.pattern))
+    spans: list[str] = found.field("span").to_pylist()
+    rules = tables.mentions
+    blocked, context, credited = effect_context.judge(
+        rules, found.field("before"), found.field("after")
+    )
+    for index in np.flatnonzero(blocked).tolist():
+        text = str(field.text[at[index]])
+        spans[index], credited[index] = effect_context.later_counted(
+            rules, text, cue.pattern, spans[index]
+        )
+    said = np.array([bool(s) for s in spans], dtype=bool)
+    rows = field.rows[at[said]] if len(at) else at
+    kept = [c for c, s in zip(credited, said, strict=True) if s]
+    finding = _Finding(
+        cue.facet, cue.value, field.name, rows, [s for s in spans if s], credited=kept
+    )
+    return finding, field.rows[at[context]] if len(at) else at
+
+
+def _counted(
+    facet: str,
+    read: Callable[[str], study_size.Count | None],
+    fields: Sequence[_Field],
+    size: int,
+) -> list[_Finding]:
+    """Sample size or studies pooled, read by :mod:`tracker.study_size` from the abstract, else
+    the title. The finding's values are the numbers; spans that count people are marked by a
+    value ending in "+" (taken off when the frame is built)."""
+    findings: list[_Finding] = []
+    taken = np.zeros(size, dtype=bool)
+    for field in reversed(fields):  # the abstract first
+        rows, spans, values = [], [], []
+        for row, text in zip(field.rows.tolist(), field.text.to_pylist(), strict=True):
+            count = read(text) if text and not taken[row] else None
+            if count is not None:
+                rows.append(row)
+                spans.append(count.span)
+                values.append(f"{count.value}{'+' if count.people else ''}")
+        found = np.array(rows, dtype=np.int64)
+        taken[found] = True
+        findings.append(_Finding(facet, "", field.name, found, spans, values))
+    return findings
 
 
 def _number_findings(
     facet: str, patterns: Sequence[str], fields: Sequence[_Field], size: int
 ) -> list[_Finding]:
-    """Sample size or dose: per record, the first pattern (in order) that the abstract, else
-    the title, states. Its value is whichever named group took part in the match."""
+    """Dose: per record, the first pattern (in order) that the abstract, else the title,
+    states. Its value is whichever named group took part in the match."""
     findings: list[_Finding] = []
     taken = np.zeros(size, dtype=bool)
     for pattern in patterns:
@@ -412,11 +493,54 @@ def _preclinical(mesh: _Terms, size: int) -> list[_Finding]:
     return [_Finding("design", "preclinical", "MeSH", rows, ["Animals (no Humans)"] * len(rows))]
 
 
+def _people_counted(findings: Sequence[_Finding], size: int) -> np.ndarray:
+    """Per record: does its text count people (a human sample, however small)?"""
+    people = np.zeros(size, dtype=bool)
+    for finding in findings:
+        if finding.facet == "sample_size" and finding.values is not None:
+            marked = np.array([v.endswith("+") for v in finding.values], dtype=bool)
+            people[finding.rows[marked] if len(marked) else finding.rows] = True
+    return people
+
+
+def _no_study_reviews(
+    findings: Sequence[_Finding], fields: Sequence[_Field], people: np.ndarray
+) -> list[_Finding]:
+    """Abstracts that report no study of their own are narrative reviews.
+
+    Only where nothing stronger says what the record is: no design from indexing or the title,
+    no people counted, and none of the words by which a study reports itself.
+    """
+    abstract = fields[1]
+    settled = people.copy()
+    for finding in findings:  # designs from indexing or title, and the abstract's own cues
+        if finding.facet == "design" and (
+            finding.field != "abstract" or finding.value != "preclinical"
+        ):
+            settled[finding.rows] = True
+    own = pc.or_(
+        pc.match_substring_regex(abstract.text, pattern=_OWN_STUDY),
+        pc.match_substring_regex(abstract.text, pattern=_HEADINGS),
+    )
+    empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(abstract.text)), 0)
+    skip = pc.fill_null(pc.or_(own, empty), True).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(~settled & ~np.asarray(skip, dtype=bool))
+    texts = abstract.text.take(pa.array(rows, type=pa.int64())).to_pylist()
+    spans = [_opening(text) + _NO_STUDY for text in texts]
+    return [_Finding("design", "review", "abstract", rows, spans)]
+
+
+def _opening(text: str) -> str:
+    """The first words of an abstract, as the evidence for what the whole of it lacks."""
+    first = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= 80 else first[:80].rsplit(" ", 1)[0]
+
+
 def _discount(tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]) -> None:
     """Drop a cue's tag where its ``unless`` mentions are as many as its own."""
     for finding in findings:
         rule = tables.unless.get((finding.facet, finding.value))
-        if rule is None or finding.field not in ("title", "abstract"):
+        if rule is None or not finding.from_text:
             continue
         pattern, unless = rule
         said = np.zeros(len(finding.rows), dtype=np.int64)
@@ -436,41 +560,66 @@ def _suppress(
 ) -> None:
     """Drop tags that a stronger tag contradicts (see the module docstring)."""
     protocols = np.zeros(len(humans), dtype=bool)
+    drugs = np.zeros(len(humans), dtype=bool)
     for finding in findings:
-        from_text = finding.field in ("title", "abstract")
-        if finding.facet == "design" and from_text:
+        if finding.facet == "design" and finding.from_text:
             finding.drop(commentary)
-        if (finding.facet, finding.value) == ("design", "preclinical") and from_text:
+        if (finding.facet, finding.value) == ("design", "preclinical") and finding.from_text:
             finding.drop(humans)
         if (finding.facet, finding.value) == ("design", "protocol"):
             protocols[finding.rows] = True
+        if finding.facet == "drug":
+            drugs[finding.rows] = True
     for finding in findings:
-        if finding.facet == "adverse_effects" and finding.field in ("title", "abstract"):
+        if finding.facet == "adverse_effects" and finding.from_text:
             finding.drop(protocols)
+            if finding.credited:
+                elsewhere = effect_context.credited_elsewhere(
+                    tables.mentions, finding.rows, finding.credited, drugs
+                )
+                finding.drop(elsewhere)
     for tag, text_only, cancelled_by in tables.cancelled:
         mask = np.zeros(len(humans), dtype=bool)
         for finding in findings:
             if (finding.facet, finding.value) in cancelled_by:
                 mask[finding.rows] = True
         for finding in findings:
-            from_text = finding.field in ("title", "abstract")
-            if (finding.facet, finding.value) == tag and (from_text or not text_only):
+            if (finding.facet, finding.value) == tag and (finding.from_text or not text_only):
                 finding.drop(mask)
 
 
+def _count_by_design(
+    tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]
+) -> list[_Finding]:
+    """A record whose design has no sample of its own gets no sample size; one whose design
+    pools studies gets the number of studies pooled instead (read for those records only)."""
+    size = len(fields[0].rows)
+    none, pooled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    for finding in findings:
+        kind = tables.samples.get(finding.value) if finding.facet == "design" else None
+        if kind is not None:
+            (pooled if kind == "studies" else none)[finding.rows] = True
+    for finding in findings:
+        if finding.facet == "sample_size":
+            finding.drop(none | pooled)
+    reviews = tuple(field.where(pooled[field.rows]) for field in fields)
+    return _counted("studies_pooled", study_size.studies_pooled, reviews, size)
+
+
 def _frame(tables: _Tables, records: pd.DataFrame, findings: list[_Finding]) -> pd.DataFrame:
-    """The evidence frame: facet lists, n, dose, evidence, then a flag per vocabulary value."""
+    """The evidence frame: facet lists, numbers, evidence, then a flag per vocabulary value."""
     size = len(records)
     flags = {
         f"{f}:{v}": np.zeros(size, dtype=bool) for f in tables.facets for v in tables.values[f]
     }
     proof: list[list[dict[str, str]]] = [[] for _ in range(size)]
-    numbers: dict[str, list[str]] = {"sample_size": [""] * size, "dose": [""] * size}
+    numbers: dict[str, list[str]] = {name: [""] * size for name in NUMBERS}
     for finding in findings:
-        values = finding.values or [finding.value] * len(finding.rows)
         if finding.values is None:
+            values = [finding.value] * len(finding.rows)
             flags[f"{finding.facet}:{finding.value}"][finding.rows] = True
         else:
+            values = [v.rstrip("+") for v in finding.values]
             for row, value in zip(finding.rows.tolist(), values, strict=True):
                 numbers[finding.facet][row] = value
         for row, value, span in zip(finding.rows.tolist(), values, finding.spans, strict=True):
@@ -480,7 +629,8 @@ def _frame(tables: _Tables, records: pd.DataFrame, findings: list[_Finding]) -> 
     columns: dict[str, Any] = {
         facet: _lists(flags, tables.values[facet], facet, size) for facet in tables.facets
     }
-    columns["sample_size"] = pd.array([_count(n) for n in numbers["sample_size"]], dtype="Int64")
+    for name in ("sample_size", "studies_pooled"):
+        columns[name] = pd.array([_count(n) for n in numbers[name]], dtype="Int64")
     columns["dose"] = numbers["dose"]
     columns["evidence"] = proof
     columns.update(sorted(flags.items()))

@@ -37,11 +37,15 @@ KNOWN_FACETS = tuple(facet.value for facet in Facet)
 """The facets the rest of tracker knows how to show; a file may not invent others."""
 
 CLAIMED = ("common", "less common", "")
+SAMPLES = ("", "none", "studies")
+"""What a design's records count: people (""), nothing ("none"), or the studies they pool."""
 _VALUE_KEYS = frozenset({
     "value", "text", "title", "unless", "publication_types", "mesh", "chemically_induced",
-    "cancelled_by", "cancelled_in_text_by", "claimed",
+    "cancelled_by", "cancelled_in_text_by", "claimed", "sample",
 })  # fmt: skip
 _NEGATION_KEYS = frozenset({"words", "except", "reach"})
+_CONTEXT_KEYS = frozenset({"before", "after", "comparators"})
+_SECTIONS = (*KNOWN_FACETS, "negation", "commentary", "effect_context")
 
 
 class VocabularyError(TrackerError):
@@ -78,6 +82,8 @@ class Value:
     cancelled_by: tuple[tuple[str, str], ...] = ()
     cancelled_in_text_by: tuple[tuple[str, str], ...] = ()
     claimed: str = ""
+    sample: str = ""
+    """(designs) "none": no sample of its own; "studies": the studies pooled instead."""
 
     def cues(self) -> tuple[Cue, ...]:
         """Title-only cues, then cues for either field.
@@ -118,6 +124,30 @@ class Negation:
 
 
 @dataclass(frozen=True, slots=True)
+class EffectContext:
+    """Words around an adverse-effect mention that make it something other than an effect of
+    the intervention: the condition studied, the effect sought, a drug taken, the comparator's.
+    """
+
+    before: tuple[str, ...] = ()
+    """RE2 patterns for the text that ends at the mention ("patients with ")."""
+    after: tuple[str, ...] = ()
+    """RE2 patterns for the text that starts right after it (" intake")."""
+    comparators: tuple[str, ...] = ()
+    """Words naming what an intervention is compared with ("placebo")."""
+
+    @property
+    def preceding(self) -> str:
+        """RE2: text whose end makes the mention that follows it no effect; "" if none."""
+        return rf"(?i)(?:{'|'.join(self.before)})\s*$" if self.before else ""
+
+    @property
+    def following(self) -> str:
+        """RE2: text whose start makes the mention before it no effect; "" if none."""
+        return rf"(?i)^\s*(?:{'|'.join(self.after)})" if self.after else ""
+
+
+@dataclass(frozen=True, slots=True)
 class Vocabulary:
     """A whole vocabulary file, checked: facets in display order, each with its values."""
 
@@ -128,6 +158,7 @@ class Vocabulary:
     negation: Negation
     commentary: tuple[str, ...] = ()
     """Publication types whose records discuss others' studies: no design tags from text."""
+    effect_context: EffectContext = EffectContext()
 
     @property
     def facet_names(self) -> tuple[str, ...]:
@@ -159,6 +190,10 @@ class Vocabulary:
             for v in self.values()
             for m in v.chemically_induced
         }
+
+    def samples(self) -> dict[str, str]:
+        """Design values whose records count no people -> "none" or "studies"."""
+        return {v.name: v.sample for v in self.values() if v.sample}
 
     def claimed_effects(self) -> dict[str, str]:
         """Adverse effects the patient leaflet names -> "common" or "less common"."""
@@ -219,7 +254,7 @@ def _parse(path: Path, content: bytes) -> Vocabulary:
         document = tomllib.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise where.error("", f"is not valid TOML ({exc})") from exc
-    unknown = [key for key in document if key not in (*KNOWN_FACETS, "negation", "commentary")]
+    unknown = [key for key in document if key not in _SECTIONS]
     if unknown:
         raise where.error(
             f"[[{unknown[0]}]]", f"is not a facet; the facets are {', '.join(KNOWN_FACETS)}"
@@ -238,8 +273,9 @@ def _parse(path: Path, content: bytes) -> Vocabulary:
     if not isinstance(commentary, dict) or set(commentary) - {"publication_types"}:
         raise where.error("[commentary]", "may hold only publication_types = [...]")
     types = _strings(where, "[commentary]", commentary, "publication_types")
+    context = _effect_context(where, document.get("effect_context", {}))
     fingerprint = hashlib.sha256(content).hexdigest()
-    return Vocabulary(path, fingerprint, facets, negation, types)
+    return Vocabulary(path, fingerprint, facets, negation, types, context)
 
 
 class _Where:
@@ -289,6 +325,9 @@ def _value(where: _Where, facet: str, number: int, entry: Any) -> Value:
     claimed = _text(where, label, entry, "claimed")
     if claimed not in CLAIMED or (claimed and facet != "adverse_effects"):
         raise where.error(label, 'has claimed = "common", "less common" or "" (adverse effects)')
+    sample = _text(where, label, entry, "sample")
+    if sample not in SAMPLES or (sample and facet != "design"):
+        raise where.error(label, 'has sample = "none" or "studies" (designs only)')
     cancelled_by = _strings(where, label, entry, "cancelled_by")
     cancelled_in_text_by = _strings(where, label, entry, "cancelled_in_text_by")
     value = Value(
@@ -303,6 +342,7 @@ def _value(where: _Where, facet: str, number: int, entry: Any) -> Value:
         cancelled_by=tuple(_reference(where, label, r) for r in cancelled_by),
         cancelled_in_text_by=tuple(_reference(where, label, r) for r in cancelled_in_text_by),
         claimed=claimed,
+        sample=sample,
     )
     sources = (value.text, value.title, value.publication_types, value.mesh)
     if not any(sources) and not value.chemically_induced:
@@ -333,6 +373,20 @@ def _negation(where: _Where, entry: Any) -> Negation:
     _pattern(where, "[negation]", "words", negation.negated)
     _pattern(where, "[negation]", "except", negation.released)
     return negation
+
+
+def _effect_context(where: _Where, entry: Any) -> EffectContext:
+    label = "[effect_context]"
+    if not isinstance(entry, dict) or set(entry) - _CONTEXT_KEYS:
+        raise where.error(label, "may hold only before = [...], after = [...], comparators = [...]")
+    context = EffectContext(
+        _patterns(where, label, entry, "before"),
+        _patterns(where, label, entry, "after"),
+        _strings(where, label, entry, "comparators"),
+    )
+    for key, pattern in (("before", context.preceding), ("after", context.following)):
+        _pattern(where, label, key, pattern)
+    return context
 
 
 def _entry(value: Value) -> str:
