@@ -4,9 +4,9 @@ The abstracts are read in place from ../shared/screening-datasets (tests/real_ab
 draws them by seed); the labels, the draw and the rules are in tests/expected/
 (tagging_real_labels.json, tagging_real_rules.md). Rules were tuned on the tuning split only;
 the test split, which no rule was tuned on, is guarded at what it measured when the rules were
-frozen (FLOORS), below the issue's targets (ISSUE_TARGETS), which are not reached yet. The measured table, with
-the fixture records and the crafted set, is written to tests/artifacts/tagging_real_scores.json
-and printed (``pytest -s``).
+frozen (FLOORS), below the issue's targets (ISSUE_TARGETS), which are not reached yet. The
+measured table, with the fixture records and the crafted set, is written to
+tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
 """
 
 from __future__ import annotations
