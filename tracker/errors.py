@@ -16,6 +16,8 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     │   ├── QueryRequired    an empty search query
     │   └── BatchSizeInvalid a download batch size out of range
     ├── ParseError           PubMed XML that is malformed or cut off; names the file and line
+    │   └── ImportRefusedError  (tracker.formats) a file that is none of the accepted exports,
+    │                        or is damaged; names the file, the line and the format expected
     ├── StoreError           the data directory cannot be read or written
     │   ├── StoreLockedError another process holds the store's lock for too long
     │   ├── StoreFullError   the disk is full; the previous state is kept
@@ -25,7 +27,9 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     │                        loop in courtesy.py catches it, users meet the service's own error
     ├── FetchError           a PubMed search or download that could not complete
     │   ├── NCBIQueryError   NCBI refused the query itself (permanent: change the query)
-    │   └── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
+    │   ├── NCBIUnavailableError  NCBI kept failing after every retry (transient faults)
+    │   └── ClinicalTrialsError  (tracker.clinicaltrials) the registry's studies could not all
+    │                        be fetched; nothing was returned
     ├── CitationError        NIH iCite's metrics could not be fetched; stored metrics are kept
     │   └── WholeRebuildRequired  a partial fetch into damaged metrics (fetch them all instead)
     ├── ScreeningError       an unknown PMID, decision, stage, reason or reviewer
