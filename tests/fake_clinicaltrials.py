@@ -26,14 +26,13 @@ import json
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from fake_service import Faults, respond, serve
 
 FAULT_KINDS = ("429", "500", "502", "503", "html", "truncated", "reset", "slow")
 HTML_PAGE = (
@@ -95,29 +94,6 @@ def study(number: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@dataclass
-class Faults:
-    """What to break, and how often. Tests set these between runs."""
-
-    queue: deque[str] = field(default_factory=deque)
-    fraction: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
-    fail_after: int | None = None
-    fail_kind: str = "503"
-    retry_after: str = "0"
-    slow_seconds: float = 0.3
-    rng: random.Random = field(default_factory=lambda: random.Random(15))
-
-    def next(self, request_number: int) -> str | None:
-        if self.fail_after is not None and request_number > self.fail_after:
-            return self.fail_kind
-        if self.queue:
-            return self.queue.popleft()
-        if self.fraction and self.rng.random() < self.fraction:
-            return self.rng.choice(self.kinds)
-        return None
-
-
 class FakeClinicalTrials(ThreadingHTTPServer):
     """The server object tests hold: its studies, faults and request log."""
 
@@ -127,7 +103,8 @@ class FakeClinicalTrials(ThreadingHTTPServer):
     def __init__(self, port: int = 0, *, studies: int = 2500, first: int = 1) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.numbers = list(range(first, first + studies))
-        self.faults = Faults()
+        self.faults = Faults(kinds=FAULT_KINDS, retry_after="0", slow_seconds=0.3,
+                             rng=random.Random(15))  # fmt: skip
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.secret = random.Random(studies).getrandbits(32)
@@ -184,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and self._inject(fault, entry):
             return
         if url.path.rstrip("/") != "/api/v2/studies":
-            self._send(entry, 404, b"Not Found", "text/plain")
+            respond(self, entry, 404, b"Not Found", "text/plain")
             return
         self._studies(params, entry, fault)
 
@@ -192,14 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
         query = "|".join(params.get(k, "") for k in ("query.cond", "query.intr", "query.term"))
         size_text = params.get("pageSize", "10")
         if not size_text.isdigit() or int(size_text) == 0:
-            self._send(entry, 400, f"pageSize: invalid value {size_text!r}".encode(), "text/plain")
+            respond(
+                self, entry, 400, f"pageSize: invalid value {size_text!r}".encode(), "text/plain"
+            )
             return
         size = min(int(size_text), 1000)
         start = 0
         if "pageToken" in params:
             found = self.server.offset(params["pageToken"], query)
             if found is None:
-                self._send(entry, 400, b"pageToken: invalid page token", "text/plain")
+                respond(self, entry, 400, b"pageToken: invalid page token", "text/plain")
                 return
             start = found
         numbers = self.server.numbers[start : start + size]
@@ -215,17 +194,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(answer).encode()
         if fault == "truncated":
             body = body[: len(body) // 2]
-        self._send(entry, 200, body)
+        respond(self, entry, 200, body)
 
     def _inject(self, fault: str, entry: dict[str, Any]) -> bool:
         """Answer with a fault; False when the fault only changes a normal answer."""
         if fault in ("500", "502", "503"):
-            self._send(entry, int(fault), HTML_PAGE, "text/html")
+            respond(self, entry, int(fault), HTML_PAGE, "text/html")
         elif fault == "429":
-            self._send(entry, 429, b"Too Many Requests", "text/plain",
+            respond(self, entry, 429, b"Too Many Requests", "text/plain",
                        {"Retry-After": self.server.faults.retry_after})  # fmt: skip
         elif fault == "html":
-            self._send(entry, 200, HTML_PAGE, "text/html")
+            respond(self, entry, 200, HTML_PAGE, "text/html")
         elif fault == "reset":
             entry["status"] = -1
             self.close_connection = True
@@ -237,24 +216,10 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _send(self, entry: dict[str, Any], status: int, body: bytes,
-              content_type: str = "application/json",
-              headers: dict[str, str] | None = None) -> None:  # fmt: skip
-        entry["status"] = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
 
 def start(**options: Any) -> FakeClinicalTrials:
     """A running fake ClinicalTrials.gov on a free port, served from a daemon thread."""
-    server = FakeClinicalTrials(**options)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(FakeClinicalTrials(**options))
 
 
 @pytest.fixture

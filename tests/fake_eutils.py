@@ -24,12 +24,14 @@ import random
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
+
+from fake_service import Faults
 
 SEARCH_CAP = 9_999
 FIRST_DAY = date(1990, 1, 1)
@@ -124,29 +126,6 @@ def article_xml(record: FakeRecord) -> str:
     )
 
 
-@dataclass
-class Faults:
-    """What to break, and how often. Tests set these between runs."""
-
-    queue: deque[str] = field(default_factory=deque)
-    fraction: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
-    fail_after: int | None = None
-    fail_kind: str = "503"
-    retry_after: str = "1"
-    slow_seconds: float = 3.0
-    rng: random.Random = field(default_factory=lambda: random.Random(7))
-
-    def next(self, request_number: int) -> str | None:
-        if self.fail_after is not None and request_number > self.fail_after:
-            return self.fail_kind
-        if self.queue:
-            return self.queue.popleft()
-        if self.fraction and self.rng.random() < self.fraction:
-            return self.rng.choice(self.kinds)
-        return None
-
-
 class FakeNCBI(ThreadingHTTPServer):
     """The server object tests hold: its corpus, its faults and its request log."""
 
@@ -157,7 +136,7 @@ class FakeNCBI(ThreadingHTTPServer):
                  enforce_rate: bool = True, **corpus_options: Any) -> None:  # fmt: skip
         super().__init__(("127.0.0.1", port), _Handler)
         self.corpus = build_corpus(records, seed, **corpus_options)
-        self.faults = Faults()
+        self.faults = Faults(kinds=FAULT_KINDS)
         self.enforce_rate = enforce_rate
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()

@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from fake_service import respond, serve
+
 ICITE_CAP = 1_000
 CURRENT_YEAR = 2026
 FAULT_KINDS = ("429", "500", "502", "503", "html", "truncated", "reset", "slow", "nodata",
@@ -156,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and self._inject(fault, entry):
             return
         if url.path.rstrip("/") != "/api/pubs":
-            self._send(entry, 404, b'{"error": "Not found"}')
+            respond(self, entry, 404, b'{"error": "Not found"}')
             return
         self._pubs(params, entry, fault)
 
@@ -165,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry["pmids"] = asked
         if len(asked) > ICITE_CAP:
             error = f"Too many PMIDs requested: {len(asked)}; the maximum is {ICITE_CAP}."
-            self._send(entry, 400, json.dumps({"error": error}).encode())
+            respond(self, entry, 400, json.dumps({"error": error}).encode())
             return
         fields = [f for f in params.get("fl", "").split(",") if f]
         data = []
@@ -182,17 +184,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(answer).encode()
         if fault == "truncated":
             body = body[: len(body) // 2]
-        self._send(entry, 200, body)
+        respond(self, entry, 200, body)
 
     def _inject(self, fault: str, entry: dict[str, Any]) -> bool:
         """Answer with a fault; False when the fault only changes a normal answer."""
         if fault in ("500", "502", "503"):
-            self._send(entry, int(fault), HTML_PAGE, "text/html")
+            respond(self, entry, int(fault), HTML_PAGE, "text/html")
         elif fault == "429":
             body = b'{"error": "Too many requests, slow down."}'
-            self._send(entry, 429, body, headers={"Retry-After": self.server.faults.retry_after})
+            respond(self, entry, 429, body, headers={"Retry-After": self.server.faults.retry_after})
         elif fault == "html":
-            self._send(entry, 200, HTML_PAGE, "text/html")
+            respond(self, entry, 200, HTML_PAGE, "text/html")
         elif fault == "reset":
             entry["status"] = -1
             self.close_connection = True
@@ -204,24 +206,10 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _send(self, entry: dict[str, Any], status: int, body: bytes,
-              content_type: str = "application/json", headers: dict[str, str] | None = None,
-              ) -> None:  # fmt: skip
-        entry["status"] = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
 
 def start(**options: Any) -> FakeICite:
     """A running fake iCite on a free port, served from a daemon thread."""
-    server = FakeICite(**options)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(FakeICite(**options))
 
 
 def main() -> None:

@@ -57,6 +57,8 @@ from tracker.courtesy import (
     PoliteCaller,
     RetriesExhaustedError,
     RetryPolicy,
+    answer_keys,
+    body_excerpt,
     retry_after,
     user_agent,
 )
@@ -168,14 +170,14 @@ class _Client:
         status = response.status_code
         if status in TRANSIENT_STATUSES:
             wait = retry_after(response.headers.get("Retry-After"))
-            raise TransientError(f"HTTP {status}{_excerpt(body)}", retry_after=wait)
+            raise TransientError(f"HTTP {status}{body_excerpt(body)}", retry_after=wait)
         if status != 200:
-            raise _RefusedError(f"HTTP {status}{_excerpt(body)}")
+            raise _RefusedError(f"HTTP {status}{body_excerpt(body)}")
         try:
             return response.json()
         except ValueError:
             # A proxy's HTML error page or a body cut off mid-way: the next try usually works.
-            raise TransientError(f"HTTP 200 but not JSON{_excerpt(body)}") from None
+            raise TransientError(f"HTTP 200 but not JSON{body_excerpt(body)}") from None
 
 
 def enrich(
@@ -276,7 +278,7 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def _rows(answer: Any, asked: set[int]) -> list[dict[str, Any]]:
     """iCite's ``data`` checked field by field; rows for PMIDs not asked for are dropped."""
     if not isinstance(answer, Mapping) or not isinstance(answer.get("data"), list):
-        raise _RefusedError(f"the JSON has no `data` list (keys: {_keys(answer)})")
+        raise _RefusedError(f"the JSON has no `data` list (keys: {answer_keys(answer)})")
     rows: dict[int, dict[str, Any]] = {}
     for item in answer["data"]:
         if not isinstance(item, Mapping):
@@ -290,7 +292,7 @@ def _rows(answer: Any, asked: set[int]) -> list[dict[str, Any]]:
 def _row(item: Mapping[str, Any]) -> dict[str, Any]:
     pmid = _whole(item, "pmid")
     if pmid is None:
-        raise _RefusedError(f"an entry has no PMID (keys: {_keys(item)})")
+        raise _RefusedError(f"an entry has no PMID (keys: {answer_keys(item)})")
     try:
         return {
             "pmid": pmid,
@@ -349,14 +351,3 @@ def _failed(what: str, advice: str) -> CitationError:
         f"iCite {what}. Nothing was changed: the stored citation metrics are as they"
         f" were. {advice}."
     )
-
-
-def _excerpt(body: bytes) -> str:
-    text = " ".join(body[:160].decode("utf-8", "replace").split())
-    return f": {text!r}" if text else " with an empty body"
-
-
-def _keys(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return ", ".join(sorted(map(str, value))[:8]) or "none"
-    return f"a {type(value).__name__}"

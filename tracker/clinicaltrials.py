@@ -46,6 +46,8 @@ from tracker.courtesy import (
     PoliteCaller,
     RetriesExhaustedError,
     RetryPolicy,
+    answer_keys,
+    body_excerpt,
     retry_after,
     user_agent,
 )
@@ -142,13 +144,15 @@ class _Client:
             raise TransientError(f"connection failed ({type(exc).__name__})") from None
         if response.status_code in TRANSIENT_STATUSES:
             wait = retry_after(response.headers.get("Retry-After"))
-            raise TransientError(f"HTTP {response.status_code}{_excerpt(body)}", retry_after=wait)
+            raise TransientError(
+                f"HTTP {response.status_code}{body_excerpt(body)}", retry_after=wait
+            )
         if response.status_code != 200:
-            raise _RefusedError(f"HTTP {response.status_code}{_excerpt(body)}")
+            raise _RefusedError(f"HTTP {response.status_code}{body_excerpt(body)}")
         try:
             return response.json()
         except ValueError:  # an HTML error page, or JSON cut off mid-way: the next try may work
-            raise TransientError(f"HTTP 200 but not whole JSON{_excerpt(body)}") from None
+            raise TransientError(f"HTTP 200 but not whole JSON{body_excerpt(body)}") from None
 
 
 def fetch_trials(
@@ -204,7 +208,7 @@ def _study(study: Mapping[str, Any], page: int | None) -> SourceRecord:
     ident = _module(protocol, "identificationModule")
     nct = ident.get("nctId")
     if not isinstance(nct, str) or not nct.startswith("NCT"):
-        raise _RefusedError(f"a study has no NCT number (keys: {_keys(ident)})")
+        raise _RefusedError(f"a study has no NCT number (keys: {answer_keys(ident)})")
     status = _module(protocol, "statusModule")
     design = _module(protocol, "designModule")
     start = _date(status, "startDateStruct")
@@ -231,7 +235,7 @@ def _study(study: Mapping[str, Any], page: int | None) -> SourceRecord:
 def _read_page(answer: Any, number: int) -> _Page:
     """A page's studies, total and next token, or _RefusedError naming what is not as documented."""
     if not isinstance(answer, Mapping) or not isinstance(answer.get("studies"), list):
-        raise _RefusedError(f"answered in an unknown shape (keys: {_keys(answer)})")
+        raise _RefusedError(f"answered in an unknown shape (keys: {answer_keys(answer)})")
     token = answer.get("nextPageToken")
     if token is not None and not isinstance(token, str):
         raise _RefusedError(f"nextPageToken is {token!r}, not text")
@@ -267,14 +271,3 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _date(status: Mapping[str, Any], name: str) -> str:
     return str(_module(status, name).get("date") or "")
-
-
-def _excerpt(body: bytes) -> str:
-    text = " ".join(body[:160].decode("utf-8", "replace").split())
-    return f": {text!r}" if text else " with an empty body"
-
-
-def _keys(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return ", ".join(sorted(map(str, value))[:8]) or "none"
-    return f"a {type(value).__name__}"

@@ -23,7 +23,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
@@ -153,3 +153,16 @@ class PoliteCaller:
                 log.info("%s: %s; retry %d in %.1f s", what, exc, attempt, pause)
                 self.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def body_excerpt(body: bytes) -> str:
+    """The start of an answer's body, for a message that says what the service sent back."""
+    text = " ".join(body[:160].decode("utf-8", "replace").split())
+    return f": {text!r}" if text else " with an empty body"
+
+
+def answer_keys(value: object) -> str:
+    """What a JSON answer held, for a message when it is not the shape expected."""
+    if isinstance(value, Mapping):
+        return ", ".join(sorted(map(str, value))[:8]) or "none"
+    return f"a {type(value).__name__}"

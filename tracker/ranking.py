@@ -51,7 +51,7 @@ class ModelState:
         if self.method == "model":
             return (
                 f"Model trained on {self.decisions:,} decisions ({self.relevant:,} relevant,"
-                f" {self.irrelevant:,} irrelevant), the latest at {self.as_of}."
+                f" {self.irrelevant:,} irrelevant), the latest at {_minute(self.as_of)}."
             )
         return (
             "Ranked by similarity to the review's query terms: the model starts learning once"
@@ -113,6 +113,11 @@ def rank(
     else:
         scores = _cold_start_scores(store, features, rows[labels > 0], targets)
     return Ranking(reviewer, stage, _ordered(pmids[targets], scores), state)
+
+
+def _minute(stamp: str) -> str:
+    """``2026-12-03T12:57:55.539676+00:00`` as a person reads it: ``2026-12-03 12:57 UTC``."""
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if len(stamp) >= 16 else stamp
 
 
 def model_state(seen: pd.DataFrame) -> ModelState:
