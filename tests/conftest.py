@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ import fake_eutils
 import fake_icite
 from fake_eutils import FakeNCBI
 from fake_icite import FakeICite
+from fake_service import started
 
 from tracker import Store, import_files
 
@@ -59,17 +59,7 @@ def filled(eutils_fixtures: Path, data_dir: Path) -> Path:
 @pytest.fixture
 def fake_ncbi_factory() -> Iterator[Callable[..., FakeNCBI]]:
     """Start fake NCBI servers (tests/fake_eutils.py) on free ports; all stop at teardown."""
-    servers: list[FakeNCBI] = []
-
-    def make(**options: Any) -> FakeNCBI:
-        server = fake_eutils.start(**options)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    yield from started(fake_eutils.start)
 
 
 @pytest.fixture
@@ -81,16 +71,7 @@ def fake_ncbi(fake_ncbi_factory: Callable[..., FakeNCBI]) -> FakeNCBI:
 @pytest.fixture
 def icite_factory() -> Iterator[Callable[..., FakeICite]]:
     """Start fake iCite servers (tests/fake_icite.py) on free ports; all stop at teardown."""
-    servers: list[FakeICite] = []
-
-    def make(**options: Any) -> FakeICite:
-        servers.append(fake_icite.start(**options))
-        return servers[-1]
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    yield from started(fake_icite.start)
 
 
 @pytest.fixture

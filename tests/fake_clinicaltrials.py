@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from fake_service import Faults, respond, serve
+from fake_service import Faults, respond, serve, started, transport_fault
 
 FAULT_KINDS = ("429", "500", "502", "503", "html", "truncated", "reset", "slow")
 HTML_PAGE = (
@@ -198,23 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _inject(self, fault: str, entry: dict[str, Any]) -> bool:
         """Answer with a fault; False when the fault only changes a normal answer."""
-        if fault in ("500", "502", "503"):
-            respond(self, entry, int(fault), HTML_PAGE, "text/html")
-        elif fault == "429":
-            respond(self, entry, 429, b"Too Many Requests", "text/plain",
-                       {"Retry-After": self.server.faults.retry_after})  # fmt: skip
-        elif fault == "html":
-            respond(self, entry, 200, HTML_PAGE, "text/html")
-        elif fault == "reset":
-            entry["status"] = -1
-            self.close_connection = True
-            self.connection.shutdown(2)
-        elif fault == "slow":
-            time.sleep(self.server.faults.slow_seconds)
-            return False
-        else:
-            return False
-        return True
+        done = transport_fault(
+            self, entry, fault, self.server.faults, page=HTML_PAGE,
+            too_many=b"Too Many Requests", too_many_type="text/plain",
+        )  # fmt: skip
+        return bool(done)
 
 
 def start(**options: Any) -> FakeClinicalTrials:
@@ -225,17 +213,7 @@ def start(**options: Any) -> FakeClinicalTrials:
 @pytest.fixture
 def fake_ctgov_factory() -> Iterator[Callable[..., FakeClinicalTrials]]:
     """Start fake ClinicalTrials.gov servers on free ports; all stop at teardown."""
-    servers: list[FakeClinicalTrials] = []
-
-    def make(**options: Any) -> FakeClinicalTrials:
-        server = start(**options)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    yield from started(start)
 
 
 def main() -> None:

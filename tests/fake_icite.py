@@ -25,13 +25,11 @@ import argparse
 import json
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from fake_service import respond, serve
+from fake_service import Faults, respond, serve, transport_fault
 
 ICITE_CAP = 1_000
 CURRENT_YEAR = 2026
@@ -83,22 +81,6 @@ def metrics(pmid: int) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Faults:
-    """What to break. Tests set these between runs."""
-
-    queue: deque[str] = field(default_factory=deque)
-    fail_after: int | None = None
-    fail_kind: str = "503"
-    retry_after: str = "2"
-    slow_seconds: float = 3.0
-
-    def next(self, request_number: int) -> str | None:
-        if self.fail_after is not None and request_number > self.fail_after:
-            return self.fail_kind
-        return self.queue.popleft() if self.queue else None
-
-
 class FakeICite(ThreadingHTTPServer):
     """The server object tests hold: its answers, faults and request log."""
 
@@ -111,7 +93,7 @@ class FakeICite(ThreadingHTTPServer):
         self.yes_no = yes_no
         self.canned = dict(canned or {})
         self.forgotten: set[int] = set()
-        self.faults = Faults()
+        self.faults = Faults(retry_after="2")
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -188,23 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _inject(self, fault: str, entry: dict[str, Any]) -> bool:
         """Answer with a fault; False when the fault only changes a normal answer."""
-        if fault in ("500", "502", "503"):
-            respond(self, entry, int(fault), HTML_PAGE, "text/html")
-        elif fault == "429":
-            body = b'{"error": "Too many requests, slow down."}'
-            respond(self, entry, 429, body, headers={"Retry-After": self.server.faults.retry_after})
-        elif fault == "html":
-            respond(self, entry, 200, HTML_PAGE, "text/html")
-        elif fault == "reset":
-            entry["status"] = -1
-            self.close_connection = True
-            self.connection.shutdown(2)
-        elif fault == "slow":
-            time.sleep(self.server.faults.slow_seconds)
-            return False
-        else:
-            return False
-        return True
+        body = b'{"error": "Too many requests, slow down."}'
+        done = transport_fault(self, entry, fault, self.server.faults, page=HTML_PAGE,
+                               too_many=body)  # fmt: skip
+        return bool(done)
 
 
 def start(**options: Any) -> FakeICite:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -65,3 +67,49 @@ def serve(server: Server) -> Server:
     """``server`` answering from a daemon thread (it stops with ``shutdown()``)."""
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def transport_fault(
+    handler: Any,
+    entry: dict[str, Any],
+    fault: str,
+    faults: Faults,
+    *,
+    too_many: bytes,
+    too_many_type: str = "application/json",
+    page: bytes,
+) -> bool | None:
+    """The faults every service shows the same way: a 5xx error page, a 429 with
+    Retry-After, an HTML page in a 200, a reset connection, a slow answer. True when the fault
+    was the whole answer, False when only the timing changed (answer normally after it), None
+    when ``fault`` is the service's own kind (the fake handles it)."""
+    if fault in ("500", "502", "503"):
+        respond(handler, entry, int(fault), page, "text/html")
+    elif fault == "429":
+        respond(handler, entry, 429, too_many, too_many_type, {"Retry-After": faults.retry_after})
+    elif fault == "html":
+        respond(handler, entry, 200, page, "text/html")
+    elif fault == "reset":
+        entry["status"] = -1
+        handler.close_connection = True
+        handler.connection.shutdown(2)
+    elif fault == "slow":
+        time.sleep(faults.slow_seconds)
+        return False
+    else:
+        return None
+    return True
+
+
+def started(start: Callable[..., Server]) -> Iterator[Callable[..., Server]]:
+    """A fixture's body: ``make(**options)`` starts servers; all stop at teardown."""
+    servers: list[Server] = []
+
+    def make(**options: Any) -> Server:
+        servers.append(start(**options))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-import fake_icite
 import fake_service
 import pytest
 from fake_eutils import FakeNCBI
@@ -150,7 +149,7 @@ def test_each_service_has_one_pacer_per_rate_for_the_whole_process() -> None:
 class Service:
     """A fake server's faults, and a real run of its client that returns the retries made."""
 
-    faults: fake_service.Faults | fake_icite.Faults
+    faults: fake_service.Faults
     run: Callable[[Sleeps], int]
 
 
