@@ -279,6 +279,8 @@ def simulate_all(args: argparse.Namespace, settings: ModelSettings) -> dict[str,
         if peer is not None:
             result["asreview"] = asreview_runs(path, peer)
         results[path.stem] = result
+        OUT.mkdir(parents=True, exist_ok=True)  # saved after each dataset: a long run can stop
+        (OUT / args.results).write_text(json.dumps(results, indent=1), encoding="utf-8")
         ours = statistics.mean(r["wss95"] for r in result["tracker"])
         theirs = _mean(result.get("asreview") or [], "wss95", "{:.3f}")
         print(f"{path.stem}: WSS@95 tracker {ours:.3f}, ASReview {theirs}", file=sys.stderr)
