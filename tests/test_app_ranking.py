@@ -105,3 +105,30 @@ def test_a_reviewers_order_never_comes_from_the_other_reviewers_hidden_decisions
     assert rows["Relevance"][:6].tolist() == pytest.approx(without_ana.records["score"].tolist())
     with_ana = ranking.rank(Store(filled), reviewer="ana")
     assert with_ana.model.decisions == 5 and with_ana.pmids != without_ana.pmids
+
+
+def test_a_large_library_is_not_kept_waiting_for_the_rankings_features(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``BACKGROUND_FROM`` records the features are built in a thread: the first view
+    says so and keeps the plain order; once they are built, a refresh shows the ranked order."""
+    import time
+
+    from views import browse
+
+    monkeypatch.setattr(browse, "BACKGROUND_FROM", 0)
+    decided(filled)
+    at = app(filled, monkeypatch)
+    waiting = ranking.Ranking.preparing("ana", "title-abstract").model.description
+    assert waiting in [c.value for c in at.caption], "the reviewer is told why there is no order"
+    assert at.selectbox(key="sort").value == "newest first"
+    assert table(at)["Relevance"].isna().all()
+    deadline = time.monotonic() + 120
+    while not ranking.features_ready(Store(filled)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ranking.features_ready(Store(filled)), "the background build finished"
+    at.button(key="refresh_ranking").click().run()
+    assert waiting not in [c.value for c in at.caption]
+    assert at.selectbox(key="sort_ranked").value == dashboard.RELEVANCE
+    expected = ranking.rank(Store(filled), reviewer="ana")
+    assert table(at)["PMID"].tolist()[:6] == expected.pmids

@@ -32,7 +32,7 @@ from tracker.store import Store
 
 FEATURE_COLUMNS = ["pmid", "title", "abstract", "mesh_terms", "keywords", "publication_types"]
 RANKING_COLUMNS = ("rank", "pmid", "score")
-Method = Literal["model", "query similarity"]
+Method = Literal["model", "query similarity", "preparing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,11 @@ class ModelState:
 
     @property
     def description(self) -> str:
+        if self.method == "preparing":
+            return (
+                "The relevance ranking is being prepared in the background (its features are"
+                " built once per version of the records); until then, records keep their order."
+            )
         if self.method == "model":
             return (
                 f"Model trained on {self.decisions:,} decisions ({self.relevant:,} relevant,"
@@ -67,6 +72,12 @@ class Ranking:
     stage: str
     records: pd.DataFrame
     model: ModelState
+
+    @classmethod
+    def preparing(cls, reviewer: str, stage: str) -> Ranking:
+        """No order yet: the features are still being built (:func:`prepare_features`)."""
+        return cls(reviewer, stage, _ordered(np.zeros(0, np.int64), np.zeros(0)),
+                   ModelState("preparing", 0, 0, 0, ""))  # fmt: skip
 
     @property
     def pmids(self) -> list[int]:
@@ -186,7 +197,7 @@ _CACHE_SIZE = 2
 def library_features(store: Store, settings: ModelSettings) -> tuple[np.ndarray, Features | None]:
     """The library's PMIDs (sorted) and features (None for an empty library), built once per
     records version."""
-    key = (*_records_version(store), relevance.FEATURE_VERSION, settings)
+    key = _feature_key(store, settings)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
     if cached is not None:
@@ -199,6 +210,41 @@ def library_features(store: Store, settings: ModelSettings) -> tuple[np.ndarray,
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
     return built
+
+
+_BUILDING: set[tuple[object, ...]] = set()
+
+
+def features_ready(store: Store, settings: ModelSettings | None = None) -> bool:
+    """Whether :func:`rank` can answer at once (the features of these records are built)."""
+    with _CACHE_LOCK:
+        return _feature_key(store, settings or ModelSettings()) in _CACHE
+
+
+def prepare_features(store: Store, settings: ModelSettings | None = None) -> threading.Thread:
+    """Build the features in a background thread (one per records version), so a large
+    library is never blocked waiting for them; join the thread to wait."""
+    chosen = settings or ModelSettings()
+    key = _feature_key(store, chosen)
+    worker = threading.Thread(target=_build_once, args=(store, chosen, key), daemon=True)
+    with _CACHE_LOCK:
+        if key in _BUILDING or key in _CACHE:
+            return threading.Thread()  # nothing to do: an idle thread joins at once
+        _BUILDING.add(key)
+    worker.start()
+    return worker
+
+
+def _build_once(store: Store, settings: ModelSettings, key: tuple[object, ...]) -> None:
+    try:
+        library_features(store, settings)
+    finally:
+        with _CACHE_LOCK:
+            _BUILDING.discard(key)
+
+
+def _feature_key(store: Store, settings: ModelSettings) -> tuple[object, ...]:
+    return (*_records_version(store), relevance.FEATURE_VERSION, settings)
 
 
 def _records_version(store: Store) -> tuple[object, ...]:

@@ -32,7 +32,7 @@ def view(
     show_notice()
     chosen = chosen_records(here, lib, state, choices)
     own = cache.own_decisions(here, choices.reviewer, choices.stage) if choices.reviewer else None
-    ranked = cache.ranking(here, choices.reviewer, choices.stage)
+    ranked = ranking(here, choices, len(lib.records))
     sort = order_choice(ranked)
     shown = tracker.dashboard.table_view(chosen, state, sort=sort, own=own,
                                          metrics=cache.metrics(here),
@@ -50,6 +50,25 @@ def view(
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
     conflicts.panel(here, choices)
+
+
+BACKGROUND_FROM = 20_000
+"""From this many records, the ranking's features are built in the background: the first
+build takes about 25 s at 10,000 records and two minutes at 100,000 (bench/RESULTS.md), and the
+table should not wait for it."""
+
+
+def ranking(here: Snapshot, choices: Choices, size: int) -> tracker.ranking.Ranking:
+    """The reviewer's ranking, or, for a large library whose features are not built yet, a
+    "preparing" one while a background thread builds them (the table keeps its order)."""
+    if size < BACKGROUND_FROM or tracker.ranking.features_ready(here.store):
+        return cache.ranking(here, choices.reviewer, choices.stage)
+    tracker.ranking.prepare_features(here.store)
+    waiting = tracker.ranking.Ranking.preparing(choices.reviewer, choices.stage)
+    st.caption(waiting.model.description)
+    st.button("Refresh the ranking", key="refresh_ranking",
+              help="Look again whether the relevance ranking is ready")  # fmt: skip
+    return waiting
 
 
 def order_choice(ranked: tracker.ranking.Ranking) -> str:
