@@ -18,16 +18,16 @@ def synthetic_log(pmids: int) -> pd.DataFrame:
     """
     ids = np.arange(1, pmids + 1)
     parts = [
-        pd.DataFrame({"pmid": ids, "reviewer": "ana", "action": "decide", "stage": "title-abstract",
+        pd.DataFrame({"record_id": ids, "reviewer": "ana", "action": "decide", "stage": "title-abstract",
                       "value": "include"}),
-        pd.DataFrame({"pmid": ids, "reviewer": "ben", "action": "decide", "stage": "title-abstract",
+        pd.DataFrame({"record_id": ids, "reviewer": "ben", "action": "decide", "stage": "title-abstract",
                       "value": np.where(ids % 2 == 0, "include", "maybe")}),
-        pd.DataFrame({"pmid": ids[::3], "reviewer": "ana", "action": "tag-add", "value": "rct"}),
-        pd.DataFrame({"pmid": ids[::5], "reviewer": "ana", "action": "note", "note": "see p. 3"}),
-        pd.DataFrame({"pmid": ids[::7], "reviewer": "ana", "action": "decide", "stage": "full-text",
+        pd.DataFrame({"record_id": ids[::3], "reviewer": "ana", "action": "tag-add", "value": "rct"}),
+        pd.DataFrame({"record_id": ids[::5], "reviewer": "ana", "action": "note", "note": "see p. 3"}),
+        pd.DataFrame({"record_id": ids[::7], "reviewer": "ana", "action": "decide", "stage": "full-text",
                       "value": "include"}),
     ]  # fmt: skip
     log = pd.concat(parts, ignore_index=True).fillna("")
     log["id"] = np.arange(1, len(log) + 1)
     log["created_at"], log["reason"], log["target_id"] = "2026-01-01T00:00:00", "", pd.NA
-    return log.astype({"pmid": "Int64", "target_id": "Int64"})
+    return log.astype({"record_id": "Int64", "target_id": "Int64"})

@@ -156,7 +156,7 @@ def crafted_records() -> list[Labelled]:
 def frame(records: Sequence[Labelled]) -> pd.DataFrame:
     """The records as the store holds them, numbered from 1."""
     return pd.DataFrame({
-        "pmid": range(1, len(records) + 1),
+        "record_id": range(1, len(records) + 1),
         "title": [r.title for r in records],
         "abstract": [r.abstract for r in records],
         "publication_types": [list(r.publication_types) for r in records],

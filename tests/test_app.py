@@ -98,7 +98,7 @@ def test_a_fetch_from_the_form_fills_the_library(
     at.button(key=FETCH).click().run(timeout=120)
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("2,000 records: 2,000 new")
-    assert len(Store(data_dir).known_pmids()) == 2000
+    assert len(Store(data_dir).known_ids()) == 2000
     assert "2,000 of 2,000 records match." in texts(at)
 
 
@@ -130,7 +130,7 @@ def test_an_uploaded_pubmed_xml_file_is_imported(
     assert not at.exception and not at.error
     assert "records imported" in at.success[0].value
     assert Store(data_dir).runs()["query"].tolist() == ["import pubmed5.xml"]
-    assert len(Store(data_dir).known_pmids()) > 0
+    assert len(Store(data_dir).known_ids()) > 0
 
 
 def test_an_upload_that_is_not_pubmed_xml_is_refused_and_changes_nothing(
@@ -142,7 +142,7 @@ def test_an_upload_that_is_not_pubmed_xml_is_refused_and_changes_nothing(
     assert not at.exception
     assert "The import did not complete, and nothing was changed" in at.error[0].value
     assert not (data_dir / "records.parquet").exists()
-    assert Store(data_dir).known_pmids() == set()
+    assert Store(data_dir).known_ids() == set()
 
 
 # -- browse ----------------------------------------------------------------------------------
@@ -164,7 +164,8 @@ def test_filters_narrow_the_table(filled: Path, monkeypatch: pytest.MonkeyPatch)
 def test_the_table_carries_no_abstracts(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(filled, monkeypatch)
     columns = list(at.dataframe(key="table").value.columns)
-    assert columns == ["PMID", "Year", "Title", "First author", "Journal", "Decision", "Tags",
+    assert columns == ["Record", "PMID", "Source", "Year", "Title", "First author", "Journal",
+                       "Decision", "Tags",
                        "Relevance"]  # fmt: skip
 
 
@@ -306,7 +307,7 @@ def test_dual_screening_hides_the_other_reviewers_call_and_resolves_conflicts(
     assert decisions[9997] == "unscreened"  # ben's include is not shown to ana
     screening.decide(store, [9997], decision="maybe", reviewer="ana")
     at.run()
-    assert frame_with(at, "decisions")["pmid"].tolist() == [9997]
+    assert frame_with(at, "decisions")["record_id"].tolist() == [9997]
     assert frame_with(at, "kappa")["both_decided"].tolist() == [1]
     at.selectbox(key="resolve_pmid").set_value(9997)
     at.radio(key="resolve").set_value("include")

@@ -178,7 +178,7 @@ def exports_page(data_dir: str, pmids: list[int]) -> None:
 
     store = tracker.Store(data_dir)
     records = store.records()
-    downloads(export_files(store, records[records["pmid"].isin(pmids)]))
+    downloads(export_files(store, records[records["record_id"].isin(pmids)]))
 
 
 def test_the_export_buttons_build_their_files_only_when_pressed(filled: Path) -> None:
@@ -195,7 +195,7 @@ def test_the_exported_files_hold_exactly_the_chosen_records(filled: Path) -> Non
     pmids = listed(filled)[2:5]
     screening.decide(store, pmids[:1], decision="include", reviewer="ana")
     records = store.records()
-    files = export_files(store, records[records["pmid"].isin(pmids)])
+    files = export_files(store, records[records["record_id"].isin(pmids)])
     assert [f.name for f in files] == ["ketamine-review.csv", "ketamine-review.ris",
                                        "ketamine-review.bib"]  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(built(files[0]).decode("utf-8-sig"))))

@@ -97,7 +97,7 @@ def test_a_reviewer_rejects_a_suggestion_and_it_leaves_the_filters(
     assert not at.exception
     assert "PMID 11: route: intranasal rejected." in at.success[0].value.replace("\\", "")
     judged = suggestions.verdicts(Store(tagged))
-    assert judged[["pmid", "facet", "value", "status"]].values.tolist() == [
+    assert judged[["record_id", "facet", "value", "status"]].values.tolist() == [
         [11, "route", "intranasal", "rejected"]
     ]
     assert table_pmids(at) == [], "a rejected suggestion no longer matches the filter"

@@ -19,7 +19,7 @@ from views.progress import numbers
 
 def decided(data_dir: Path, reviewer: str = "ana") -> tuple[int, int]:
     """One include and one exclude by ``reviewer``: enough for a model."""
-    pmids = sorted(Store(data_dir).known_pmids())
+    pmids = sorted(Store(data_dir).known_ids())
     store = Store(data_dir)
     screening.decide(store, [pmids[0]], decision="include", reviewer=reviewer)
     screening.decide(store, [pmids[1]], decision="exclude", reviewer=reviewer,
@@ -48,7 +48,7 @@ def test_the_ranked_order_appears_after_one_include_and_one_exclude(
     assert expected.model.method == "model" and len(expected.pmids) == 6
     rows = table(at)
     assert rows["PMID"].tolist()[:6] == expected.pmids, "unscreened records by score first"
-    scores = dict(zip(expected.records["pmid"], expected.records["score"], strict=True))
+    scores = dict(zip(expected.records["record_id"], expected.records["score"], strict=True))
     for pmid, score in zip(rows["PMID"][:6], rows["Relevance"][:6], strict=True):
         assert score == pytest.approx(scores[pmid])
     assert rows["Relevance"][6:].isna().all(), "screened records carry no score"
@@ -90,7 +90,7 @@ def test_a_reviewers_order_never_comes_from_the_other_reviewers_hidden_decisions
     filled: Path, eutils_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ben's order is the same whether or not Ana's decisions exist: none of hers leaks."""
-    pmids = sorted(Store(filled).known_pmids())
+    pmids = sorted(Store(filled).known_ids())
     store = Store(filled)
     screening.decide(store, pmids[2:5], decision="include", reviewer="ana")
     screening.decide(store, pmids[5:7], decision="exclude", reviewer="ana", reason="duplicate")

@@ -109,7 +109,7 @@ def test_a_whole_review_opens_data_files_only_through_the_store(
 ) -> None:
     store = Store(tmp_path / "data")
     import_files(store, [eutils_fixtures / "pubmed1.xml"])
-    pmid = int(store.records()["pmid"].iloc[0])
+    pmid = int(store.records()["record_id"].iloc[0])
     screening.decide(store, [pmid], decision="include", reviewer="ana")
     screening.tag(store, [pmid], reviewer="ana", add="dose")
     write_default(store)

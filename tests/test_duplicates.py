@@ -23,7 +23,7 @@ CASES = json.loads(
 def article(case: dict[str, Any]) -> Article:
     last, _, initials = case.get("author", "").partition(" ")
     authors = (Author(last, initials, initials),) if last else ()
-    return Article(pmid=case["pmid"], title=case["title"], year=case.get("year"),
+    return Article(pmid=case["record_id"], title=case["title"], year=case.get("year"),
                    doi=case.get("doi", ""), authors=authors,
                    publication_types=tuple(case.get("types", ())))  # fmt: skip
 
@@ -36,18 +36,18 @@ def store(data_dir: Path) -> Store:
 
 
 def pairs(found: pd.DataFrame) -> list[list[Any]]:
-    return [[r["pmid"], r["duplicate_of"], r["rule"]] for r in found.to_dict(orient="records")]
+    return [[r["record_id"], r["duplicate_of"], r["rule"]] for r in found.to_dict(orient="records")]
 
 
 def test_the_hand_written_cases_give_exactly_the_expected_pairs(store: Store) -> None:
     found = duplicates.find_duplicates(store.records())
     assert pairs(found) == CASES["expected"]
-    assert list(found.columns) == ["pmid", "duplicate_of", "rule", "detail", "status"]
+    assert list(found.columns) == ["record_id", "duplicate_of", "rule", "detail", "status"]
     assert set(found["status"]) == {"open"}
 
 
 def test_the_detail_says_what_matched(store: Store) -> None:
-    found = duplicates.find_duplicates(store.records()).set_index("pmid")
+    found = duplicates.find_duplicates(store.records()).set_index("record_id")
     assert found.loc[12, "detail"] == "10.1000/abc"
     assert found.loc[11, "detail"] == "ketamine for crps a randomised trial"
     assert str(found.loc[13, "detail"]).startswith("Erratum: Ketamine for CRPS")
@@ -58,10 +58,10 @@ def test_judging_a_pair_never_merges_records_and_latest_judgement_wins(store: St
     duplicates.reject(store, 12, duplicate_of=10, reviewer="ana")
     duplicates.confirm(store, 13, duplicate_of=10, reviewer="ana")
     duplicates.reject(store, 13, duplicate_of=10, reviewer="ben")
-    status = duplicates.find_duplicates(store.records(), store).set_index("pmid")["status"]
+    status = duplicates.find_duplicates(store.records(), store).set_index("record_id")["status"]
     assert status.loc[[11, 12, 13, 16]].tolist() == ["confirmed", "rejected", "rejected", "open"]
     assert duplicates.confirmed(store) == {11}
-    assert len(store.known_pmids()) == len(CASES["records"]), "nothing is merged or deleted"
+    assert len(store.known_ids()) == len(CASES["records"]), "nothing is merged or deleted"
 
 
 def test_a_confirmation_can_be_undone(store: Store) -> None:
@@ -106,7 +106,7 @@ def test_100_000_records_are_checked_in_a_few_seconds() -> None:
     count = 100_000
     records = pd.DataFrame(
         {
-            "pmid": range(1, count + 1),
+            "record_id": range(1, count + 1),
             "title": [f"Study {n} of ketamine" for n in range(count)],
             "doi": [f"10.1/{n % (count - 10)}" for n in range(count)],
             "year": pd.array([2000 + n % 20 for n in range(count)], dtype="Int64"),

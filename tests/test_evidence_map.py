@@ -10,7 +10,7 @@ from tracker.evidence_map import NONE, crossing
 
 RECORDS = pd.DataFrame(
     {
-        "pmid": [1, 2, 3, 4],
+        "record_id": [1, 2, 3, 4],
         "title": [
             "Intravenous ketamine for complex regional pain syndrome: a randomized trial",
             "Ketamine infusion in CRPS and fibromyalgia: a randomized controlled trial",

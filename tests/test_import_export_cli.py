@@ -37,7 +37,7 @@ def test_import_stores_every_record_and_says_how_many_were_new(
     code, out, err = run("import", *files, "--data-dir", str(data_dir))
     assert (code, err) == (0, "")
     assert out.strip() == "8 records: 8 new, 0 updated"
-    assert len(Store(data_dir).known_pmids()) == 8
+    assert len(Store(data_dir).known_ids()) == 8
 
 
 def test_importing_the_same_file_twice_gives_identical_records_bytes(
@@ -105,7 +105,7 @@ def test_export_writes_one_csv_row_per_stored_record(
     rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
     exported = [int(row["PMID"]) for row in rows]
     assert sorted(exported) == exported
-    assert set(exported) == Store(data_dir).known_pmids()
+    assert set(exported) == Store(data_dir).known_ids()
     assert len(exported) == len(set(exported)) == 8
 
 
@@ -155,7 +155,7 @@ def test_sigkill_during_import_leaves_the_previous_store_readable(
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         store = Store(data_dir)
-        pmids = store.known_pmids()  # readable, whatever the moment of the kill
+        pmids = store.known_ids()  # readable, whatever the moment of the kill
         outcomes.add(len(pmids))
         assert len(pmids) in (2, 20_002)
         if len(pmids) == 2:

@@ -39,7 +39,7 @@ def fill_from_fake_ncbi(fake: FakeNCBI, data_dir: Path) -> Store:
     tracker.fetch.fetch(settings, store=store, query=QUERY)
     fake.add_records(4)
     tracker.fetch.fetch(settings, store=store, query=QUERY)
-    pmids = sorted(store.known_pmids())
+    pmids = sorted(store.known_ids())
     decide = tracker.screening.decide
     decide(store, pmids[:6], decision="include", reviewer="ana")
     decide(store, pmids[6:10], decision="exclude", reviewer="ana", reason="not chronic pain")
@@ -79,7 +79,7 @@ def expected_year_design(store: Store) -> Counter[tuple[str, str]]:
     """Studies per (year, design label), one label per study as the notebook explains."""
     records = store.records()
     tags = tracker.tagging.evidence(records, vocabulary=tracker.load_vocabulary(store.data_dir))
-    designs = tags["design"].reindex(records["pmid"]).tolist()
+    designs = tags["design"].reindex(records["record_id"]).tolist()
     return Counter(
         ("no year" if pd.isna(year) else str(int(year)), " + ".join(design) or NOT_TAGGED)
         for year, design in zip(records["year"].tolist(), designs, strict=True)

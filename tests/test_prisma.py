@@ -89,7 +89,7 @@ def test_final_decisions_conflicts_and_agreement_match_the_hand_count(
     assert {str(k): v for k, v in summary["decision"].items()} == data["final_decisions"]
     reasons = summary.loc[summary["exclusion_reason"] != "", "exclusion_reason"]
     assert {str(k): v for k, v in reasons.items()} == data["exclusion_reasons"]
-    conflicts = {stage: screening.conflicts(store, stage)["pmid"].tolist() for stage in STAGES}
+    conflicts = {stage: screening.conflicts(store, stage)["record_id"].tolist() for stage in STAGES}
     assert conflicts == data["conflicts"]
     for stage in STAGES:
         pairs = data["agreement"][stage]

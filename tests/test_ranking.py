@@ -119,9 +119,9 @@ def test_the_team_view_uses_the_final_decisions(store: Store) -> None:
 def test_among_limits_the_answer_but_not_what_is_learnt(store: Store) -> None:
     decide(store, [2], "include")
     decide(store, [12], "exclude")
-    full = ranking.rank(store, reviewer="ana").records.set_index("pmid")["score"]
+    full = ranking.rank(store, reviewer="ana").records.set_index("record_id")["score"]
     some = ranking.rank(store, reviewer="ana", among=[5, 15, 2]).records
-    assert some["pmid"].tolist() == [5, 15]
+    assert some["record_id"].tolist() == [5, 15]
     assert some["score"].tolist() == pytest.approx(full.loc[[5, 15]].tolist())
 
 

@@ -41,7 +41,7 @@ def test_rank_as_csv_lists_the_unscreened_records_best_first(data: Path) -> None
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["rank"] for r in rows] == [str(n) for n in range(1, 9)]
-    assert {r["pmid"] for r in rows[:4]} == {"2", "3", "4", "5"}
+    assert {r["record_id"] for r in rows[:4]} == {"2", "3", "4", "5"}
     scores = [float(r["score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
 

@@ -38,7 +38,7 @@ def exclude(store: Store, pmids: list[int], reviewer: str, **extra: str) -> None
 
 def test_the_summary_has_one_row_per_stored_pmid_in_the_agreed_shape(store: Store) -> None:
     summary = screening.summary(store)
-    assert summary.index.name == "pmid" and summary.index.tolist() == list(range(1, 21))
+    assert summary.index.name == "record_id" and summary.index.tolist() == list(range(1, 21))
     assert list(summary.columns) == list(screening.SUMMARY_COLUMNS)
     assert summary.loc[1].to_dict() == {
         "decision": "unscreened", "stage": "", "ta_decision": "unscreened",
@@ -174,7 +174,7 @@ def test_dual_screening_keeps_reviewers_blind_and_lists_conflicts(store: Store) 
     assert state(store, 3)["reviewers"] == ["ana", "ben"]
     conflicts = screening.conflicts(store, "title-abstract")
     assert conflicts.to_dict(orient="records") == [
-        {"pmid": 3, "decisions": "ana: include; ben: exclude", "reviewers": ["ana", "ben"]}
+        {"record_id": 3, "decisions": "ana: include; ben: exclude", "reviewers": ["ana", "ben"]}
     ]
     screening.resolve(store, 3, decision="exclude", reviewer="cat", stage="title-abstract",
                       reason="wrong population")  # fmt: skip

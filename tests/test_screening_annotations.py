@@ -115,8 +115,8 @@ def test_another_tool_s_decisions_import_with_tags_and_notes(store: Store, tmp_p
         ("pmid,decision,reviewer\n1,include,ana\n2,perhaps,ana\n",
          "line 3: Unknown decision 'perhaps'"),
         ("pmid,decision\n1,include\n", "line 2: Who is screening"),
-        ("pmid,decision,reviewer\nabc,include,ana\n", "line 2: 'abc' is not a PMID"),
-        ("title,year\nx,2020\n", "no pmid and action/decision columns"),
+        ("pmid,decision,reviewer\nabc,include,ana\n", "line 2: 'abc' is not a record id"),
+        ("title,year\nx,2020\n", "no record_id .or pmid. and action/decision columns"),
         ("created_at,reviewer,pmid,stage,action,value,reason,note\n"
          ",ana,1,title-abstract,decide,exclude,boring,\n", "Unknown exclusion reason 'boring'"),
         ("created_at,reviewer,pmid,stage,action,value,reason,note\n"

@@ -139,7 +139,7 @@ def test_undo_conflicts_resolve_and_agreement(data: Path) -> None:
     assert code == 0 and "9997" in out and "ana: include; ben: exclude" in out
     assert "29963580" not in out
     assert json.loads(run(data, "conflicts", "--json")[1]) == [
-        {"pmid": 9997, "decisions": "ana: include; ben: exclude", "reviewers": ["ana", "ben"]}
+        {"record_id": 9997, "decisions": "ana: include; ben: exclude", "reviewers": ["ana", "ben"]}
     ]
     (pair,) = json.loads(run(data, "agreement", "--json")[1])
     assert (pair["reviewer_a"], pair["reviewer_b"], pair["both_decided"], pair["agreed"]) == (
@@ -184,7 +184,7 @@ def test_annotations_export_writes_csv_to_standard_output(data: Path) -> None:
     run(data, "screen", "9997", "--decision", "include")
     result = CliRunner().invoke(main, ["annotations", "export", "--data-dir", str(data)])
     rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
-    assert [(r["pmid"], r["action"], r["value"], r["reviewer"]) for r in rows] == [
+    assert [(r["record_id"], r["action"], r["value"], r["reviewer"]) for r in rows] == [
         ("9997", "decide", "include", "ana")
     ]
 
@@ -206,7 +206,7 @@ def test_duplicates_lists_confirms_and_rejects(data: Path) -> None:
     code, _, err = run(data, "duplicates", "--confirm", "9997")
     assert code == 2 and "--of PMID" in err
     assert json.loads(run(data, "duplicates", "--json")[1]) == [
-        {"pmid": 9997, "duplicate_of": 12091962, "rule": "named by a reviewer", "detail": "",
+        {"record_id": 9997, "duplicate_of": 12091962, "rule": "named by a reviewer", "detail": "",
          "status": "rejected"}
     ]  # fmt: skip
 

@@ -33,7 +33,7 @@ def test_progress_counts_and_the_curve_follow_the_screening_order(store: Store) 
     screening.decide(store, [9], decision="maybe", reviewer="ana")
     state = screening_progress.progress(store, reviewer="ana")
     assert (state.total, state.screened, state.relevant_found) == (40, 4, 2)
-    assert state.curve["pmid"].tolist() == [7, 3, 4, 9]
+    assert state.curve["record_id"].tolist() == [7, 3, 4, 9]
     assert state.curve["relevant_found"].tolist() == [1, 1, 1, 2]
     assert state.model.method == "model"
     assert state.verdict.screened == 4 and not state.verdict.stop
@@ -44,7 +44,7 @@ def test_an_undone_decision_leaves_the_progress(store: Store) -> None:
     decide(store, [7], "include")
     decide(store, [8], "exclude")
     screening.undo(store, reviewer="ana")
-    assert screening_progress.progress(store, reviewer="ana").curve["pmid"].tolist() == [7]
+    assert screening_progress.progress(store, reviewer="ana").curve["record_id"].tolist() == [7]
 
 
 def test_the_other_reviewers_decisions_never_reach_this_reviewers_verdict(store: Store) -> None:

@@ -30,7 +30,7 @@ def records(data_dir: Path) -> pd.DataFrame:
 
 
 def pmids(frame: pd.DataFrame) -> list[int]:
-    return frame["pmid"].tolist()
+    return frame["record_id"].tolist()
 
 
 def test_no_filter_keeps_every_record(records: pd.DataFrame) -> None:
@@ -76,7 +76,7 @@ def test_decisions_reviewer_and_tags_come_from_the_screening_summary(
             "tags": [["rct", "nasal"], ["case"]],
             "reviewers": [["ana"], ["ana", "ben"]],
         },
-        index=pd.Index([1, 2], name="pmid"),
+        index=pd.Index([1, 2], name="record_id"),
     )
 
     def pick(filters: Filters) -> list[int]:

@@ -156,7 +156,7 @@ def test_a_data_directory_with_complete_decisions_is_a_dataset(data_dir: Path) -
     screening.decide(
         store, [2, 4, 6, 8], decision="exclude", reviewer="ana", reason="wrong population"
     )
-    with pytest.raises(DatasetError, match=r"1 of 8 records .* \(PMID 7\)"):
+    with pytest.raises(DatasetError, match=r"1 of 8 records .* \(record 7\)"):
         labelled_dataset.load(data_dir)
     screening.decide(store, [7], decision="exclude", reviewer="ana", reason="wrong population")
     data = labelled_dataset.load(data_dir)

@@ -23,7 +23,7 @@ def test_an_empty_store_reads_as_no_records_and_no_runs(data_dir: Path) -> None:
     store = Store(data_dir)
     assert store.records().empty
     assert store.runs().empty
-    assert store.known_pmids() == set()
+    assert store.known_ids() == set()
 
 
 def test_records_are_stored_sorted_by_pmid_with_their_fields(data_dir: Path) -> None:
@@ -31,7 +31,7 @@ def test_records_are_stored_sorted_by_pmid_with_their_fields(data_dir: Path) -> 
     mesh = (MeshHeading("Ketamine", "D007649", True, (MeshQualifier("therapeutic use"),)),)
     store.upsert([article(30, mesh=mesh, year=2020), article(4, year=None), article(17)])
     records = store.records()
-    assert records["pmid"].tolist() == [4, 17, 30]
+    assert records["record_id"].tolist() == [4, 17, 30]
     last = records.iloc[2]
     assert last["authors"] == ["Smith J"]
     assert last["mesh_terms"] == ["Ketamine"]
@@ -46,7 +46,7 @@ def test_upsert_counts_new_updated_and_unchanged_records(data_dir: Path) -> None
     store.upsert([article(1), article(2)])
     summary = store.upsert([article(2), article(1, title="Corrected title"), article(3)])
     assert (summary.new, summary.updated, summary.unchanged) == (1, 1, 1)
-    assert store.records().set_index("pmid").loc[1, "title"] == "Corrected title"
+    assert store.records().set_index("record_id").loc[1, "title"] == "Corrected title"
 
 
 def test_writing_the_same_records_twice_gives_the_same_bytes(data_dir: Path) -> None:
@@ -64,12 +64,12 @@ def test_a_completed_run_reports_new_and_no_longer_returned_pmids(data_dir: Path
     second = store.begin_run(kind="fetch", query="ketamine", api_key_used=True)
     summary = store.complete_run(second, [article(n) for n in (2, 3, 4, 5)], count=4)
     assert (summary.new, summary.known, summary.gone) == (2, 2, 1)
-    assert summary.gone_pmids == (1,)
-    assert store.run_pmids(second) == {2, 3, 4, 5}
+    assert summary.gone_ids == (1,)
+    assert store.run_records(second) == {2, 3, 4, 5}
     runs = store.runs()
     assert runs["status"].tolist() == ["succeeded", "succeeded"]
     assert runs["api_key_used"].tolist() == [False, True]
-    assert store.known_pmids() == {1, 2, 3, 4, 5}, "a record no longer returned is kept"
+    assert store.known_ids() == {1, 2, 3, 4, 5}, "a record no longer returned is kept"
 
 
 def test_a_failed_run_is_logged_with_its_reason_and_changes_no_record(data_dir: Path) -> None:
@@ -104,7 +104,7 @@ def test_a_run_whose_process_died_shows_as_failed_interrupted(data_dir: Path) ->
 
 def test_the_logs_refuse_updates_and_deletes(data_dir: Path) -> None:
     store = Store(data_dir)
-    store.append_events([Event(action=Action.DECIDE, reviewer="ana", pmid=1, value="include")])
+    store.append_events([Event(action=Action.DECIDE, reviewer="ana", record_id=1, value="include")])
     with sqlite3.connect(store.db_path) as db:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute("UPDATE events SET value = 'exclude'")
@@ -118,9 +118,9 @@ def test_events_come_back_in_order_with_their_ids(data_dir: Path) -> None:
     ids = store.append_events(
         [
             Event(
-                action=Action.DECIDE, reviewer="ana", pmid=7, stage="title-abstract", value="maybe"
+                action=Action.DECIDE, reviewer="ana", record_id=7, stage="title-abstract", value="maybe"
             ),
-            Event(action=Action.NOTE, reviewer="ben", pmid=7, note="=HYPERLINK(evil)"),
+            Event(action=Action.NOTE, reviewer="ben", record_id=7, note="=HYPERLINK(evil)"),
         ]
     )
     events = store.events()
@@ -189,7 +189,7 @@ def test_two_processes_upserting_at_once_lose_nothing(data_dir: Path) -> None:
         for start in (1, 1001)
     ]
     assert [child.wait(timeout=120) for child in children] == [0, 0]
-    assert Store(data_dir).known_pmids() == set(range(1, 31)) | set(range(1001, 1031))
+    assert Store(data_dir).known_ids() == set(range(1, 31)) | set(range(1001, 1031))
 
 
 def test_store_has_no_write_side_effect_on_read(data_dir: Path) -> None:
@@ -225,7 +225,7 @@ def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
         holder.wait()
     assert (data_dir / "records.parquet").read_bytes() == before
     Store(data_dir, lock_timeout=5).upsert([article(2)])
-    assert Store(data_dir).known_pmids() == {1, 2}, "a killed holder releases the lock"
+    assert Store(data_dir).known_ids() == {1, 2}, "a killed holder releases the lock"
 
 
 @pytest.mark.slow

@@ -37,10 +37,10 @@ def test_records_merge_by_pmid_and_come_back_sorted(new_store: Backends) -> None
     store.upsert(articles(5, 2))
     summary = store.upsert([*articles(2), Article(pmid=5, title="Corrected"), *articles(9)])
     assert (summary.new, summary.updated, summary.unchanged) == (1, 1, 1)
-    records = store.records(["pmid", "title"])
-    assert records["pmid"].tolist() == [2, 5, 9]
+    records = store.records(["record_id", "title"])
+    assert records["record_id"].tolist() == [2, 5, 9]
     assert records["title"].tolist() == ["Ketamine for CRPS 2", "Corrected", "Ketamine for CRPS 9"]
-    assert store.known_pmids() == {2, 5, 9} and store.has_records()
+    assert store.known_ids() == {2, 5, 9} and store.has_records()
 
 
 def test_a_run_logs_its_outcome_and_what_it_no_longer_returns(new_store: Backends) -> None:
@@ -49,7 +49,7 @@ def test_a_run_logs_its_outcome_and_what_it_no_longer_returns(new_store: Backend
     store.complete_run(first, articles(1, 2, 3), count=3)
     second = store.begin_run(kind="fetch", query="ketamine", api_key_used=True)
     summary = store.complete_run(second, articles(2, 3, 4), count=3, warnings=["late"])
-    assert (summary.new, summary.known, summary.gone_pmids) == (1, 2, (1,))
+    assert (summary.new, summary.known, summary.gone_ids) == (1, 2, (1,))
     failed = store.begin_run(kind="fetch", query="ketamine", api_key_used=False)
     store.fail_run(failed, "NCBI answered 503 six times")
     runs = store.runs()
@@ -57,8 +57,8 @@ def test_a_run_logs_its_outcome_and_what_it_no_longer_returns(new_store: Backend
     assert runs["warnings"].tolist() == [[], ["late"], []]
     assert runs["api_key_used"].tolist() == [False, True, False]
     assert runs["error"].iloc[2] == "NCBI answered 503 six times"
-    assert store.run_pmids(second) == {2, 3, 4}
-    assert store.known_pmids() == {1, 2, 3, 4}, "a failed run changes no record"
+    assert store.run_records(second) == {2, 3, 4}
+    assert store.known_ids() == {1, 2, 3, 4}, "a failed run changes no record"
 
 
 def test_events_are_appended_in_order_and_read_by_action(new_store: Backends) -> None:
@@ -72,16 +72,16 @@ def test_events_are_appended_in_order_and_read_by_action(new_store: Backends) ->
     )
     events = store.events()
     assert events["id"].tolist() == ids and len(ids) == 3
-    assert events["pmid"].tolist()[:2] == [7, 7] and events["pmid"].isna().tolist()[2]
+    assert events["record_id"].tolist()[:2] == [7, 7] and events["record_id"].isna().tolist()[2]
     assert store.events_of(["note"])["note"].tolist() == ["=HYPERLINK(x)"]
     assert store.events_of([]).empty
-    assert str(events["pmid"].dtype) == "Int64"
+    assert str(events["record_id"].dtype) == "Int64"
 
 
 def test_side_tables_and_the_vocabulary_round_trip(new_store: Backends) -> None:
     store = new_store()
     assert store.read_side_table("citations") is None and store.own_vocabulary() is None
-    table = pa.table({"pmid": [1, 2], "citations": [3, 4]})
+    table = pa.table({"record_id": [1, 2], "citations": [3, 4]})
     with store.locked():
         store.write_side_table("citations", table)
     read = store.read_side_table("citations")
@@ -108,7 +108,7 @@ def test_each_part_of_the_stamp_changes_with_its_part_only(new_store: Backends) 
     after_run = store.stamp()
     assert _changed(after_event, after_run) == {"runs"}
     with store.locked():
-        store.write_side_table("citations", pa.table({"pmid": [1]}))
+        store.write_side_table("citations", pa.table({"record_id": [1]}))
     after_side = store.stamp()
     assert _changed(after_run, after_side) == {"side_tables"}
     assert after_side.side_table("citations") != "none"

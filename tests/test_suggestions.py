@@ -39,13 +39,13 @@ def store(data_dir: Path) -> Store:
 
 def tags_of(store: Store, pmid: int) -> set[tuple[str, str]]:
     frame = suggestions.suggestions(store)
-    mine = frame[frame["pmid"] == pmid]
+    mine = frame[frame["record_id"] == pmid]
     return set(zip(mine["facet"], mine["value"], strict=True))
 
 
 def status_of(store: Store, pmid: int, facet: str, value: str) -> str:
     state = suggestions.review_state(store)
-    row = state[(state["pmid"] == pmid) & (state["facet"] == facet) & (state["value"] == value)]
+    row = state[(state["record_id"] == pmid) & (state["facet"] == facet) & (state["value"] == value)]
     assert len(row) == 1
     return str(row["status"].iloc[0])
 
@@ -65,7 +65,7 @@ def cache_stamp(store: Store) -> str:
 def test_each_suggestion_is_a_row_with_its_field_and_span(store: Store) -> None:
     frame = suggestions.suggestions(store)
     assert tuple(frame.columns) == suggestions.COLUMNS
-    rows = {(r.facet, r.value): (r.field, r.span) for r in frame[frame["pmid"] == 11].itertuples()}
+    rows = {(r.facet, r.value): (r.field, r.span) for r in frame[frame["record_id"] == 11].itertuples()}
     assert rows[("design", "RCT")] == ("title", "randomized controlled trial")
     assert rows[("adverse_effects", "nausea or vomiting")] == ("abstract", "Nausea")
     assert rows[("n", "60")] == ("abstract", "A total of 60 patients")
@@ -75,8 +75,8 @@ def test_each_suggestion_is_a_row_with_its_field_and_span(store: Store) -> None:
 
 def test_rows_are_sorted_by_pmid_and_the_facets_keep_their_order(store: Store) -> None:
     frame = suggestions.suggestions(store)
-    assert frame["pmid"].is_monotonic_increasing
-    facets = list(dict.fromkeys(frame.loc[frame["pmid"] == 11, "facet"]))
+    assert frame["record_id"].is_monotonic_increasing
+    facets = list(dict.fromkeys(frame.loc[frame["record_id"] == 11, "facet"]))
     assert facets == ["design", "drug", "route", "condition", "adverse_effects", "n", "dose"]
 
 
@@ -121,7 +121,7 @@ def test_changed_records_recompute_the_suggestions(store: Store) -> None:
     store.upsert([Article(pmid=13, title="Esketamine and headache", abstract="")])
     frame = suggestions.suggestions(store)
     assert "from the cache" not in set(frame["span"])
-    assert 13 in set(frame["pmid"])
+    assert 13 in set(frame["record_id"])
     assert pq.read_table(cache(store)).num_rows == len(frame), "the fresh result is cached"
 
 
@@ -132,7 +132,7 @@ def test_an_edited_vocabulary_recomputes_the_suggestions(store: Store) -> None:
     path.write_text(text.replace("'\\bvertigo\\b']", "'\\bvertigo\\b', '\\bgiddiness\\b']", 1))
     assert ("adverse_effects", "dizziness or lightheadedness") in tags_of(store, 12)
     frame = suggestions.suggestions(store)
-    giddy = frame[(frame["pmid"] == 12) & (frame["facet"] == "adverse_effects")]
+    giddy = frame[(frame["record_id"] == 12) & (frame["facet"] == "adverse_effects")]
     assert giddy["span"].tolist() == ["giddiness"]
 
 
@@ -187,7 +187,7 @@ def test_with_two_reviewers_a_rejection_needs_both(store: Store) -> None:
     suggestions.accept(store, 11, "route", "intranasal", reviewer="ana")
     suggestions.reject(store, 11, "route", "intranasal", reviewer="ben")
     state = suggestions.review_state(store)
-    row = state[(state["pmid"] == 11) & (state["value"] == "intranasal")].iloc[0]
+    row = state[(state["record_id"] == 11) & (state["value"] == "intranasal")].iloc[0]
     assert (row["status"], row["judgements"], row["disputed"]) == (
         "accepted", "ana: accepted; ben: rejected", True,
     )  # fmt: skip
@@ -205,7 +205,7 @@ def test_live_leaves_out_rejected_suggestions_only(store: Store) -> None:
     suggestions.reject(store, 11, "design", "RCT", reviewer="ana")
     suggestions.accept(store, 11, "drug", "esketamine", reviewer="ana")
     live = suggestions.live(store)
-    pairs = set(zip(live.loc[live["pmid"] == 11, "facet"], live.loc[live["pmid"] == 11, "value"],
+    pairs = set(zip(live.loc[live["record_id"] == 11, "facet"], live.loc[live["record_id"] == 11, "value"],
                     strict=True))  # fmt: skip
     assert ("design", "RCT") not in pairs
     assert ("drug", "esketamine") in pairs

@@ -28,7 +28,7 @@ def _tags(case: dict[str, Any]) -> dict[str, Any]:
 
 def _frame(cases: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({
-        "pmid": range(1, len(cases) + 1),
+        "record_id": range(1, len(cases) + 1),
         "title": [c["title"] for c in cases],
         "abstract": [c["abstract"] for c in cases],
         "publication_types": [c["publication_types"] for c in cases],
@@ -83,7 +83,7 @@ def test_the_vocabulary_lists_every_value_a_tag_can_take() -> None:
 def test_a_frame_of_records_is_tagged_by_pmid_with_declared_types() -> None:
     records = pd.DataFrame(
         {
-            "pmid": [9, 5, 7],
+            "record_id": [9, 5, 7],
             "title": ["Oral ketamine", None, "Ketamine"],
             "abstract": ["A total of 30 patients received ketamine 1 mg/kg.", None, ""],
             "publication_types": [[], [], ["Review"]],
@@ -92,7 +92,7 @@ def test_a_frame_of_records_is_tagged_by_pmid_with_declared_types() -> None:
         index=[10, 20, 30],
     )
     tags = evidence(records)
-    assert tags.index.tolist() == [9, 5, 7] and tags.index.name == "pmid"
+    assert tags.index.tolist() == [9, 5, 7] and tags.index.name == "record_id"
     assert tags.loc[9, "route"] == ["oral"] and tags.loc[5, "route"] == []
     assert str(tags["sample_size"].dtype) == "Int64"
     assert tags["sample_size"].tolist()[:1] == [30]
@@ -144,7 +144,7 @@ FLOORS = {  # measured on 54 records (tagging_labels.json); the misses are liste
 
 def _labelled(fixtures: Path | None) -> pd.DataFrame:
     """The crafted records, and the real ones (parsed from the NCBI files) when present."""
-    rows = [{**case, "pmid": 900_000 + n} for n, case in enumerate(LABELS["crafted"], start=1)]
+    rows = [{**case, "record_id": 900_000 + n} for n, case in enumerate(LABELS["crafted"], start=1)]
     for real in LABELS["real"] if fixtures is not None else []:
         article = next(a for a in iter_articles(fixtures / real["file"]) if a.pmid == real["pmid"])
         rows.append({**article_row(article), "labels": real["labels"], "id": real["file"]})
@@ -157,7 +157,7 @@ def _scores(records: pd.DataFrame, tags: pd.DataFrame) -> tuple[dict[str, Any], 
     counts = {family: [0, 0, 0] for family in FAMILIES}
     misses = []
     for record in _rows(records):
-        found = tags.loc[record["pmid"]]
+        found = tags.loc[record["record_id"]]
         for family in FAMILIES:
             want, got = _as_set(record["labels"][family]), _as_set(found[family])
             tp, fp, fn = len(want & got), len(got - want), len(want - got)
@@ -214,6 +214,6 @@ def test_design_tags_agree_with_pubmed_publication_types(eutils_fixtures: Path) 
         for kind in record["publication_types"]:
             if kind in mapped:
                 checked += 1
-                design = tags.loc[record["pmid"], "design"]
+                design = tags.loc[record["record_id"], "design"]
                 assert mapped[kind][1] in design, (record["id"], kind)
     assert checked >= 25  # RCT, SR, MA, case report, review and protocol types, all of them

@@ -19,7 +19,7 @@ _POOLED = (
 def _record(pmid: int, title: str, abstract: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "pmid": [pmid],
+            "record_id": [pmid],
             "title": [title],
             "abstract": [abstract],
             "publication_types": [[]],

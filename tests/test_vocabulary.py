@@ -93,7 +93,7 @@ def test_writing_the_default_never_overwrites_an_edited_copy(data_dir: Path) -> 
 def test_an_added_synonym_tags_records_without_touching_code(data_dir: Path) -> None:
     _copy(data_dir, "'\\bvertigo\\b']\n", "'\\bvertigo\\b', '\\bgiddiness\\b']\n")
     records = pd.DataFrame({
-        "pmid": [1], "title": ["Oral ketamine in neuropathic pain"],
+        "record_id": [1], "title": ["Oral ketamine in neuropathic pain"],
         "abstract": ["Giddiness was the commonest adverse effect."],
         "publication_types": [[]], "mesh_terms": [[]],
     })  # fmt: skip

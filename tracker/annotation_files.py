@@ -2,14 +2,16 @@
 
 Export writes one row per event still in force (undone events and the undos themselves are
 left out), oldest first, with the columns of :data:`COLUMNS`:
-``created_at, reviewer, pmid, stage, action, value, reason, note``. Importing that file into
+``created_at, reviewer, record_id, stage, action, value, reason, note``. Importing that file into
 another store holding the same records gives the same current state, and importing it again
-changes nothing: an event already in the store (same time, reviewer, PMID and content) is
+changes nothing: an event already in the store (same time, reviewer, record and content) is
 skipped, and so is one that was undone there.
 
 Other tools' screening results come in too: a CSV without an ``action`` column is read as one
-decision per row, with columns ``pmid, decision`` and optionally ``reason, stage, reviewer,
-tags`` (separated by ";") and ``note``.
+decision per row, with columns ``record_id, decision`` and optionally ``reason, stage, reviewer,
+tags`` (separated by ";") and ``note``. A ``pmid`` column stands for ``record_id`` (files
+exported while records were keyed by PMID, and other tools' PMID lists): a record PubMed gave
+has its PMID as its id.
 
 Everything in the file is checked (PMIDs, actions, stages, decisions, reasons) before anything
 is written, so a bad file changes nothing. Cells a spreadsheet would run as a formula get a
@@ -34,7 +36,7 @@ from tracker.records import DECISION_ACTIONS, Action, Stage
 from tracker.stopping import StoppingVerdict
 from tracker.store import Event, Store
 
-COLUMNS = ("created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note")
+COLUMNS = ("created_at", "reviewer", "record_id", "stage", "action", "value", "reason", "note")
 ACTIONS = frozenset(Action) - {Action.UNDO}
 """What a file may carry: every action but undo (a file holds the state, not its history)."""
 NO_PMID_ACTIONS = frozenset({Action.REASON_ADD, Action.STOPPING_CHECK})
@@ -48,8 +50,8 @@ def export_csv(store: Store) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in events.to_dict(orient="records"):
-        pmid = "" if row["pmid"] is None or str(row["pmid"]) == "<NA>" else str(int(row["pmid"]))
-        cells = [pmid if c == "pmid" else str(row[c]) for c in COLUMNS]
+        pmid = "" if row["record_id"] is None or str(row["record_id"]) == "<NA>" else str(int(row["record_id"]))
+        cells = [pmid if c == "record_id" else str(row[c]) for c in COLUMNS]
         writer.writerow([escape(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -74,7 +76,7 @@ def import_csv(store: Store, path: str | os.PathLike[str], *, reviewer: str = ""
         except ScreeningError as exc:
             raise ScreeningError(f"{Path(path).name}, line {line}: {exc}") from None
         events += found
-    pmids = {e.pmid for e in events if e.pmid is not None}
+    pmids = {e.record_id for e in events if e.record_id is not None}
     pmids |= {int(e.value) for e in events if e.action.startswith("duplicate-")}
     if pmids:
         screening.check_pmids(store, sorted(pmids))
@@ -105,9 +107,9 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         raise ScreeningError(f"Cannot read {path}: {exc}. Give a UTF-8 CSV file.") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     fields = {f.strip().lower() for f in reader.fieldnames or []}
-    if "pmid" not in fields or not ({"action", "decision"} & fields):
+    if not ({"record_id", "pmid"} & fields) or not ({"action", "decision"} & fields):
         raise ScreeningError(
-            f"{path.name} has no pmid and action/decision columns: export the annotations "
+            f"{path.name} has no record_id (or pmid) and action/decision columns: export the annotations "
             "once to see the expected shape."
         )
     for row in reader:
@@ -162,9 +164,9 @@ def _check_verdict(note: str) -> None:
 
 
 def _pmid(row: Mapping[str, str]) -> int:
-    text = (row.get("pmid") or "").strip()
+    text = (row.get("record_id") or row.get("pmid") or "").strip()
     if not text.isdigit():
-        raise ScreeningError(f"{text!r} is not a PMID.")
+        raise ScreeningError(f"{text!r} is not a record id (or PMID).")
     return int(text)
 
 

@@ -86,7 +86,7 @@ def claims_view(store: Store, scope: str = "included") -> ClaimsView:
     """Which studies in ``scope`` report each seed claim, and what they report beyond them."""
     if scope not in SCOPES:
         raise TrackerError(f"Unknown scope {scope!r}: use one of {', '.join(SCOPES)}.")
-    records = store.records(columns=["pmid", "year", "title"]).set_index("pmid")
+    records = store.records(columns=["record_id", "year", "title"]).set_index("record_id")
     chosen = records.index
     if scope == "included":
         state = screening.summary(store)
@@ -107,7 +107,7 @@ def claims_view(store: Store, scope: str = "included") -> ClaimsView:
         scope=scope,
         records=len(records),
         in_scope=len(chosen),
-        reporting=int(effects["pmid"].nunique()),
+        reporting=int(effects["record_id"].nunique()),
         rows=rows[list(ROW_COLUMNS)],
     )
 
@@ -125,7 +125,7 @@ def claimed_effects(vocabulary: Vocabulary) -> dict[str, str]:
 def _reported_effects(store: Store, chosen: pd.Index, vocabulary: Vocabulary) -> pd.DataFrame:
     """The live adverse-effect suggestions of the chosen records."""
     state = suggestions.live(store, vocabulary=vocabulary)
-    keep = (state["facet"] == "adverse_effects") & state["pmid"].isin(chosen)
+    keep = (state["facet"] == "adverse_effects") & state["record_id"].isin(chosen)
     return state[keep.to_numpy(bool)]
 
 
@@ -137,7 +137,7 @@ def _claim_rows(claim: Claim, effects: pd.DataFrame, listed: dict[str, str]) -> 
 
 def _rows(found: pd.DataFrame, claim: str, frequency: str, listed: str) -> pd.DataFrame:
     """A claim's rows: one per (effect tag, study), or one empty row when no study reports it."""
-    found = found.sort_values(["pmid", "value"])  # a study's tags together, for the text
+    found = found.sort_values(["record_id", "value"])  # a study's tags together, for the text
     size = max(len(found), 1)
     return pd.DataFrame(
         {
@@ -145,7 +145,7 @@ def _rows(found: pd.DataFrame, claim: str, frequency: str, listed: str) -> pd.Da
             "Frequency": [frequency] * size,
             "Listed in leaflet": [listed] * size,
             "Effect tag": found["value"].tolist() or [""],
-            "PMID": found["pmid"].astype(str).tolist() or [""],
+            "PMID": found["record_id"].astype(str).tolist() or [""],
             "Year": [""] * size,
             "Title": [""] * size,
             "Field": found["field"].tolist() or [""],

@@ -27,19 +27,19 @@ from tracker.selection import searchable_text
 from tracker.store import RunSummary, Store
 from tracker.vocabulary import Vocabulary, load_vocabulary
 
-LIBRARY_COLUMNS = ("pmid", "title", "abstract", "authors", "journal", "year", "pub_date",
+LIBRARY_COLUMNS = ("record_id", "pmid", "source", "nct", "kind", "title", "abstract", "authors", "journal", "year", "pub_date",
                    "doi", "pmcid", "publication_types", "mesh_terms", "mesh_qualified")  # fmt: skip
 """What browsing, filtering and the detail pane read. Affiliations, grants, full author
 records and the like stay on disk until an export asks for them: a third less memory."""
 TABLE_LIMIT = 2_000
 """Rows sent to the browser at once: enough to scroll, small enough to stay quick at 100k."""
 SORTS = {
-    "newest first": (["year", "pmid"], [False, False]),
-    "oldest first": (["year", "pmid"], [True, True]),
-    "PMID": (["pmid"], [True]),
+    "newest first": (["year", "record_id"], [False, False]),
+    "oldest first": (["year", "record_id"], [True, True]),
+    "PMID": (["pmid", "record_id"], [True, True]),
     "title": (["title"], [True]),
-    "most cited": (["citations", "year", "pmid"], [False, False, False]),
-    "highest relative citation ratio": (["rcr", "year", "pmid"], [False, False, False]),
+    "most cited": (["citations", "year", "record_id"], [False, False, False]),
+    "highest relative citation ratio": (["rcr", "year", "record_id"], [False, False, False]),
 }
 """The last two need citation metrics (from iCite); without them they sort newest first."""
 RELEVANCE = "most likely relevant first"
@@ -51,6 +51,7 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$]|:(?=[A-Za-z/]))")
 directive or a web address, so "3 records: 2 new" stays as written."""
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _PMCID = re.compile(r"PMC\d+")
+_NCT = re.compile(r"NCT\d{8}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
 def export_records(store: Store, chosen: pd.DataFrame) -> pd.DataFrame:
     """Every column of the chosen records, read from the store when a download is asked for."""
     full = store.records()
-    return full[full["pmid"].isin(chosen["pmid"]).to_numpy(dtype=bool)]
+    return full[full["record_id"].isin(chosen["record_id"]).to_numpy(dtype=bool)]
 
 
 def table_view(
@@ -106,7 +107,9 @@ def table_view(
 ) -> pd.DataFrame:
     """The rows the table shows: no abstracts, first author only, at most ``limit`` rows.
 
-    ``ranked`` (a :class:`tracker.ranking.Ranking`'s records: rank, pmid, score) adds a
+    ``Record`` is the record id (the key the app acts on; a PubMed record's is its PMID), ``PMID``
+    and ``Source`` what the record carries. ``ranked`` (a :class:`tracker.ranking.Ranking`'s
+    records: rank, record_id, score) adds a
     Relevance column and, with ``sort`` :data:`RELEVANCE`, puts the ranked records first in
     rank order.
 
@@ -125,20 +128,22 @@ def table_view(
             citations=records["pmid"].map(per_pmid["citation_count"]).astype("Float64"),
             rcr=records["pmid"].map(per_pmid["relative_citation_ratio"]).astype("Float64"),
         )
-    by_pmid = ranked.set_index("pmid") if ranked is not None else None
+    by_pmid = ranked.set_index("record_id") if ranked is not None else None
     if sort == RELEVANCE and by_pmid is not None:
-        keys = keys.assign(_rank=records["pmid"].map(by_pmid["rank"]))
+        keys = keys.assign(_rank=records["record_id"].map(by_pmid["rank"]))
         by, ascending = ["_rank", *by], [True, *ascending]
     # Sort the key columns only, then take the few rows shown: at 100,000 records, reordering
     # every column first cost more than the rest of the view.
     order = keys.sort_values(by, ascending=ascending, na_position="last").index[:limit]
     chosen = records.loc[order]
-    pmids = chosen["pmid"].astype("int64")
+    pmids = chosen["record_id"].astype("int64")
     mapped = pmids.map(own) if own is not None else pmids.map(state["decision"])
     decisions = mapped.astype(object).where(mapped.notna(), "unscreened")
     view = pd.DataFrame(
         {
-            "PMID": pmids.to_numpy(),
+            "Record": pmids.to_numpy(),
+            "PMID": chosen["pmid"].astype("Int64").to_numpy(),
+            "Source": chosen["source"].to_numpy(),
             "Year": chosen["year"].to_numpy(),
             "Title": chosen["title"].to_numpy(),
             "First author": [a[0] if len(a) else "" for a in chosen["authors"]],
@@ -162,9 +167,9 @@ def next_ranked(ranked: list[int], listed: list[int], current: int | None) -> in
     return next((pmid for pmid in ranked if pmid in shown and pmid != current), None)
 
 
-def record(records: pd.DataFrame, pmid: int) -> dict[str, Any] | None:
-    """One record as plain values, or None when the PMID is not stored."""
-    found = records[records["pmid"] == pmid]
+def record(records: pd.DataFrame, record_id: int) -> dict[str, Any] | None:
+    """One record as plain values, or None when no record has this id."""
+    found = records[records["record_id"] == record_id]
     return None if found.empty else {str(k): v for k, v in found.iloc[0].to_dict().items()}
 
 
@@ -178,8 +183,14 @@ def escape_markdown(text: str) -> str:
 
 
 def links(row: dict[str, Any]) -> list[tuple[str, str]]:
-    """PubMed, DOI and PMC links, built only from identifiers that look right."""
-    found = [("PubMed", pubmed_url(int(row["pmid"])))]
+    """PubMed, registry, DOI and PMC links, built only from identifiers that look right."""
+    found = []
+    pmid = row.get("pmid")
+    if pmid is not None and not pd.isna(pmid):
+        found.append(("PubMed", pubmed_url(int(pmid))))
+    nct = str(row.get("nct") or "")
+    if _NCT.fullmatch(nct):
+        found.append(("ClinicalTrials.gov", f"https://clinicaltrials.gov/study/{nct}"))
     doi = str(row.get("doi") or "")
     if _DOI.fullmatch(doi):
         found.append(("DOI", "https://doi.org/" + quote(doi, safe="/()._-;:")))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -100,6 +101,28 @@ class ParquetRecords:
 
     def stamp(self) -> str:
         return _file_stamp(self.path)
+
+    def names(self) -> list[str] | None:
+        if not self.path.exists():
+            return None
+        try:
+            return list(pq.read_schema(self.path).names)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise StoreError(f"Cannot read {self.path}: {exc}. Restore it from a backup.") from exc
+
+    @property
+    def copy_path(self) -> Path:
+        """Where the records are kept as an older version wrote them, while they are upgraded."""
+        return self.path.with_name("records.before-upgrade.parquet")
+
+    def keep_copy(self) -> None:
+        try:
+            shutil.copy2(self.path, self.copy_path)
+        except OSError as exc:
+            raise _write_error(self.copy_path, exc) from exc
+
+    def drop_copy(self) -> None:
+        self.copy_path.unlink(missing_ok=True)
 
 
 class ParquetSideTables:

@@ -76,15 +76,15 @@ def fold(log: pd.DataFrame, pmids: pd.Index) -> pd.DataFrame:
 def latest_decisions(events: pd.DataFrame) -> pd.DataFrame:
     """Each reviewer's latest decision per (pmid, stage), from live events."""
     decided = events[(events["action"] == Action.DECIDE).to_numpy(bool)]
-    return decided.drop_duplicates(["pmid", "stage", "reviewer"], keep="last")
+    return decided.drop_duplicates(["record_id", "stage", "reviewer"], keep="last")
 
 
 def compact(events: pd.DataFrame) -> pd.DataFrame:
     """Only the columns and rows the fold needs, strings as categories (fast to filter)."""
-    log = events.loc[events["pmid"].notna(), ["id", "pmid", "reviewer", "stage", "action",
+    log = events.loc[events["record_id"].notna(), ["id", "record_id", "reviewer", "stage", "action",
                                                "value", "reason", "note"]]  # fmt: skip
     text = ["reviewer", "stage", "action", "value", "reason", "note"]
-    log = log.astype({"pmid": "int64", **dict.fromkeys(text, "category")})
+    log = log.astype({"record_id": "int64", **dict.fromkeys(text, "category")})
     return log.reset_index(drop=True)
 
 
@@ -103,7 +103,7 @@ def final_decisions(
     values, why = _strings(latest["value"]), _strings(latest["reason"])
     codes = pd.DataFrame(
         {"code": latest["value"].cat.codes.to_numpy(), "row": np.arange(len(latest))},
-        index=latest["pmid"].to_numpy(),
+        index=latest["record_id"].to_numpy(),
     )
     spread = codes.groupby(level=0).agg(
         low=("code", "min"), high=("code", "max"), row=("row", "max")
@@ -113,9 +113,9 @@ def final_decisions(
     _place(decisions, pmids, spread.index, np.where(agreed, values[rows], CONFLICT))
     _place(reasons, pmids, spread.index, np.where(agreed, why[rows], ""))
     resolved = at_stage[(at_stage["action"] == Action.RESOLVE).to_numpy(bool)]
-    resolved = resolved.drop_duplicates("pmid", keep="last")
-    _place(decisions, pmids, pd.Index(resolved["pmid"]), _strings(resolved["value"]))
-    _place(reasons, pmids, pd.Index(resolved["pmid"]), _strings(resolved["reason"]))
+    resolved = resolved.drop_duplicates("record_id", keep="last")
+    _place(decisions, pmids, pd.Index(resolved["record_id"]), _strings(resolved["value"]))
+    _place(reasons, pmids, pd.Index(resolved["record_id"]), _strings(resolved["reason"]))
     return decisions, reasons
 
 
@@ -131,9 +131,9 @@ def _place(
 def current_tags(log: pd.DataFrame) -> pd.DataFrame:
     """One row per tag a record carries now (its latest add/remove was an add), sorted."""
     tags = log[log["action"].isin([Action.TAG_ADD, Action.TAG_REMOVE]).to_numpy(bool)]
-    last = tags.drop_duplicates(["pmid", "value"], keep="last")
+    last = tags.drop_duplicates(["record_id", "value"], keep="last")
     present = last[(last["action"] == Action.TAG_ADD).to_numpy(bool)]
-    return present.sort_values(["pmid", "value"])
+    return present.sort_values(["record_id", "value"])
 
 
 def current_notes(log: pd.DataFrame) -> pd.DataFrame:
@@ -141,7 +141,7 @@ def current_notes(log: pd.DataFrame) -> pd.DataFrame:
     notes = log[(log["action"] == Action.NOTE).to_numpy(bool)]
     decided = pd.concat(
         [latest_decisions(log), log[(log["action"] == Action.RESOLVE).to_numpy(bool)]
-         .drop_duplicates(["pmid", "stage"], keep="last")]
+         .drop_duplicates(["record_id", "stage"], keep="last")]
     )  # fmt: skip
     with_note = decided[(decided["note"].astype(str) != "").to_numpy(bool)]
     return pd.concat([notes, with_note]).sort_values("id")
@@ -150,7 +150,7 @@ def current_notes(log: pd.DataFrame) -> pd.DataFrame:
 def deciders(log: pd.DataFrame) -> pd.DataFrame:
     """One row per (record, reviewer) who decided or resolved it, sorted by name."""
     decided = log[log["action"].isin(list(DECISION_ACTIONS)).to_numpy(bool)]
-    return decided.drop_duplicates(["pmid", "reviewer"]).sort_values(["pmid", "reviewer"])
+    return decided.drop_duplicates(["record_id", "reviewer"]).sort_values(["record_id", "reviewer"])
 
 
 @contextmanager
@@ -178,7 +178,7 @@ def grouped(rows: pd.DataFrame, column: str, index: pd.Index) -> list[list[str]]
     result: list[list[str]] = [[] for _ in range(len(index))]
     if rows.empty:
         return result
-    pmids = rows["pmid"].to_numpy(dtype="int64")
+    pmids = rows["record_id"].to_numpy(dtype="int64")
     order = np.argsort(pmids, kind="stable")
     pmids, values = pmids[order], _strings(rows[column])[order].tolist()
     starts = np.flatnonzero(np.r_[True, pmids[1:] != pmids[:-1]])

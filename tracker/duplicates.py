@@ -39,7 +39,7 @@ _NOTICE_PREFIX = re.compile(
     flags=re.IGNORECASE,
 )
 _CITATION_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*\.?\s*$")
-COLUMNS = ["pmid", "duplicate_of", "rule", "detail", "status"]
+COLUMNS = ["record_id", "duplicate_of", "rule", "detail", "status"]
 JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
 
 Pairs = dict[tuple[int, int], tuple[str, str]]
@@ -61,20 +61,20 @@ def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.Dat
     pairs: Pairs = {}
     title = records["title"].fillna("").astype(str).map(normalise_title)
     doi = records["doi"].fillna("").astype(str).str.strip().str.lower()
-    _same_key(records["pmid"], doi, doi, "same DOI", pairs)
+    _same_key(records["record_id"], doi, doi, "same DOI", pairs)
     first_author = records["authors"].map(lambda a: a[0].casefold() if len(a) else "")
     year = records["year"].astype("string").fillna("")
     key = (title + "|" + year + "|" + first_author).where(title.str.len() > 0, "")
-    _same_key(records["pmid"], key, title, "same title, year and first author", pairs)
+    _same_key(records["record_id"], key, title, "same title, year and first author", pairs)
     _notices(records, title, pairs)
     judged = _judgements(store) if store is not None else {}
     for pair in judged:
         pairs.setdefault(pair, ("named by a reviewer", ""))
     rows = [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())]
     frame = pd.DataFrame(rows, columns=COLUMNS[:4]).astype(
-        {"pmid": "int64", "duplicate_of": "int64"}
+        {"record_id": "int64", "duplicate_of": "int64"}
     )
-    pairs_seen = zip(frame["pmid"].tolist(), frame["duplicate_of"].tolist(), strict=True)
+    pairs_seen = zip(frame["record_id"].tolist(), frame["duplicate_of"].tolist(), strict=True)
     frame["status"] = [judged.get(pair, "open") for pair in pairs_seen]
     return frame
 
@@ -85,13 +85,13 @@ def _same_key(pmids: pd.Series, key: pd.Series, shown: pd.Series, rule: str, pai
     Only keys that occur more than once are grouped, so 100,000 distinct records cost one
     hash pass rather than 100,000 groups.
     """
-    keyed = pd.DataFrame({"pmid": pmids.astype("int64"), "key": key, "shown": shown})
+    keyed = pd.DataFrame({"record_id": pmids.astype("int64"), "key": key, "shown": shown})
     keyed = keyed[(keyed["key"] != "") & keyed["key"].duplicated(keep=False)]
-    keyed = keyed.sort_values(["key", "pmid"])
-    original = keyed.groupby("key")["pmid"].transform("min")
-    later = keyed[keyed["pmid"] != original]
+    keyed = keyed.sort_values(["key", "record_id"])
+    original = keyed.groupby("key")["record_id"].transform("min")
+    later = keyed[keyed["record_id"] != original]
     detail = later["shown"].str.slice(0, 80)
-    for pmid, first, text in zip(later["pmid"], original[later.index], detail, strict=True):
+    for pmid, first, text in zip(later["record_id"], original[later.index], detail, strict=True):
         pairs.setdefault((int(pmid), int(first)), (rule, str(text)))
 
 
@@ -108,7 +108,7 @@ def notice_target(title: str) -> tuple[str, str] | None:
 
 def _notices(records: pd.DataFrame, title: pd.Series, pairs: Pairs) -> None:
     """Link each erratum or retraction notice to the oldest record with the title it repeats."""
-    pmids = records["pmid"].astype("int64").tolist()
+    pmids = records["record_id"].astype("int64").tolist()
     by_title: dict[str, int] = {}
     for key, pmid in sorted(zip(title.tolist(), pmids, strict=True), reverse=True):
         if key:
@@ -130,10 +130,10 @@ def _judgements(store: Store) -> dict[tuple[int, int], str]:
     """The latest judgement of each judged pair: "confirmed" or "rejected"."""
     events = live_events(store.events_of([*JUDGEMENTS, Action.UNDO]))
     judged = events[events["action"].isin(JUDGEMENTS)]
-    latest = judged.drop_duplicates(["pmid", "value"], keep="last")
+    latest = judged.drop_duplicates(["record_id", "value"], keep="last")
     return {
         (int(p), int(v)): "confirmed" if a == Action.DUPLICATE_CONFIRM else "rejected"
-        for p, v, a in zip(latest["pmid"], latest["value"], latest["action"], strict=True)
+        for p, v, a in zip(latest["record_id"], latest["value"], latest["action"], strict=True)
     }
 
 

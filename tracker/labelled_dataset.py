@@ -108,18 +108,18 @@ def _from_store(path: Path) -> LabelledDataset:
     except StoreError as exc:
         raise DatasetError(f"Cannot read the store in {path}: {exc}") from exc
     team = screening_order.screened(events, reviewer="", stage=Stage.TITLE_ABSTRACT)
-    decided = team.set_index("pmid")["decision"].reindex(records["pmid"])
-    undecided = records["pmid"][~decided.isin(["include", "exclude", "maybe"]).to_numpy()]
+    decided = team.set_index("record_id")["decision"].reindex(records["record_id"])
+    undecided = records["record_id"][~decided.isin(["include", "exclude", "maybe"]).to_numpy()]
     if len(undecided):
         shown = ", ".join(map(str, undecided.head(5)))
         raise DatasetError(
             f"{len(undecided)} of {len(records)} records in {path} have no final title/abstract"
-            f" decision (PMID {shown}{' …' if len(undecided) > 5 else ''}): a simulation needs"
+            f" decision (record {shown}{' …' if len(undecided) > 5 else ''}): a simulation needs"
             " every record decided, with conflicts resolved."
         )
     labels = decided.isin(list(screening_order.PASSED)).to_numpy().astype(np.int64)
-    ids = tuple(str(p) for p in records["pmid"])
-    return _checked(path.name, records.drop(columns="pmid"), labels, ids)
+    ids = tuple(str(p) for p in records["record_id"])
+    return _checked(path.name, records.drop(columns="record_id"), labels, ids)
 
 
 def _checked(

@@ -39,6 +39,15 @@ class MemoryRecords:
     def stamp(self) -> str:
         return f"memory:{id(self)}:{self._version}" if self._version else "none"
 
+    def names(self) -> list[str] | None:
+        return None if self._table is None else list(self._table.schema.names)
+
+    def keep_copy(self) -> None:
+        """Nothing to keep: a memory store is never written by an older version."""
+
+    def drop_copy(self) -> None:
+        """Nothing kept."""
+
 
 class MemorySideTables:
     def __init__(self) -> None:

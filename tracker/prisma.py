@@ -140,7 +140,7 @@ def _previous_pmids(store: Store, done: pd.DataFrame, since_run: int | None) -> 
         )
     previous: set[int] = set()
     for run_id in (i for i in ids if i <= since_run):
-        previous |= store.run_pmids(run_id)
+        previous |= store.run_records(run_id)
     return previous
 
 

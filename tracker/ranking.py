@@ -30,8 +30,8 @@ from tracker.relevance import Features, ModelSettings
 from tracker.screening import check_stage
 from tracker.store import Store
 
-FEATURE_COLUMNS = ["pmid", "title", "abstract", "mesh_terms", "keywords", "publication_types"]
-RANKING_COLUMNS = ("rank", "pmid", "score")
+FEATURE_COLUMNS = ["record_id", "title", "abstract", "mesh_terms", "keywords", "publication_types"]
+RANKING_COLUMNS = ("rank", "record_id", "score")
 Method = Literal["model", "query similarity", "preparing"]
 
 
@@ -81,11 +81,11 @@ class Ranking:
 
     @property
     def pmids(self) -> list[int]:
-        return [int(p) for p in self.records["pmid"]]
+        return [int(p) for p in self.records["record_id"]]
 
     def next_pmid(self) -> int | None:
         """The most likely relevant unscreened record, or None when none is left."""
-        return int(self.records["pmid"].iloc[0]) if len(self.records) else None
+        return int(self.records["record_id"].iloc[0]) if len(self.records) else None
 
 
 def rank(
@@ -111,12 +111,12 @@ def rank(
         return Ranking(reviewer, stage, _ordered(pmids, np.zeros(0)), model_state(_NOTHING))
     pool = screening_order.stage_pool(pd.Index(pmids), events, stage)
     seen = screening_order.screened(events, reviewer=reviewer, stage=stage)
-    seen = seen[seen["pmid"].isin(pmids)]
-    wanted = pool.difference(pd.Index(seen["pmid"]))
+    seen = seen[seen["record_id"].isin(pmids)]
+    wanted = pool.difference(pd.Index(seen["record_id"]))
     if among is not None:
         wanted = wanted.intersection(pd.Index(list(among), dtype="int64"))
     targets = np.searchsorted(pmids, wanted.to_numpy(dtype="int64"))
-    rows = np.searchsorted(pmids, seen["pmid"].to_numpy(dtype="int64"))
+    rows = np.searchsorted(pmids, seen["record_id"].to_numpy(dtype="int64"))
     state = model_state(seen)
     labels = seen["label"].to_numpy(dtype=np.float64)
     if state.method == "model" and len(targets):
@@ -148,8 +148,8 @@ def new_since_last_run(store: Store) -> list[int]:
         return []
     earlier: set[int] = set()
     for run_id in done[:-1]:
-        earlier |= store.run_pmids(run_id)
-    return sorted(store.run_pmids(done[-1]) - earlier)
+        earlier |= store.run_records(run_id)
+    return sorted(store.run_records(done[-1]) - earlier)
 
 
 def review_query(store: Store) -> str:
@@ -180,7 +180,7 @@ def _ordered(pmids: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(order) + 1, dtype=np.int64),
-            "pmid": pmids[order].astype(np.int64),
+            "record_id": pmids[order].astype(np.int64),
             "score": scores[order].astype(np.float64),
         }
     )
@@ -204,7 +204,7 @@ def library_features(store: Store, settings: ModelSettings) -> tuple[np.ndarray,
         return cached
     records = store.records(columns=FEATURE_COLUMNS)
     features = relevance.build_features(records, settings) if len(records) else None
-    built = (records["pmid"].to_numpy(dtype=np.int64), features)
+    built = (records["record_id"].to_numpy(dtype=np.int64), features)
     with _CACHE_LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _CACHE_SIZE:

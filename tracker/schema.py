@@ -3,23 +3,35 @@
 Records follow :data:`RECORD_SCHEMA` (an explicit Arrow schema, so writes are deterministic
 and never depend on pandas' type guessing); the logs have the column lists below, which every
 backend keeps (the SQL of the embedded one is in :mod:`tracker.sqlite_log`).
+
+Every record is keyed by ``record_id``, the tracker's own id. A record PubMed gave keeps its
+PMID as its id (so every event written while records were keyed by PMID still names the right
+record, and nothing in the append-only log is rewritten); a record from any other database
+gets an id from :data:`FIRST_OWN_ID` up, a range no PMID reaches. ``pmid`` is then an
+attribute like DOI or NCT number, empty for a record PubMed does not hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from tracker.records import Article
+from tracker.source_record import SourceRecord
 
 _TEXT = pa.string()
 _LIST = pa.list_(pa.string())
 
+FIRST_OWN_ID = 10_000_000_000
+"""The first record id the tracker gives a record PubMed did not give (PMIDs have at most
+8 digits today and NLM's format allows 9 at most)."""
+
 RECORD_SCHEMA = pa.schema(
     [
+        ("record_id", pa.int64()),
         ("pmid", pa.int64()),
         ("title", _TEXT),
         ("abstract", _TEXT),
@@ -46,8 +58,25 @@ RECORD_SCHEMA = pa.schema(
         ("grants", _LIST),
         ("vernacular_title", _TEXT),
         ("record_type", _TEXT),
+        # Which databases hold the record (PRISMA's "records identified from"), the record's
+        # id in each ("Embase: L2012345"), and what only a trial registration has.
+        ("source", _TEXT),
+        ("source_ids", _LIST),
+        ("kind", _TEXT),
+        ("nct", _TEXT),
+        ("url", _TEXT),
+        ("conditions", _LIST),
+        ("interventions", _LIST),
+        ("phase", _TEXT),
+        ("status", _TEXT),
+        ("enrolment", pa.int64()),
+        ("start_date", _TEXT),
+        ("completion_date", _TEXT),
+        ("linked_pmids", pa.list_(pa.int64())),
     ]
 )
+PUBMED = "PubMed"
+"""The source name of a record PubMed gave (by a fetch, a PubMed XML or MEDLINE file)."""
 COLUMNS: tuple[str, ...] = tuple(RECORD_SCHEMA.names)
 LIST_COLUMNS: frozenset[str] = frozenset(f.name for f in RECORD_SCHEMA if pa.types.is_list(f.type))
 
@@ -56,6 +85,7 @@ def article_row(article: Article) -> dict[str, Any]:
     """Flatten an Article into one row of records.parquet."""
     first = article.authors[0] if article.authors else None
     return {
+        "record_id": article.pmid,
         "pmid": article.pmid,
         "title": article.title,
         "abstract": article.abstract,
@@ -86,7 +116,45 @@ def article_row(article: Article) -> dict[str, Any]:
         ],
         "vernacular_title": article.vernacular_title,
         "record_type": article.record_type,
+        **_pubmed_source(article.pmid),
     }
+
+
+def _pubmed_source(pmid: int) -> dict[str, Any]:
+    return {**_NO_TRIAL, "source": PUBMED, "source_ids": [f"{PUBMED}: {pmid}"], "kind": "article"}
+
+
+_NO_TRIAL: dict[str, Any] = {
+    "nct": None, "url": None, "conditions": [], "interventions": [], "phase": None,
+    "status": None, "enrolment": None, "start_date": None, "completion_date": None,
+    "linked_pmids": [],
+}  # fmt: skip
+
+
+def with_record_ids(table: pa.Table) -> pa.Table:
+    """A records table as the PMID-keyed tracker wrote it, in today's schema: each record's id
+    is its PMID, its source PubMed (the only database it could hold), the new fields empty."""
+    if "record_id" in table.schema.names:
+        return table
+    pmids = table.column("pmid")
+    rows = len(table)
+    extra = {
+        "record_id": pmids,
+        "source": pa.array([PUBMED] * rows, _TEXT),
+        "source_ids": pa.array([[f"{PUBMED}: {p}"] for p in pmids.to_pylist()], _LIST),
+        "kind": pa.array(["article"] * rows, _TEXT),
+    }
+    columns = []
+    for name in RECORD_SCHEMA.names:
+        if name in extra:
+            columns.append(extra[name])
+        elif name in table.schema.names:
+            columns.append(table.column(name))
+        else:
+            kind = RECORD_SCHEMA.field(name).type
+            empty: list[Any] = [[] if pa.types.is_list(kind) else None] * rows
+            columns.append(pa.array(empty, kind))
+    return pa.Table.from_arrays(columns, schema=RECORD_SCHEMA)
 
 
 def _qualified(descriptor: str, qualifier: str, major: bool) -> str:
@@ -101,23 +169,26 @@ def to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFr
             frame[name] = [list(v) if v is not None else [] for v in frame[name]]
     if "year" in frame.columns:
         frame["year"] = frame["year"].astype("Int64")
-    if "pmid" in frame.columns:
-        frame["pmid"] = frame["pmid"].astype("int64")
+    if "record_id" in frame.columns:
+        frame["record_id"] = frame["record_id"].astype("int64")
+    for name in ("pmid", "enrolment"):
+        if name in frame.columns:
+            frame[name] = frame[name].astype("Int64")
     return frame.reset_index(drop=True)
 
 
 # -- the logs: column lists every backend shares (the SQL is each backend's own) -------------
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "created_at", "reviewer", "pmid", "stage", "action", "value", "reason", "note", "target_id",
+    "created_at", "reviewer", "record_id", "stage", "action", "value", "reason", "note", "target_id",
 )  # fmt: skip
 EVENT_DTYPES: dict[str, str] = {
     "id": "int64",
-    "pmid": "Int64",
+    "record_id": "Int64",
     "target_id": "Int64",
 }
 RUN_COLUMNS: tuple[str, ...] = (
-    "id", "kind", "status", "query", "query_translation", "started_at", "finished_at", "count",
+    "id", "kind", "source", "status", "query", "query_translation", "started_at", "finished_at", "count",
     "retrieved", "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
     "error", "tool_version", "api_key_used", "pid", "host",
 )  # fmt: skip
@@ -125,3 +196,90 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "run_id", "finished_at", "status", "error", "count", "query_translation", "retrieved", "new",
     "updated", "unchanged", "gone", "requests", "retries", "warnings",
 )  # fmt: skip
+
+
+# -- records from other databases ----------------------------------------------------------------
+
+
+def source_row(record: SourceRecord, record_id: int) -> dict[str, Any]:
+    """Flatten a record any reader or the registry client gave into one row of the records."""
+    first = record.authors[0] if record.authors else None
+    ids = [f"{kind}: {value}" for kind, value in sorted(record.accessions.items())]
+    if record.pmid is not None:
+        ids.insert(0, f"{PUBMED}: {record.pmid}")
+    return {
+        **{name: None for name in COLUMNS},
+        "record_id": record_id,
+        "pmid": record.pmid,
+        "title": record.title,
+        "abstract": record.abstract,
+        "authors": [a.display for a in record.authors],
+        "authors_full": [a.full for a in record.authors],
+        "first_author_affiliations": list(first.affiliations) if first else [],
+        "author_count": len(record.authors),
+        "journal": record.journal,
+        "journal_abbrev": record.journal_abbrev,
+        "year": record.year,
+        "pub_date": record.start_date if record.kind == "trial" else (str(record.year or "")),
+        "volume": record.volume,
+        "issue": record.issue,
+        "pages": record.pages,
+        "issn": record.issn,
+        "doi": record.doi,
+        "pmcid": record.pmcid,
+        "publication_types": list(record.publication_types),
+        "mesh_terms": [],
+        "mesh_major": [],
+        "mesh_qualified": [],
+        "keywords": list(record.keywords),
+        "languages": [record.language] if record.language else [],
+        "grants": [],
+        "vernacular_title": "",
+        "record_type": "registration" if record.kind == "trial" else "article",
+        "source": record.source,
+        "source_ids": ids,
+        "kind": str(record.kind),
+        "nct": record.nct or None,
+        "url": record.url or None,
+        "conditions": list(record.conditions),
+        "interventions": list(record.interventions),
+        "phase": record.phase or None,
+        "status": record.status or None,
+        "enrolment": record.enrolment,
+        "start_date": record.start_date or None,
+        "completion_date": record.completion_date or None,
+        "linked_pmids": list(record.linked_pmids),
+    }
+
+
+def identity(row: Mapping[str, Any]) -> str:
+    """What makes a row the same record when its source gives it again (a re-import, a
+    refetch): its id in that source, else its DOI, else its normalised title and year.
+
+    PubMed's records are named by PMID (their record id); an Embase record by its Embase
+    accession; a ClinicalTrials.gov study by its NCT number.
+    """
+    source = row["source"]
+    own = [i.split(": ", 1)[1] for i in row["source_ids"] or () if i.split(": ", 1)[0] in
+           _OWN_ID_KINDS.get(source, ())]  # fmt: skip
+    if source == PUBMED and row.get("pmid") is not None:
+        return f"{source}|pmid|{row['pmid']}"
+    if own:
+        return f"{source}|id|{own[0]}"
+    if row.get("nct") and row.get("kind") == "trial":
+        return f"{source}|nct|{row['nct']}"
+    if row.get("doi"):
+        return f"{source}|doi|{row['doi']}"
+    title = " ".join(
+        "".join(c if c.isalnum() else " " for c in (row.get("title") or "").casefold()).split()
+    )
+    return f"{source}|title|{title}|{row.get('year')}"
+
+
+_OWN_ID_KINDS: dict[str, tuple[str, ...]] = {
+    "Embase": ("embase",),
+    "Scopus": ("scopus",),
+    "Web of Science": ("wos",),
+    "CENTRAL": ("central",),
+    "ClinicalTrials.gov": ("nct",),
+}

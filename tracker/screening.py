@@ -116,7 +116,7 @@ def undo(store: Store, *, reviewer: str) -> str | None:
     if mine.empty:
         return None
     last = mine.iloc[-1]
-    pmid = None if pd.isna(last["pmid"]) else int(last["pmid"])
+    pmid = None if pd.isna(last["record_id"]) else int(last["record_id"])
     store.append_events([Event(Action.UNDO, who, pmid, target_id=int(last["id"]))])
     detail = " ".join(str(part) for part in (last["stage"], last["value"], last["note"]) if part)
     return f"undid {last['action']} {detail} on PMID {pmid} ({last['created_at']})"
@@ -148,7 +148,7 @@ def reviewer_decisions(store: Store, reviewer: str, stage: str) -> dict[int, str
     """One reviewer's own current decisions at a stage: the blind view for dual screening."""
     latest = latest_decisions(live_events(store.events()))
     mine = latest[(latest["reviewer"] == reviewer) & (latest["stage"] == check_stage(stage))]
-    return dict(zip(mine["pmid"].astype(int), mine["value"], strict=True))
+    return dict(zip(mine["record_id"].astype(int), mine["value"], strict=True))
 
 
 def summary(store: Store, events: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -156,7 +156,7 @@ def summary(store: Store, events: pd.DataFrame | None = None) -> pd.DataFrame:
 
     ``events`` may be passed when the caller has already read the log, to read it once.
     """
-    pmids = pd.Index(sorted(store.known_pmids()), name="pmid", dtype="int64")
+    pmids = pd.Index(sorted(store.known_ids()), name="record_id", dtype="int64")
     return decision_log.summarise(store.events() if events is None else events, pmids)
 
 
@@ -199,12 +199,12 @@ def conflicts(store: Store, stage: str) -> pd.DataFrame:
     """
     where = check_stage(stage)
     log = decision_log.compact(live_events(store.events()))
-    known = pd.Index(np.unique(log["pmid"].to_numpy()))
+    known = pd.Index(np.unique(log["record_id"].to_numpy()))
     open_ = known[decision_log.final_decisions(log, where, known)[0] == CONFLICT]
     latest = latest_decisions(log)
-    latest = latest[((latest["stage"] == where) & latest["pmid"].isin(open_)).to_numpy(bool)]
-    latest = latest.sort_values(["pmid", "reviewer"], kind="stable")
-    pmids = pd.Index(latest["pmid"].unique())
+    latest = latest[((latest["stage"] == where) & latest["record_id"].isin(open_)).to_numpy(bool)]
+    latest = latest.sort_values(["record_id", "reviewer"], kind="stable")
+    pmids = pd.Index(latest["record_id"].unique())
     reviewers = decision_log.grouped(latest, "reviewer", pmids)
     decisions = decision_log.grouped(latest, "value", pmids)
     lines = [
@@ -212,8 +212,8 @@ def conflicts(store: Store, stage: str) -> pd.DataFrame:
         for names, chosen in zip(reviewers, decisions, strict=True)
     ]
     return pd.DataFrame(
-        {"pmid": pmids.astype("int64"), "decisions": lines, "reviewers": reviewers},
-        columns=["pmid", "decisions", "reviewers"],
+        {"record_id": pmids.astype("int64"), "decisions": lines, "reviewers": reviewers},
+        columns=["record_id", "decisions", "reviewers"],
     )
 
 
@@ -226,7 +226,7 @@ def agreement(store: Store, stage: str) -> list[Agreement]:
     where = check_stage(stage)
     latest = latest_decisions(live_events(store.events()))
     latest = latest[latest["stage"] == where]
-    wide = latest.pivot(index="pmid", columns="reviewer", values="value")
+    wide = latest.pivot(index="record_id", columns="reviewer", values="value")
     results = []
     for a, b in combinations(sorted(wide.columns), 2):
         both = wide[[a, b]].dropna()
@@ -283,7 +283,7 @@ def check_pmids(store: Store, pmids: Iterable[int]) -> list[int]:
     wanted = list(dict.fromkeys(int(p) for p in pmids))
     if not wanted:
         raise ScreeningError("No PMID given: name one or more records by PMID.")
-    known = store.known_pmids()
+    known = store.known_ids()
     unknown = [p for p in wanted if p not in known]
     if unknown:
         shown = ", ".join(map(str, unknown[:10])) + (" …" if len(unknown) > 10 else "")

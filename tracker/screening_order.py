@@ -29,7 +29,7 @@ LABELS = {
     CONFLICT: 0.5,
 }
 """Training label of each decision; a label above 0 counts as relevant for the stopping rule."""
-COLUMNS = ("pmid", "decision", "label", "decided_at")
+COLUMNS = ("record_id", "decision", "label", "decided_at")
 PASSED = (Decision.INCLUDE.value, Decision.MAYBE.value)
 
 
@@ -43,14 +43,14 @@ def screened(events: pd.DataFrame, *, reviewer: str, stage: str) -> pd.DataFrame
     at_stage = live[
         (live["stage"] == stage).to_numpy(bool)
         & live["action"].isin(list(DECISION_ACTIONS)).to_numpy(bool)
-        & live["pmid"].notna().to_numpy(bool)
+        & live["record_id"].notna().to_numpy(bool)
     ]
     if reviewer:
         own = at_stage[(at_stage["reviewer"] == reviewer).to_numpy(bool)]
         own = own[(own["action"] == Action.DECIDE).to_numpy(bool)]
-        mine = set(own["pmid"].astype("int64").tolist())
+        mine = set(own["record_id"].astype("int64").tolist())
         settled = at_stage[(at_stage["action"] == Action.RESOLVE).to_numpy(bool)]
-        settled = settled[settled["pmid"].astype("int64").isin(mine).to_numpy(bool)]
+        settled = settled[settled["record_id"].astype("int64").isin(mine).to_numpy(bool)]
         return _in_order(own, pd.concat([own, settled]).sort_values("id", kind="stable"))
     return _in_order(at_stage, at_stage, team=True)
 
@@ -65,19 +65,19 @@ def _in_order(firsts: pd.DataFrame, deciding: pd.DataFrame, *, team: bool = Fals
                 for c, t in zip(COLUMNS, ("int64", "object", "float64", "object"), strict=True)
             }
         )
-    order = firsts.drop_duplicates("pmid", keep="first")["pmid"].astype("int64")
-    pmids = pd.Index(order.to_numpy(), name="pmid")
+    order = firsts.drop_duplicates("record_id", keep="first")["record_id"].astype("int64")
+    pmids = pd.Index(order.to_numpy(), name="record_id")
     if team:
         log = decision_log.compact(deciding)
         stage = str(deciding["stage"].iloc[0])
         decisions, _ = decision_log.final_decisions(log, stage, pmids)
     else:
         decisions = _latest_with_resolution(deciding, pmids)
-    latest_at = deciding.drop_duplicates("pmid", keep="last").set_index("pmid")["created_at"]
+    latest_at = deciding.drop_duplicates("record_id", keep="last").set_index("record_id")["created_at"]
     latest_at.index = latest_at.index.astype("int64")
     frame = pd.DataFrame(
         {
-            "pmid": pmids.to_numpy(dtype="int64"),
+            "record_id": pmids.to_numpy(dtype="int64"),
             "decision": decisions,
             "label": [LABELS.get(str(d), 0.5) for d in decisions],
             "decided_at": latest_at.reindex(pmids).astype(str).to_numpy(),
@@ -90,7 +90,7 @@ def _latest_with_resolution(deciding: pd.DataFrame, pmids: pd.Index) -> np.ndarr
     """The latest decision per PMID, a resolution winning over any decision."""
     rows = deciding.assign(resolved=(deciding["action"] == Action.RESOLVE).astype(int))
     rows = rows.sort_values(["resolved", "id"], kind="stable")
-    last = rows.drop_duplicates("pmid", keep="last").set_index("pmid")["value"]
+    last = rows.drop_duplicates("record_id", keep="last").set_index("record_id")["value"]
     last.index = last.index.astype("int64")
     return last.reindex(pmids).astype(str).to_numpy(dtype=object)
 

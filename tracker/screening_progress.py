@@ -24,7 +24,7 @@ from tracker.stopping import StoppingRule, StoppingVerdict
 from tracker.store import Event, Store
 
 STOPPING_CHECK = Action.STOPPING_CHECK
-CURVE_COLUMNS = ("screened", "relevant_found", "pmid", "decision")
+CURVE_COLUMNS = ("screened", "relevant_found", "record_id", "decision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +57,16 @@ def progress(
     """Where ``reviewer`` stands at ``stage`` ("" for the team's final decisions)."""
     stage = check_stage(stage)
     events = store.events() if events is None else events
-    known = pd.Index(sorted(store.known_pmids()), dtype="int64")
+    known = pd.Index(sorted(store.known_ids()), dtype="int64")
     pool = screening_order.stage_pool(known, events, stage)
     seen = screening_order.screened(events, reviewer=reviewer, stage=stage)
-    seen = seen[seen["pmid"].isin(pool)].reset_index(drop=True)
+    seen = seen[seen["record_id"].isin(pool)].reset_index(drop=True)
     relevant = (seen["label"] > 0).astype(int).to_numpy()
     curve = pd.DataFrame(
         {
             "screened": range(1, len(seen) + 1),
             "relevant_found": relevant.cumsum(),
-            "pmid": seen["pmid"].to_numpy(dtype="int64"),
+            "record_id": seen["record_id"].to_numpy(dtype="int64"),
             "decision": seen["decision"].to_numpy(dtype=object),
         },
         columns=list(CURVE_COLUMNS),

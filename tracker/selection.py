@@ -137,7 +137,7 @@ def _all_of(column: pd.Series, wanted: Iterable[str]) -> Mask:
 
 def _aligned(frame: pd.DataFrame, records: pd.DataFrame, name: str, empty: object) -> pd.Series:
     """``frame[name]`` in the order of ``records``; ``empty`` where a PMID has no row."""
-    values = frame[name].reindex(records["pmid"].to_numpy())
+    values = frame[name].reindex(records["record_id"].to_numpy())
     if isinstance(empty, list):
         return pd.Series([v if isinstance(v, list) else [] for v in values], dtype=object)
     return values.astype(object).where(values.notna(), empty)
@@ -171,7 +171,7 @@ def _evidence_mask(
     flags = [f"{facet}:{value}" for value in wanted]
     if all(flag in evidence.columns for flag in flags):  # the fast path: boolean columns
         hit = evidence[flags].any(axis=1)
-        return hit.reindex(records["pmid"].to_numpy(), fill_value=False).to_numpy(dtype=bool)
+        return hit.reindex(records["record_id"].to_numpy(), fill_value=False).to_numpy(dtype=bool)
     return _any_of(_aligned(evidence, records, facet, []), wanted)
 
 

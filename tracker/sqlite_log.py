@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
     tool_version  TEXT NOT NULL,
     api_key_used  INTEGER NOT NULL,
     pid           INTEGER,
-    host          TEXT
+    host          TEXT,
+    source        TEXT NOT NULL DEFAULT 'PubMed'
 );
 CREATE TABLE IF NOT EXISTS run_outcomes (
     run_id            INTEGER PRIMARY KEY REFERENCES runs(id),
@@ -47,16 +48,16 @@ CREATE TABLE IF NOT EXISTS run_outcomes (
     retries           INTEGER NOT NULL DEFAULT 0,
     warnings          TEXT NOT NULL DEFAULT '[]'
 );
-CREATE TABLE IF NOT EXISTS run_pmids (
-    run_id  INTEGER NOT NULL REFERENCES runs(id),
-    pmid    INTEGER NOT NULL,
-    PRIMARY KEY (run_id, pmid)
+CREATE TABLE IF NOT EXISTS run_records (
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    record_id  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, record_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at  TEXT NOT NULL,
     reviewer    TEXT NOT NULL,
-    pmid        INTEGER,
+    record_id   INTEGER,
     stage       TEXT NOT NULL DEFAULT '',
     action      TEXT NOT NULL,
     value       TEXT NOT NULL DEFAULT '',
@@ -64,10 +65,24 @@ CREATE TABLE IF NOT EXISTS events (
     note        TEXT NOT NULL DEFAULT '',
     target_id   INTEGER REFERENCES events(id)
 );
-CREATE INDEX IF NOT EXISTS events_pmid ON events (pmid);
+CREATE INDEX IF NOT EXISTS events_record ON events (record_id);
 """
 
-APPEND_ONLY = ("runs", "run_outcomes", "run_pmids", "events")
+APPEND_ONLY = ("runs", "run_outcomes", "run_records", "events")
+
+TO_RECORD_IDS = """
+ALTER TABLE events RENAME COLUMN pmid TO record_id;
+DROP INDEX IF EXISTS events_pmid;
+CREATE INDEX events_record ON events (record_id);
+DROP TRIGGER IF EXISTS run_pmids_no_update;
+DROP TRIGGER IF EXISTS run_pmids_no_delete;
+ALTER TABLE run_pmids RENAME TO run_records;
+ALTER TABLE run_records RENAME COLUMN pmid TO record_id;
+ALTER TABLE runs ADD COLUMN source TEXT NOT NULL DEFAULT 'PubMed';
+"""
+"""Version 1 → 2 (records got their own id): column and table names change, and runs say
+which database they searched; no row is written, changed or removed. A PubMed record's id is
+its PMID, so every event and run row written before names the same record after."""
 
 
 def _guard_sql(table: str) -> str:
@@ -78,10 +93,10 @@ def _guard_sql(table: str) -> str:
     )
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 RUN_LOG_SQL = """
-SELECT r.id, r.kind, o.status, r.query, COALESCE(o.query_translation, '') AS query_translation,
+SELECT r.id, r.kind, r.source, o.status, r.query, COALESCE(o.query_translation, '') AS query_translation,
        r.started_at, o.finished_at, o.count, o.retrieved, o.new, o.updated, o.unchanged, o.gone,
        COALESCE(o.requests, 0) AS requests, COALESCE(o.retries, 0) AS retries,
        COALESCE(o.warnings, '[]') AS warnings, COALESCE(o.error, '') AS error,
@@ -103,9 +118,10 @@ INSERT_OUTCOME_SQL = (
     + ", ".join(":" + c for c in schema.OUTCOME_COLUMNS) + ")"
 )  # fmt: skip
 INSERT_RUN_SQL = (
-    "INSERT INTO runs (kind, query, started_at, tool_version, api_key_used, pid, host)"
-    " VALUES (:kind, :query, :started_at, :tool_version, :api_key_used, :pid, :host)"
+    "INSERT INTO runs (kind, source, query, started_at, tool_version, api_key_used, pid, host)"
+    " VALUES (:kind, :source, :query, :started_at, :tool_version, :api_key_used, :pid, :host)"
 )
+RUN_RECORDS_SQL = "SELECT record_id FROM run_records WHERE run_id = ?"
 STAMP_SQL = """
 SELECT (SELECT COALESCE(MAX(id), 0) FROM events), (SELECT COALESCE(MAX(id), 0) FROM runs),
        (SELECT COUNT(*) FROM run_outcomes)
@@ -132,6 +148,7 @@ class SqliteLog:
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.RLock()
         self._name = path.name if path is not None else "the in-memory log"
+        self._backup = path.with_name(f"{path.stem}.before-upgrade{path.suffix}") if path else None
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -139,13 +156,13 @@ class SqliteLog:
         with self._transaction(write=True) as db:
             return int(db.execute(INSERT_RUN_SQL, dict(row)).lastrowid or 0)
 
-    def finish_run(self, outcome: Mapping[str, Any], pmids: Iterable[int] = ()) -> None:
-        """The run's outcome and the PMIDs it returned, in one transaction."""
+    def finish_run(self, outcome: Mapping[str, Any], record_ids: Iterable[int] = ()) -> None:
+        """The run's outcome and the records it returned, in one transaction."""
         with self._transaction(write=True) as db:
             run_id = outcome["run_id"]
             db.executemany(
-                "INSERT INTO run_pmids (run_id, pmid) VALUES (?, ?)",
-                ((run_id, pmid) for pmid in pmids),
+                "INSERT INTO run_records (run_id, record_id) VALUES (?, ?)",
+                ((run_id, record_id) for record_id in record_ids),
             )
             db.execute(INSERT_OUTCOME_SQL, dict(outcome))
 
@@ -154,14 +171,14 @@ class SqliteLog:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return dict(row) if row is not None else None
 
-    def previous_pmids(self, kind: str, query: str, before: int) -> set[int] | None:
-        """PMIDs of the last succeeded run of this kind and query before ``before``, if any."""
+    def previous_records(self, kind: str, query: str, before: int) -> set[int] | None:
+        """Records of the last succeeded run of this kind and query before ``before``, if any."""
         with self._transaction() as db:
             row = db.execute(PREVIOUS_RUN_SQL, (kind, query, before)).fetchone()
             if row is None:
                 return None
-            pmids = db.execute("SELECT pmid FROM run_pmids WHERE run_id = ?", (row["id"],))
-            return {int(pmid) for (pmid,) in pmids}
+            ids = db.execute(RUN_RECORDS_SQL, (row["id"],))
+            return {int(record_id) for (record_id,) in ids}
 
     def run_rows(self) -> list[dict[str, Any]]:
         """Every run joined with its outcome (None where it has none yet), oldest first."""
@@ -170,10 +187,10 @@ class SqliteLog:
         with self._transaction() as db:
             return [dict(row) for row in db.execute(RUN_LOG_SQL)]
 
-    def run_pmids(self, run_id: int) -> set[int]:
+    def run_records(self, run_id: int) -> set[int]:
         with self._transaction() as db:
-            rows = db.execute("SELECT pmid FROM run_pmids WHERE run_id = ?", (run_id,))
-            return {int(pmid) for (pmid,) in rows}
+            rows = db.execute(RUN_RECORDS_SQL, (run_id,))
+            return {int(record_id) for (record_id,) in rows}
 
     # -- events ----------------------------------------------------------------------------
 
@@ -250,7 +267,7 @@ class SqliteLog:
             raise StoreError(f"Cannot open {target}: {exc}. Check the path.") from exc
         db.row_factory = sqlite3.Row
         try:
-            prepare_database(db, busy_ms=int(self.lock_wait * 1000))
+            prepare_database(db, busy_ms=int(self.lock_wait * 1000), backup=self._backup)
         except sqlite3.OperationalError as exc:
             db.close()
             raise self._error(exc) from exc
@@ -272,8 +289,13 @@ class SqliteLog:
         return StoreError(f"{self._name}: {text}. Nothing was changed.")
 
 
-def prepare_database(db: sqlite3.Connection, *, busy_ms: int) -> None:
-    """Create the tables once per file; WAL lets readers work while a writer appends.
+def prepare_database(db: sqlite3.Connection, *, busy_ms: int, backup: Path | None = None) -> None:
+    """Create the tables once per file, or bring an older file to this version; WAL lets
+    readers work while a writer appends.
+
+    An older file is copied whole to ``backup`` first (SQLite's online backup) and the copy
+    removed once the new version is committed: the change is one transaction anyway, and the
+    copy is there for whoever wants to see the file as it was if the process dies.
 
     Two processes may meet a brand-new file at once (the app and the CLI). Switching to WAL
     needs the file to itself and SQLite answers "locked" at once instead of waiting, so the
@@ -287,8 +309,13 @@ def prepare_database(db: sqlite3.Connection, *, busy_ms: int) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         (version,) = db.execute("PRAGMA user_version").fetchone()
+        copied = False
+        if version == 1 and backup is not None:
+            _copy(db, backup)
+            copied = True
         if version < SCHEMA_VERSION:
-            for statement in (DDL + "".join(map(_guard_sql, APPEND_ONLY))).split(";\n"):
+            script = (TO_RECORD_IDS if version == 1 else "") + DDL
+            for statement in (script + "".join(map(_guard_sql, APPEND_ONLY))).split(";\n"):
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -296,6 +323,14 @@ def prepare_database(db: sqlite3.Connection, *, busy_ms: int) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+    if copied and backup is not None:
+        backup.unlink(missing_ok=True)
+
+
+def _copy(db: sqlite3.Connection, target: Path) -> None:
+    with sqlite3.connect(target) as copy:
+        db.backup(copy)
+    copy.close()
 
 
 def _retry_locked(action: Callable[[], object], *, seconds: float) -> None:

@@ -1,12 +1,12 @@
 """The store: one review's records and logs, behind one interface whatever holds them.
 
 :class:`Store` is what the rest of tracker talks to. It keeps the domain rules (records merge
-by PMID, a run's records land together with its outcome or not at all, events are only
+by record id, a run's records land together with its outcome or not at all, events are only
 appended, current state is derived) and leaves the keeping to a :class:`Backend`, a bundle of
 small protocols that a second backend fills, as httpx's transports do:
 
 - :class:`RecordsTable`: the records as one Arrow table, replaced whole and atomically;
-- :class:`AppendOnlyLog`: search runs, their outcomes and the PMIDs they returned, and the
+- :class:`AppendOnlyLog`: search runs, their outcomes and the records they returned, and the
   events (every screening decision, tag and note); nothing in it is ever updated or deleted;
 - :class:`SideTables`: tables other modules keep beside the records (citation metrics, the
   suggestions cache);
@@ -36,11 +36,13 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracker import data_folder, memory_store, schema
 from tracker.defaults import LOCK_WAIT_S
 from tracker.errors import StoreError
 from tracker.records import Action, Article
+from tracker.source_record import SourceRecord
 from tracker.version import __version__
 
 RunKind = Literal["fetch", "import"]
@@ -50,22 +52,30 @@ RunKind = Literal["fetch", "import"]
 
 
 class RecordsTable(Protocol):
-    """One row per PMID, in :data:`schema.RECORD_SCHEMA`; replaced whole, atomically."""
+    """One row per record id, in :data:`schema.RECORD_SCHEMA`; replaced whole, atomically.
+
+    ``names`` is the stored table's column names (None when there is none), cheap to ask, so
+    the store can see a table an older version wrote; ``keep_copy`` keeps the table as it is
+    beside it (``drop_copy`` removes that copy) while the store brings it to this version.
+    """
 
     def read(self, columns: Sequence[str] | None = None) -> pa.Table | None: ...
     def replace(self, table: pa.Table) -> None: ...
     def stamp(self) -> str: ...
+    def names(self) -> list[str] | None: ...
+    def keep_copy(self) -> None: ...
+    def drop_copy(self) -> None: ...
 
 
 class AppendOnlyLog(Protocol):
     """Runs and events; rows are appended, never changed. Each call is one transaction."""
 
     def begin_run(self, row: dict[str, Any]) -> int: ...
-    def finish_run(self, outcome: dict[str, Any], pmids: Iterable[int] = ()) -> None: ...
+    def finish_run(self, outcome: dict[str, Any], record_ids: Iterable[int] = ()) -> None: ...
     def run(self, run_id: int) -> dict[str, Any] | None: ...
-    def previous_pmids(self, kind: str, query: str, before: int) -> set[int] | None: ...
+    def previous_records(self, kind: str, query: str, before: int) -> set[int] | None: ...
     def run_rows(self) -> list[dict[str, Any]]: ...
-    def run_pmids(self, run_id: int) -> set[int]: ...
+    def run_records(self, run_id: int) -> set[int]: ...
     def append(self, rows: Sequence[dict[str, Any]]) -> list[int]: ...
     def event_rows(self, actions: Sequence[str] | None = None) -> list[tuple[Any, ...]]: ...
     def stamp(self) -> tuple[str, str]: ...
@@ -162,8 +172,8 @@ class RunSummary:
     updated: int
     unchanged: int
     gone: int
-    new_pmids: tuple[int, ...] = ()
-    gone_pmids: tuple[int, ...] = ()
+    new_ids: tuple[int, ...] = ()
+    gone_ids: tuple[int, ...] = ()
 
     @property
     def known(self) -> int:
@@ -180,7 +190,7 @@ class Event:
 
     action: Action
     reviewer: str
-    pmid: int | None = None
+    record_id: int | None = None
     stage: str = ""
     value: str = ""
     reason: str = ""
@@ -217,6 +227,7 @@ class Store:
             backend = folder_backend(Path(data_dir), lock_wait=lock_timeout)
         self.backend = backend
         self._data_dir = Path(data_dir) if data_dir is not None else None
+        self._current = False
 
     @classmethod
     def in_memory(cls) -> Store:
@@ -263,17 +274,23 @@ class Store:
     # -- records -----------------------------------------------------------------------------
 
     def records(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """All records, sorted by PMID, list fields as Python lists; empty when none stored."""
+        """All records, sorted by record id, list fields as Python lists; empty when none."""
         return schema.to_frame(self._read_table(columns), columns)
 
-    def known_pmids(self) -> set[int]:
-        table = self._read_table(["pmid"])
-        return set(table.column("pmid").to_pylist())
+    def known_ids(self) -> set[int]:
+        """Every record's id."""
+        return set(self._read_table(["record_id"]).column("record_id").to_pylist())
 
-    def upsert(self, articles: Iterable[Article]) -> RunSummary:
-        """Add or replace records by PMID without logging a run (notebooks, tests)."""
+    def known_pmids(self) -> set[int]:
+        """The PMIDs the records carry (a record from another database may have none)."""
+        return {p for p in self._read_table(["pmid"]).column("pmid").to_pylist() if p is not None}
+
+    def upsert(
+        self, articles: Iterable[Article], records: Iterable[SourceRecord] = ()
+    ) -> RunSummary:
+        """Add or replace records without logging a run (notebooks, tests)."""
         with self.locked():
-            result = self._merge(articles)
+            result = self._merge(articles, records)
             self.backend.records.replace(result.table)
         return _summary(0, result, gone=())
 
@@ -311,11 +328,18 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
 
-    def begin_run(self, *, kind: RunKind, query: str, api_key_used: bool) -> int:
-        """Log that a run started; a run that never ends shows as interrupted."""
+    def begin_run(
+        self, *, kind: RunKind, query: str, api_key_used: bool, source: str = schema.PUBMED
+    ) -> int:
+        """Log that a run started; a run that never ends shows as interrupted.
+
+        ``source`` is the database searched (or whose export is imported), for the search log
+        and PRISMA's count per database.
+        """
         return self.backend.log.begin_run(
             {
                 "kind": kind,
+                "source": source,
                 "query": query,
                 "started_at": now_iso(),
                 "tool_version": __version__,
@@ -330,19 +354,23 @@ class Store:
         run_id: int,
         articles: Iterable[Article],
         *,
+        records: Iterable[SourceRecord] = (),
         count: int | None = None,
         query_translation: str = "",
         requests: int = 0,
         retries: int = 0,
         warnings: Sequence[str] = (),
     ) -> RunSummary:
-        """Store a finished run's records and log its outcome, all under the store's lock."""
+        """Store a finished run's records and log its outcome, all under the store's lock.
+
+        ``articles`` are PubMed's (keyed by PMID); ``records`` come from any other reader.
+        """
         with self.locked():
             run = self.backend.log.run(run_id)
             if run is None:
                 raise StoreError(f"No run {run_id} in {self.location}; start one with begin_run().")
-            previous = self.backend.log.previous_pmids(run["kind"], run["query"], run_id)
-            result = self._merge(articles)
+            previous = self.backend.log.previous_records(run["kind"], run["query"], run_id)
+            result = self._merge(articles, records)
             returned = set(result.new) | set(result.updated) | set(result.unchanged)
             gone = sorted(previous - returned) if previous is not None else []
             self.backend.records.replace(result.table)
@@ -393,8 +421,9 @@ class Store:
             row["api_key_used"] = bool(row["api_key_used"])
         return pd.DataFrame(rows, columns=list(schema.RUN_COLUMNS))
 
-    def run_pmids(self, run_id: int) -> set[int]:
-        return self.backend.log.run_pmids(run_id)
+    def run_records(self, run_id: int) -> set[int]:
+        """The ids of the records one run returned."""
+        return self.backend.log.run_records(run_id)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -424,32 +453,81 @@ class Store:
     # -- internals ---------------------------------------------------------------------------
 
     def _read_table(self, columns: Sequence[str] | None = None) -> pa.Table:
+        if not self._current:
+            self._upgrade_records()
         table = self.backend.records.read(columns)
         if table is None:
             return schema.RECORD_SCHEMA.empty_table().select(list(columns or schema.COLUMNS))
         return table
 
-    def _merge(self, articles: Iterable[Article]) -> _Upsert:
+    def _upgrade_records(self) -> None:
+        """Bring a records table an older version wrote to this schema, once, atomically: the
+        table is copied aside, rewritten whole, and the copy removed (see
+        :func:`schema.with_record_ids`); a store that is current costs one metadata read."""
+        names = self.backend.records.names()
+        if names is not None and "record_id" not in names:
+            with self.locked():
+                table = self.backend.records.read()
+                if table is not None and "record_id" not in table.schema.names:
+                    self.backend.records.keep_copy()
+                    self.backend.records.replace(schema.with_record_ids(table))
+                    self.backend.records.drop_copy()
+        self._current = True
+
+    def _merge(self, articles: Iterable[Article], records: Iterable[SourceRecord] = ()) -> _Upsert:
         incoming = {article.pmid: schema.article_row(article) for article in articles}
         old = self._read_table()
-        old_pmids = old.column("pmid").to_pylist()
-        overlap = [i for i, pmid in enumerate(old_pmids) if pmid in incoming]
+        incoming.update(_keyed(records, old))
+        old_ids = old.column("record_id").to_pylist()
+        overlap = [i for i, record_id in enumerate(old_ids) if record_id in incoming]
         result = _Upsert(table=old)
-        previous = {row["pmid"]: row for row in old.take(overlap).to_pylist()} if overlap else {}
-        for pmid, row in incoming.items():
-            if pmid not in previous:
-                result.new.append(pmid)
-            elif previous[pmid] == row:
-                result.unchanged.append(pmid)
+        previous = {r["record_id"]: r for r in old.take(overlap).to_pylist()} if overlap else {}
+        for record_id, row in incoming.items():
+            if record_id not in previous:
+                result.new.append(record_id)
+            elif previous[record_id] == row:
+                result.unchanged.append(record_id)
             else:
-                result.updated.append(pmid)
-        kept = old.filter(pa.array([pmid not in incoming for pmid in old_pmids], pa.bool_()))
+                result.updated.append(record_id)
+        kept = old.filter(pa.array([i not in incoming for i in old_ids], pa.bool_()))
         fresh = pa.Table.from_pylist(list(incoming.values()), schema=schema.RECORD_SCHEMA)
         merged = pa.concat_tables([kept, fresh])
         # Cast back to the declared schema: a table read from Parquet names list items
         # differently, which would change the bytes of an otherwise identical file.
-        result.table = merged.sort_by("pmid").cast(schema.RECORD_SCHEMA).combine_chunks()
+        result.table = merged.sort_by("record_id").cast(schema.RECORD_SCHEMA).combine_chunks()
         return result
+
+
+def _keyed(records: Iterable[SourceRecord], old: pa.Table) -> dict[int, dict[str, Any]]:
+    """Rows for records from any source, each under its id: a PubMed record's PMID, the id
+    the record already has when its source gave it before (same :func:`schema.identity`),
+    else the next free id from :data:`schema.FIRST_OWN_ID`."""
+    wanted = list(records)
+    if not wanted:
+        return {}
+    ids = old.column("record_id").to_pylist()
+    own = old.filter(pc.greater_equal(old.column("record_id"), schema.FIRST_OWN_ID))
+    known = {schema.identity(row): row["record_id"] for row in own.to_pylist()}
+    next_id = max([schema.FIRST_OWN_ID - 1, *(i for i in ids if i >= schema.FIRST_OWN_ID)]) + 1
+    rows: dict[int, dict[str, Any]] = {}
+    stored = set(ids)
+    for record in wanted:
+        if record.source == schema.PUBMED and record.pmid is not None:
+            # A PubMed record already stored keeps what PubMed's own XML said (a MEDLINE or RIS
+            # copy of it says less); the run still counts it as returned.
+            if record.pmid in stored:
+                mask = pc.equal(old.column("record_id"), record.pmid)
+                rows[record.pmid] = old.filter(mask).to_pylist()[0]
+            else:
+                rows[record.pmid] = schema.source_row(record, record.pmid)
+            continue
+        draft = schema.source_row(record, 0)
+        key = schema.identity(draft)
+        if key not in known:
+            known[key], next_id = next_id, next_id + 1
+        draft["record_id"] = known[key]
+        rows[known[key]] = draft
+    return rows
 
 
 def _event_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
@@ -490,8 +568,8 @@ def _summary(run_id: int, result: _Upsert, *, gone: Sequence[int]) -> RunSummary
         updated=len(result.updated),
         unchanged=len(result.unchanged),
         gone=len(gone),
-        new_pmids=tuple(sorted(result.new)),
-        gone_pmids=tuple(gone),
+        new_ids=tuple(sorted(result.new)),
+        gone_ids=tuple(gone),
     )
 
 

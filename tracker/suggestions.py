@@ -43,7 +43,7 @@ from tracker.vocabulary import KNOWN_FACETS, Vocabulary, load_vocabulary
 
 CACHE_NAME = "suggestions"
 CACHE_FILE = CACHE_NAME + ".parquet"
-COLUMNS = ("pmid", "facet", "value", "field", "span")
+COLUMNS = ("record_id", "facet", "value", "field", "span")
 STATE_COLUMNS = (*COLUMNS, "status", "judgements", "disputed")
 ACCEPT, REJECT = Action.SUGGESTION_ACCEPT, Action.SUGGESTION_REJECT
 SUGGESTED, ACCEPTED, REJECTED = "suggested", "accepted", "rejected"
@@ -53,9 +53,9 @@ LABELS = {facet.value: facet.label for facet in Facet} | {"studies_pooled": "stu
 """How a facet reads in exports; the others read as they are named."""
 
 _SCHEMA = pa.schema(
-    [("pmid", pa.int64())] + [(name, pa.string()) for name in COLUMNS[1:]],
+    [("record_id", pa.int64())] + [(name, pa.string()) for name in COLUMNS[1:]],
 )
-_RECORD_COLUMNS = ("pmid", "title", "abstract", "publication_types", "mesh_terms",
+_RECORD_COLUMNS = ("record_id", "title", "abstract", "publication_types", "mesh_terms",
                    "mesh_qualified")  # fmt: skip
 _STAMP_KEY, _FINGERPRINT_KEY = b"tracker.records_stamp", b"tracker.tagging_fingerprint"
 
@@ -104,17 +104,17 @@ def long_form(evidence: pd.DataFrame) -> pd.DataFrame:
     flat = [item for proof in proofs for item in proof]
     frame = pd.DataFrame(
         {
-            "pmid": np.repeat(evidence.index.to_numpy(dtype="int64"), counts),
+            "record_id": np.repeat(evidence.index.to_numpy(dtype="int64"), counts),
             "facet": [NUMBER_FACETS.get(i["facet"], i["facet"]) for i in flat],
             "value": [str(i["value"]) for i in flat],
             "field": [i["field"] for i in flat],
             "span": [i["span"] for i in flat],
         },
         columns=list(COLUMNS),
-    ).astype({"pmid": "int64", **dict.fromkeys(COLUMNS[1:], object)})
+    ).astype({"record_id": "int64", **dict.fromkeys(COLUMNS[1:], object)})
     order = {facet: rank for rank, facet in enumerate((*KNOWN_FACETS, *NUMBER_FACETS.values()))}
     frame["_rank"] = frame["facet"].map(order).fillna(len(order)).astype("int64")
-    frame = frame.sort_values(["pmid", "_rank", "value"], kind="stable")
+    frame = frame.sort_values(["record_id", "_rank", "value"], kind="stable")
     return frame.drop(columns="_rank").reset_index(drop=True)
 
 
@@ -217,7 +217,7 @@ def _judge(store: Store, action: Action, pmid: int, facet: str, value: str, revi
     (target,) = check_pmids(store, [pmid])
     key = facet_key(facet)
     frame = suggestions(store)
-    mine = frame[(frame["pmid"] == target).to_numpy(bool) & (frame["facet"] == key).to_numpy(bool)]
+    mine = frame[(frame["record_id"] == target).to_numpy(bool) & (frame["facet"] == key).to_numpy(bool)]
     match = {v.casefold(): v for v in mine["value"]}.get(" ".join(value.split()).casefold())
     if match is None:
         offered = "; ".join(dict.fromkeys(mine["value"])) or "none"
@@ -240,7 +240,7 @@ def review_state(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Da
     making, and applies again if the suggestion comes back.
     """
     frame = suggestions(store, vocabulary=vocabulary)
-    first = frame.drop_duplicates(["pmid", "facet", "value"]).reset_index(drop=True)
+    first = frame.drop_duplicates(["record_id", "facet", "value"]).reset_index(drop=True)
     return with_status(first, verdicts(store))
 
 
@@ -249,7 +249,7 @@ def with_status(frame: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFrame:
 
     ``judged`` is :func:`verdicts`. Unjudged rows are "suggested", with no judgements.
     """
-    state = frame.merge(judged, how="left", on=["pmid", "facet", "value"], validate="m:1")
+    state = frame.merge(judged, how="left", on=["record_id", "facet", "value"], validate="m:1")
     state["status"] = state["status"].fillna(SUGGESTED)
     state["judgements"] = state["judgements"].fillna("")
     state["disputed"] = state["disputed"].fillna(False).astype(bool)
@@ -264,7 +264,7 @@ def without_rejected(evidence: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFra
     copy), which is the common case.
     """
     rejected = judged[(judged["status"] == REJECTED).to_numpy(bool)]
-    pairs = zip(rejected["pmid"], rejected["facet"], rejected["value"], strict=True)
+    pairs = zip(rejected["record_id"], rejected["facet"], rejected["value"], strict=True)
     hits = [
         (pmid, f"{facet}:{value}")
         for pmid, facet, value in pairs
@@ -292,9 +292,9 @@ def verdicts(store: Store) -> pd.DataFrame:
     """
     events = live_events(store.events_of([ACCEPT, REJECT, Action.UNDO]))
     judged = events[events["action"].isin([ACCEPT, REJECT]).to_numpy(bool)]
-    latest = judged.drop_duplicates(["pmid", "value", "reviewer"], keep="last")
+    latest = judged.drop_duplicates(["record_id", "value", "reviewer"], keep="last")
     said: dict[tuple[int, str], dict[str, str]] = {}
-    for pmid, tag, who, action in latest[["pmid", "value", "reviewer", "action"]].itertuples(
+    for pmid, tag, who, action in latest[["record_id", "value", "reviewer", "action"]].itertuples(
         index=False
     ):
         said.setdefault((int(pmid), str(tag)), {})[str(who)] = (
@@ -306,8 +306,8 @@ def verdicts(store: Store) -> pd.DataFrame:
         status = ACCEPTED if ACCEPTED in words.values() else REJECTED
         text = "; ".join(f"{who}: {word}" for who, word in sorted(words.items()))
         rows.append((pmid, facet, value, status, text, len(set(words.values())) > 1))
-    columns = ["pmid", "facet", "value", "status", "judgements", "disputed"]
-    return pd.DataFrame(rows, columns=columns).astype({"pmid": "int64"})
+    columns = ["record_id", "facet", "value", "status", "judgements", "disputed"]
+    return pd.DataFrame(rows, columns=columns).astype({"record_id": "int64"})
 
 
 # -- in exports -------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def suggested_tags_column(state: pd.DataFrame) -> dict[int, tuple[str, str]]:
     marked = [
         t + " (accepted)" if s == ACCEPTED else t for t, s in zip(tags, statuses, strict=True)
     ]
-    return _joined_per_pmid(shown["pmid"].to_numpy(dtype="int64"), marked, proof)
+    return _joined_per_pmid(shown["record_id"].to_numpy(dtype="int64"), marked, proof)
 
 
 def export_cells(store: Store) -> dict[int, tuple[str, str]]:

@@ -249,7 +249,7 @@ def tag_record(
 ) -> dict[str, Any]:
     """The tags of one record, with the evidence behind each: one row of :func:`evidence`."""
     one = pd.DataFrame({
-        "pmid": [0], "title": [title], "abstract": [abstract],
+        "record_id": [0], "title": [title], "abstract": [abstract],
         "publication_types": [list(publication_types)], "mesh_terms": [list(mesh_terms)],
         "mesh_qualified": [list(mesh_qualified)],
     })  # fmt: skip
@@ -634,7 +634,7 @@ def _frame(tables: _Tables, records: pd.DataFrame, findings: list[_Finding]) -> 
     columns["dose"] = numbers["dose"]
     columns["evidence"] = proof
     columns.update(sorted(flags.items()))
-    index = pd.Index(records["pmid"].astype("int64").to_numpy(), name="pmid")
+    index = pd.Index(records["record_id"].astype("int64").to_numpy(), name="record_id")
     return pd.DataFrame(columns, index=index)
 
 

@@ -16,6 +16,9 @@ from views.messages import show_notice
 from views.sidebar import Choices, chosen_records
 
 COLUMNS = {
+    "Record": st.column_config.NumberColumn(
+        format="%d", help="The record's id in the tracker: a PubMed record's is its PMID"
+    ),
     "PMID": st.column_config.NumberColumn(format="%d"),
     "RCR": st.column_config.NumberColumn(
         format="%.2f", help="Relative citation ratio (NIH iCite): 1.0 is the field's"
@@ -46,7 +49,7 @@ def view(
         st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
         downloads(export_files(here.store, chosen))
     with right:
-        listing = navigation.Listing(shown["PMID"].tolist(), state, own, ranked.pmids,
+        listing = navigation.Listing(shown["Record"].tolist(), state, own, ranked.pmids,
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
     conflicts.panel(here, choices)
@@ -81,7 +84,7 @@ def order_choice(ranked: tracker.ranking.Ranking) -> str:
 
 
 def table(shown: pd.DataFrame) -> int | None:
-    """The records table; returns the PMID of the row picked in it, if any."""
+    """The records table; returns the record id of the row picked in it, if any."""
     event = st.dataframe(
         shown,
         key="table",
@@ -92,7 +95,7 @@ def table(shown: pd.DataFrame) -> int | None:
         column_config=COLUMNS,
     )
     rows = event.selection.rows
-    return int(shown.iloc[rows[0]]["PMID"]) if rows and rows[0] < len(shown) else None
+    return int(shown.iloc[rows[0]]["Record"]) if rows and rows[0] < len(shown) else None
 
 
 def record_pane(
@@ -109,7 +112,7 @@ def record_pane(
         st.text("Select a row, or type a PMID above, to read and screen a record.")
         return
     record_detail.detail(here, row, lib, choices.reviewer)
-    screening_form.screen_form(here, int(row["pmid"]), state, choices, listing)
+    screening_form.screen_form(here, int(row["record_id"]), state, choices, listing)
 
 
 def export_files(store: tracker.Store, chosen: pd.DataFrame) -> list[Download]:

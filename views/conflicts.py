@@ -23,7 +23,7 @@ def panel(here: Snapshot, choices: Choices) -> None:
             return
         st.dataframe(table, hide_index=True)
         with st.form("resolve_form"):
-            pmid = st.selectbox("PMID", table["pmid"].tolist(), key="resolve_pmid")
+            pmid = st.selectbox("Record", table["record_id"].tolist(), key="resolve_pmid")
             decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
             reason = st.selectbox(
                 "Reason (for exclude)", ["", *cache.exclusion_reasons(here)], key="resolve_reason"
@@ -38,4 +38,4 @@ def panel(here: Snapshot, choices: Choices) -> None:
                         stage=stage,
                         reason=reason or "",
                     )
-                    flash(f"PMID {pmid} resolved.")
+                    flash(f"Record {pmid} resolved.")

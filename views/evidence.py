@@ -29,7 +29,7 @@ def view(
     rows = left.selectbox("Rows", facets, index=facets.index("design"), key="map_rows")
     columns = right.selectbox("Columns", facets, index=facets.index("condition"), key="map_cols")
     crossing = tracker.evidence_map.crossing(
-        cache.evidence_in_use(here), rows, columns, chosen["pmid"]
+        cache.evidence_in_use(here), rows, columns, chosen["record_id"]
     )
     if crossing.empty:
         st.text("No records in the selection.")

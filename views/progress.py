@@ -39,7 +39,7 @@ def panel(here: Snapshot, choices: Choices) -> None:
                 .encode(
                     x=alt.X("screened:Q", title="records screened"),
                     y=alt.Y("relevant_found:Q", title="relevant found", scale=alt.Scale(zero=True)),
-                    tooltip=["screened", "relevant_found", "pmid", "decision"],
+                    tooltip=["screened", "relevant_found", "record_id", "decision"],
                 )
                 .properties(height=180),
                 key="chart_screening_progress",

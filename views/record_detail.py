@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 import tracker
+import tracker.schema
 from views import library_cache as cache
 from views.library_cache import Snapshot
 from views.messages import flash, reported
@@ -18,9 +20,9 @@ AUTHORS_SHOWN = 12
 def detail(
     here: Snapshot, row: dict[str, Any], lib: tracker.dashboard.Library, reviewer: str
 ) -> None:
-    pmid = int(str(row["pmid"]))
+    pmid = int(str(row["record_id"]))
     with st.container(border=True):
-        st.caption(f"PMID {pmid}")
+        st.caption(identity_line(row))
         st.text(str(row["title"]) or "(no title)")
         authors = list(row["authors"])
         more = (
@@ -36,6 +38,18 @@ def detail(
     if mesh:
         st.text("MeSH: " + "; ".join(mesh))
     suggested_tags(here, pmid, lib, reviewer)
+
+
+def identity_line(row: dict[str, Any]) -> str:
+    """``PMID 123`` for a PubMed record; ``Record 10000000001 · Embase · NCT…`` for the rest."""
+    if row.get("source") in (None, tracker.schema.PUBMED):
+        return f"PMID {row['record_id']}"
+    parts = [f"Record {row['record_id']}", str(row["source"])]
+    if row.get("pmid") is not None and not pd.isna(row["pmid"]):
+        parts.append(f"PMID {row['pmid']}")
+    if row.get("nct"):
+        parts.append(str(row["nct"]))
+    return " · ".join(parts)
 
 
 def suggested_tags(

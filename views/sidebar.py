@@ -88,5 +88,5 @@ def chosen_records(
         )  # fmt: skip
     kept = lib.records.iloc[0:0] if chosen is None else chosen  # on an error, no records
     if choices.new_only:
-        kept = kept[kept["pmid"].isin(cache.new_since_last_run(here)).to_numpy(bool)]
+        kept = kept[kept["record_id"].isin(cache.new_since_last_run(here)).to_numpy(bool)]
     return kept

@@ -54,7 +54,7 @@ def suggestions_list(pmid: str, data_dir: Path | None) -> None:
     store, _ = open_store(data_dir)
     (target,) = screening.check_pmids(store, screening.pmids_of([pmid]))
     state = suggestions.review_state(store)
-    mine = state[(state["pmid"] == target).to_numpy(bool)]
+    mine = state[(state["record_id"] == target).to_numpy(bool)]
     if mine.empty:
         click.echo(f"No suggested tags for PMID {target}.")
         return

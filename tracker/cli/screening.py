@@ -118,7 +118,7 @@ def conflicts_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
     elif table.empty:
         click.echo(f"No open conflicts at {stage}.")
     else:
-        _print(table[["pmid", "decisions"]], title=f"Open conflicts at {stage}")
+        _print(table[["record_id", "decisions"]], title=f"Open conflicts at {stage}")
         click.echo(f"Settle one with: tracker resolve PMID --decision ... --stage {stage}")
 
 
