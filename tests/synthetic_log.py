@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+KEY = "record_id"
+
 
 def synthetic_log(pmids: int) -> pd.DataFrame:
     """About 2.7 events per record: two reviewers, some tags, notes and full-text decisions.
@@ -18,13 +20,13 @@ def synthetic_log(pmids: int) -> pd.DataFrame:
     """
     ids = np.arange(1, pmids + 1)
     parts = [
-        pd.DataFrame({"record_id": ids, "reviewer": "ana", "action": "decide", "stage": "title-abstract",
+        pd.DataFrame({KEY: ids, "reviewer": "ana", "action": "decide", "stage": "title-abstract",
                       "value": "include"}),
-        pd.DataFrame({"record_id": ids, "reviewer": "ben", "action": "decide", "stage": "title-abstract",
+        pd.DataFrame({KEY: ids, "reviewer": "ben", "action": "decide", "stage": "title-abstract",
                       "value": np.where(ids % 2 == 0, "include", "maybe")}),
-        pd.DataFrame({"record_id": ids[::3], "reviewer": "ana", "action": "tag-add", "value": "rct"}),
-        pd.DataFrame({"record_id": ids[::5], "reviewer": "ana", "action": "note", "note": "see p. 3"}),
-        pd.DataFrame({"record_id": ids[::7], "reviewer": "ana", "action": "decide", "stage": "full-text",
+        pd.DataFrame({KEY: ids[::3], "reviewer": "ana", "action": "tag-add", "value": "rct"}),
+        pd.DataFrame({KEY: ids[::5], "reviewer": "ana", "action": "note", "note": "see p. 3"}),
+        pd.DataFrame({KEY: ids[::7], "reviewer": "ana", "action": "decide", "stage": "full-text",
                       "value": "include"}),
     ]  # fmt: skip
     log = pd.concat(parts, ignore_index=True).fillna("")

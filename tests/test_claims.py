@@ -28,16 +28,16 @@ CASES: dict[str, Any] = json.loads(
 def store(data_dir: Path) -> Store:
     store = Store(data_dir)
     store.upsert(
-        Article(pmid=r["record_id"], title=r["title"], abstract=r["abstract"], year=r["year"])
+        Article(pmid=r["pmid"], title=r["title"], abstract=r["abstract"], year=r["year"])
         for r in CASES["records"]
     )
     for record in CASES["records"]:
         if record["decision"]:
             reason = "wrong population" if record["decision"] == "exclude" else ""
-            screening.decide(store, [record["record_id"]], decision=record["decision"],
+            screening.decide(store, [record["pmid"]], decision=record["decision"],
                              reviewer="ana", reason=reason)  # fmt: skip
     for tag in CASES["rejected"]:
-        suggestions.reject(store, tag["record_id"], tag["facet"], tag["value"], reviewer="ana")
+        suggestions.reject(store, tag["pmid"], tag["facet"], tag["value"], reviewer="ana")
     return store
 
 
@@ -64,7 +64,7 @@ def test_effects_the_leaflet_lacks_are_listed_with_their_studies(store: Store, s
 def test_every_row_with_a_study_carries_its_evidence_span(store: Store) -> None:
     rows = claims.claims_view(store, "all").rows
     with_study = rows[rows["PMID"] != ""]
-    abstracts = {str(r["record_id"]): r["abstract"] for r in CASES["records"]}
+    abstracts = {str(r["pmid"]): r["abstract"] for r in CASES["records"]}
     effects = CASES["all"]["claims"] | CASES["all"]["unlisted"]
     studies = {(effect, pmid) for effect, pmids in effects.items() for pmid in pmids}
     shown = set(zip(with_study["Claim"], with_study["PMID"].astype(int), strict=True))

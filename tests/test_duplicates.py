@@ -23,7 +23,7 @@ CASES = json.loads(
 def article(case: dict[str, Any]) -> Article:
     last, _, initials = case.get("author", "").partition(" ")
     authors = (Author(last, initials, initials),) if last else ()
-    return Article(pmid=case["record_id"], title=case["title"], year=case.get("year"),
+    return Article(pmid=case["pmid"], title=case["title"], year=case.get("year"),
                    doi=case.get("doi", ""), authors=authors,
                    publication_types=tuple(case.get("types", ())))  # fmt: skip
 

@@ -118,7 +118,11 @@ def test_events_come_back_in_order_with_their_ids(data_dir: Path) -> None:
     ids = store.append_events(
         [
             Event(
-                action=Action.DECIDE, reviewer="ana", record_id=7, stage="title-abstract", value="maybe"
+                action=Action.DECIDE,
+                reviewer="ana",
+                record_id=7,
+                stage="title-abstract",
+                value="maybe",
             ),
             Event(action=Action.NOTE, reviewer="ben", record_id=7, note="=HYPERLINK(evil)"),
         ]

@@ -45,7 +45,9 @@ def tags_of(store: Store, pmid: int) -> set[tuple[str, str]]:
 
 def status_of(store: Store, pmid: int, facet: str, value: str) -> str:
     state = suggestions.review_state(store)
-    row = state[(state["record_id"] == pmid) & (state["facet"] == facet) & (state["value"] == value)]
+    row = state[
+        (state["record_id"] == pmid) & (state["facet"] == facet) & (state["value"] == value)
+    ]
     assert len(row) == 1
     return str(row["status"].iloc[0])
 
@@ -65,7 +67,9 @@ def cache_stamp(store: Store) -> str:
 def test_each_suggestion_is_a_row_with_its_field_and_span(store: Store) -> None:
     frame = suggestions.suggestions(store)
     assert tuple(frame.columns) == suggestions.COLUMNS
-    rows = {(r.facet, r.value): (r.field, r.span) for r in frame[frame["record_id"] == 11].itertuples()}
+    rows = {
+        (r.facet, r.value): (r.field, r.span) for r in frame[frame["record_id"] == 11].itertuples()
+    }
     assert rows[("design", "RCT")] == ("title", "randomized controlled trial")
     assert rows[("adverse_effects", "nausea or vomiting")] == ("abstract", "Nausea")
     assert rows[("n", "60")] == ("abstract", "A total of 60 patients")
@@ -205,7 +209,8 @@ def test_live_leaves_out_rejected_suggestions_only(store: Store) -> None:
     suggestions.reject(store, 11, "design", "RCT", reviewer="ana")
     suggestions.accept(store, 11, "drug", "esketamine", reviewer="ana")
     live = suggestions.live(store)
-    pairs = set(zip(live.loc[live["record_id"] == 11, "facet"], live.loc[live["record_id"] == 11, "value"],
+    mine = live[live["record_id"] == 11]
+    pairs = set(zip(mine["facet"], mine["value"],
                     strict=True))  # fmt: skip
     assert ("design", "RCT") not in pairs
     assert ("drug", "esketamine") in pairs

@@ -55,6 +55,7 @@ from tracker.fetch import Progress as FetchProgress
 from tracker.importer import import_files
 from tracker.parse import ParseResult, iter_articles, read_articles
 from tracker.records import (
+    PUBMED,
     Action,
     Article,
     Author,
@@ -75,6 +76,7 @@ from tracker.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 __all__ = [
     "CSV_HEADERS",
     "DEFAULT_QUERY",
+    "PUBMED",
     "Action",
     "Annotation",
     "Article",

@@ -50,7 +50,11 @@ def export_csv(store: Store) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in events.to_dict(orient="records"):
-        pmid = "" if row["record_id"] is None or str(row["record_id"]) == "<NA>" else str(int(row["record_id"]))
+        pmid = (
+            ""
+            if row["record_id"] is None or str(row["record_id"]) == "<NA>"
+            else str(int(row["record_id"]))
+        )
         cells = [pmid if c == "record_id" else str(row[c]) for c in COLUMNS]
         writer.writerow([escape(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8-sig")
@@ -109,7 +113,8 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if not ({"record_id", "pmid"} & fields) or not ({"action", "decision"} & fields):
         raise ScreeningError(
-            f"{path.name} has no record_id (or pmid) and action/decision columns: export the annotations "
+            f"{path.name} has no record_id (or pmid) and action/decision columns: export the"
+            " annotations "
             "once to see the expected shape."
         )
     for row in reader:

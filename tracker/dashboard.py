@@ -27,8 +27,9 @@ from tracker.selection import searchable_text
 from tracker.store import RunSummary, Store
 from tracker.vocabulary import Vocabulary, load_vocabulary
 
-LIBRARY_COLUMNS = ("record_id", "pmid", "source", "nct", "kind", "title", "abstract", "authors", "journal", "year", "pub_date",
-                   "doi", "pmcid", "publication_types", "mesh_terms", "mesh_qualified")  # fmt: skip
+LIBRARY_COLUMNS = ("record_id", "pmid", "source", "nct", "kind", "title", "abstract", "authors",
+                   "journal", "year", "pub_date", "doi", "pmcid", "publication_types",
+                   "mesh_terms", "mesh_qualified")  # fmt: skip
 """What browsing, filtering and the detail pane read. Affiliations, grants, full author
 records and the like stay on disk until an export asks for them: a third less memory."""
 TABLE_LIMIT = 2_000

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+PUBMED = "PubMed"
+"""The source name of a record PubMed gave (by a fetch, a PubMed XML or MEDLINE file)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Author:

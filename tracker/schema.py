@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from tracker.records import Article
+from tracker.records import PUBMED, Article
 from tracker.source_record import SourceRecord
 
 _TEXT = pa.string()
@@ -75,8 +75,7 @@ RECORD_SCHEMA = pa.schema(
         ("linked_pmids", pa.list_(pa.int64())),
     ]
 )
-PUBMED = "PubMed"
-"""The source name of a record PubMed gave (by a fetch, a PubMed XML or MEDLINE file)."""
+
 COLUMNS: tuple[str, ...] = tuple(RECORD_SCHEMA.names)
 LIST_COLUMNS: frozenset[str] = frozenset(f.name for f in RECORD_SCHEMA if pa.types.is_list(f.type))
 
@@ -180,7 +179,8 @@ def to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFr
 # -- the logs: column lists every backend shares (the SQL is each backend's own) -------------
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "created_at", "reviewer", "record_id", "stage", "action", "value", "reason", "note", "target_id",
+    "created_at", "reviewer", "record_id", "stage", "action", "value", "reason", "note",
+    "target_id",
 )  # fmt: skip
 EVENT_DTYPES: dict[str, str] = {
     "id": "int64",
@@ -188,8 +188,8 @@ EVENT_DTYPES: dict[str, str] = {
     "target_id": "Int64",
 }
 RUN_COLUMNS: tuple[str, ...] = (
-    "id", "kind", "source", "status", "query", "query_translation", "started_at", "finished_at", "count",
-    "retrieved", "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
+    "id", "kind", "source", "status", "query", "query_translation", "started_at", "finished_at",
+    "count", "retrieved", "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
     "error", "tool_version", "api_key_used", "pid", "host",
 )  # fmt: skip
 OUTCOME_COLUMNS: tuple[str, ...] = (
@@ -208,7 +208,7 @@ def source_row(record: SourceRecord, record_id: int) -> dict[str, Any]:
     if record.pmid is not None:
         ids.insert(0, f"{PUBMED}: {record.pmid}")
     return {
-        **{name: None for name in COLUMNS},
+        **dict.fromkeys(COLUMNS),
         "record_id": record_id,
         "pmid": record.pmid,
         "title": record.title,

@@ -73,7 +73,9 @@ def _in_order(firsts: pd.DataFrame, deciding: pd.DataFrame, *, team: bool = Fals
         decisions, _ = decision_log.final_decisions(log, stage, pmids)
     else:
         decisions = _latest_with_resolution(deciding, pmids)
-    latest_at = deciding.drop_duplicates("record_id", keep="last").set_index("record_id")["created_at"]
+    latest_at = deciding.drop_duplicates("record_id", keep="last").set_index("record_id")[
+        "created_at"
+    ]
     latest_at.index = latest_at.index.astype("int64")
     frame = pd.DataFrame(
         {

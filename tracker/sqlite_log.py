@@ -96,7 +96,8 @@ def _guard_sql(table: str) -> str:
 SCHEMA_VERSION = 2
 
 RUN_LOG_SQL = """
-SELECT r.id, r.kind, r.source, o.status, r.query, COALESCE(o.query_translation, '') AS query_translation,
+SELECT r.id, r.kind, r.source, o.status, r.query,
+       COALESCE(o.query_translation, '') AS query_translation,
        r.started_at, o.finished_at, o.count, o.retrieved, o.new, o.updated, o.unchanged, o.gone,
        COALESCE(o.requests, 0) AS requests, COALESCE(o.retries, 0) AS retries,
        COALESCE(o.warnings, '[]') AS warnings, COALESCE(o.error, '') AS error,

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from tracker import data_folder, memory_store, schema
 from tracker.defaults import LOCK_WAIT_S
 from tracker.errors import StoreError
-from tracker.records import Action, Article
+from tracker.records import PUBMED, Action, Article
 from tracker.source_record import SourceRecord
 from tracker.version import __version__
 
@@ -329,7 +329,7 @@ class Store:
     # -- runs --------------------------------------------------------------------------------
 
     def begin_run(
-        self, *, kind: RunKind, query: str, api_key_used: bool, source: str = schema.PUBMED
+        self, *, kind: RunKind, query: str, api_key_used: bool, source: str = PUBMED
     ) -> int:
         """Log that a run started; a run that never ends shows as interrupted.
 
@@ -512,7 +512,7 @@ def _keyed(records: Iterable[SourceRecord], old: pa.Table) -> dict[int, dict[str
     rows: dict[int, dict[str, Any]] = {}
     stored = set(ids)
     for record in wanted:
-        if record.source == schema.PUBMED and record.pmid is not None:
+        if record.source == PUBMED and record.pmid is not None:
             # A PubMed record already stored keeps what PubMed's own XML said (a MEDLINE or RIS
             # copy of it says less); the run still counts it as returned.
             if record.pmid in stored:

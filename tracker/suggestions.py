@@ -217,7 +217,9 @@ def _judge(store: Store, action: Action, pmid: int, facet: str, value: str, revi
     (target,) = check_pmids(store, [pmid])
     key = facet_key(facet)
     frame = suggestions(store)
-    mine = frame[(frame["record_id"] == target).to_numpy(bool) & (frame["facet"] == key).to_numpy(bool)]
+    mine = frame[
+        (frame["record_id"] == target).to_numpy(bool) & (frame["facet"] == key).to_numpy(bool)
+    ]
     match = {v.casefold(): v for v in mine["value"]}.get(" ".join(value.split()).casefold())
     if match is None:
         offered = "; ".join(dict.fromkeys(mine["value"])) or "none"

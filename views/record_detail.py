@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 import tracker
-import tracker.schema
 from views import library_cache as cache
 from views.library_cache import Snapshot
 from views.messages import flash, reported
@@ -42,7 +41,7 @@ def detail(
 
 def identity_line(row: dict[str, Any]) -> str:
     """``PMID 123`` for a PubMed record; ``Record 10000000001 · Embase · NCT…`` for the rest."""
-    if row.get("source") in (None, tracker.schema.PUBMED):
+    if row.get("source") in (None, tracker.PUBMED):
         return f"PMID {row['record_id']}"
     parts = [f"Record {row['record_id']}", str(row["source"])]
     if row.get("pmid") is not None and not pd.isna(row["pmid"]):

@@ -1,9 +1,9 @@
 """Write a data folder the way the tracker did before records had their own key (issue 15).
 
-Run once, at commit 54bcba1 (PMID-keyed records), with ``python tests/stores/write_pre_migration_store.py``;
-its output, ``tests/stores/pmid-keyed/``, is committed: ``data/`` is the store as that version
-wrote it, ``exports/`` what that version exported from it. ``tests/test_migration.py`` opens a
-copy with today's code and compares. The records are the fake E-utilities corpus (made up, no
+Run once, at commit 54bcba1 (PMID-keyed records), with
+``python tests/stores/write_pre_migration_store.py``; its output, ``tests/stores/pmid-keyed/``,
+is committed: ``data/`` is the store as that version wrote it, ``exports/`` what that version
+exported from it. ``tests/test_migration.py`` opens a copy with today's code and compares. The records are the fake E-utilities corpus (made up, no
 real abstract), fetched from the fake server and imported from a file, then screened, tagged,
 annotated, undone, resolved and de-duplicated, so every kind of event is in the log.
 """
@@ -51,7 +51,9 @@ def main() -> None:
     screening.decide(store, pmids[4:6], decision="exclude", reviewer="ana",
                      reason="wrong population")  # fmt: skip
     screening.decide(store, pmids[6:7], decision="maybe", reviewer="ana", note="dose unclear")
-    screening.decide(store, pmids[:2], decision="exclude", reviewer="ben", reason="wrong study design")
+    screening.decide(
+        store, pmids[:2], decision="exclude", reviewer="ben", reason="wrong study design"
+    )
     screening.decide(store, pmids[2:4], decision="include", reviewer="ben")
     screening.resolve(store, pmids[0], decision="include", reviewer="lead", stage="title-abstract",
                       note="RCT after all")  # fmt: skip
