@@ -1,11 +1,12 @@
 """Write a data folder the way the tracker did before records had their own key (issue 15).
 
-Run once, at commit 54bcba1 (PMID-keyed records), with
-``python tests/stores/write_pre_migration_store.py``; its output, ``tests/stores/pmid-keyed/``,
-is committed: ``data/`` is the store as that version wrote it, ``exports/`` what that version
-exported from it. ``tests/test_migration.py`` opens a copy with today's code and compares. The records are the fake E-utilities corpus (made up, no
-real abstract), fetched from the fake server and imported from a file, then screened, tagged,
-annotated, undone, resolved and de-duplicated, so every kind of event is in the log.
+Run once, at commit 54bcba1 (PMID-keyed records), with ``python
+tests/stores/write_pre_migration_store.py``; its output, ``tests/stores/pmid-keyed/``, is
+committed: ``data/`` is the store as that version wrote it, ``exports/`` what that version
+exported from it. ``tests/test_migration.py`` opens a copy with today's code and compares. The
+records are the fake E-utilities corpus (made up, no real abstract), fetched from the fake
+server and imported from a file, then screened, tagged, annotated, undone, resolved and de-
+duplicated, so every kind of event is in the log.
 """
 
 from __future__ import annotations
