@@ -36,7 +36,7 @@ def test_import_stores_every_record_and_says_how_many_were_new(
     files = [str(eutils_fixtures / name) for name in PUBMED_FILES]
     code, out, err = run("import", *files, "--data-dir", str(data_dir))
     assert (code, err) == (0, "")
-    assert out.strip() == "8 records: 8 new, 0 updated"
+    assert out.strip() == "PubMed: 8 records: 8 new, 0 updated"
     assert len(Store(data_dir).known_ids()) == 8
 
 
@@ -48,7 +48,7 @@ def test_importing_the_same_file_twice_gives_identical_records_bytes(
     first = (data_dir / "records.parquet").read_bytes()
     code, out, _ = run("import", path, "--data-dir", str(data_dir))
     assert code == 0
-    assert out.strip() == "1 records: 0 new, 0 updated, 1 unchanged"
+    assert out.strip() == "PubMed: 1 records: 0 new, 0 updated, 1 unchanged"
     assert (data_dir / "records.parquet").read_bytes() == first
 
 

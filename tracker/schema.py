@@ -273,7 +273,8 @@ def identity(row: Mapping[str, Any]) -> str:
     title = " ".join(
         "".join(c if c.isalnum() else " " for c in (row.get("title") or "").casefold()).split()
     )
-    return f"{source}|title|{title}|{row.get('year')}"
+    year = row.get("year")
+    return f"{source}|title|{title}|{'' if year is None or pd.isna(year) else int(year)}"
 
 
 _OWN_ID_KINDS: dict[str, tuple[str, ...]] = {

@@ -285,6 +285,17 @@ class Store:
         """The PMIDs the records carry (a record from another database may have none)."""
         return {p for p in self._read_table(["pmid"]).column("pmid").to_pylist() if p is not None}
 
+    def ids_of(self, records: Sequence[SourceRecord]) -> list[int]:
+        """The id each of these (stored) records is kept under; KeyError for one not stored."""
+        table = self._read_table()
+        own = table.filter(pc.greater_equal(table.column("record_id"), schema.FIRST_OWN_ID))
+        known = {schema.identity(row): row["record_id"] for row in own.to_pylist()}
+        return [
+            r.pmid if r.source == PUBMED and r.pmid is not None
+            else known[schema.identity(schema.source_row(r, 0))]
+            for r in records
+        ]  # fmt: skip
+
     def upsert(
         self, articles: Iterable[Article], records: Iterable[SourceRecord] = ()
     ) -> RunSummary:

@@ -15,7 +15,7 @@ from tracker import bibliography, export, screening, search_log, suggestions
 from tracker.cli.options import data_dir_option, emit
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.importer import import_files
+from tracker.importer import import_exports
 from tracker.selection import Filters, select
 from tracker.store import Store
 
@@ -26,19 +26,53 @@ def _store(data_dir: Path | None) -> Store:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--source",
+    default=None,
+    help="The database the files come from (Embase, CENTRAL, Web of Science, Scopus…), when"
+    " the files do not say it themselves.",
+)
+@click.option(
+    "--reviewer",
+    envvar="TRACKER_REVIEWER",
+    default="",
+    help="Who signs the decisions a Rayyan, Covidence or ASReview export carries (a Rayyan"
+    " export's own reviewer names are kept) [env: TRACKER_REVIEWER].",
+)
 @data_dir_option
-def import_command(files: tuple[Path, ...], data_dir: Path | None) -> None:
-    """Import PubMed XML FILES (efetch output, PubMed "Save → PubMed XML", baseline .xml.gz).
+def import_command(
+    files: tuple[Path, ...], source: str | None, reviewer: str, data_dir: Path | None
+) -> None:
+    """Import exports FILES from any database or screening tool, told apart by content.
 
-    All files are read before anything is stored: one bad file changes nothing.
+    Accepted: RIS (Embase on Ovid or Embase.com, Cochrane CENTRAL, Web of Science, Scopus,
+    EndNote, Zotero), PubMed MEDLINE/.nbib text, PubMed XML (efetch output, "Save → PubMed
+    XML", baseline .xml.gz), Web of Science tab-delimited, Scopus CSV, and Rayyan, Covidence
+    or ASReview CSV with their decisions.
+
+    All files are read before anything is stored: one bad file changes nothing. Each
+    database's files become one run in the search log; records two databases both hold are
+    merged when the match is certain (same DOI or PMID), and listed by `tracker duplicates`
+    when it is not.
     """
-    summary, deleted = import_files(_store(data_dir), files)
-    click.echo(
-        f"{summary.retrieved:,} records: {summary.new:,} new, {summary.updated:,} updated"
-        + (f", {summary.unchanged:,} unchanged" if summary.unchanged else "")
-    )
-    if deleted:
-        click.echo(f"{len(deleted):,} PMIDs are listed as deleted by NCBI; they were kept.")
+    outcome = import_exports(_store(data_dir), files, source=source, reviewer=reviewer)
+    for part in outcome.sources:
+        s = part.summary
+        click.echo(
+            f"{part.source}: {s.retrieved:,} records: {s.new:,} new, {s.updated:,} updated"
+            + (f", {s.unchanged:,} unchanged" if s.unchanged else "")
+            + (f"; {part.decisions:,} decisions moved in" if part.decisions else "")
+        )
+    merges = outcome.merges
+    if merges.merged or merges.waiting:
+        click.echo(
+            f"{merges.merged:,} records merged with another database's copy;"
+            f" {merges.waiting:,} possible duplicates wait for a person (`tracker duplicates`)."
+        )
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if outcome.deleted:
+        click.echo(f"{len(outcome.deleted):,} PMIDs are listed as deleted by NCBI; they were kept.")
 
 
 @click.command("export")
