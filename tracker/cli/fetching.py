@@ -1,4 +1,5 @@
-"""``tracker fetch``: run the review's PubMed query and store every record, as one run."""
+"""``tracker fetch``: run the review's PubMed (or ClinicalTrials.gov) search and store every
+record, as one run."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tracker.cli.options import data_dir_option
+from tracker.clinicaltrials import TrialQuery
 from tracker.config import Settings
 from tracker.defaults import EFETCH_BATCH_SIZE
+from tracker.errors import QueryRequired
 from tracker.fetch import DEFAULT_QUERY, RetryPolicy, fetch
 from tracker.fetch import Progress as FetchProgress
+from tracker.registry_fetch import describe, fetch_registry
 from tracker.store import Store
 
 
@@ -27,7 +31,18 @@ def _query_epilog() -> str:
 
 @click.command("fetch", epilog=_query_epilog())
 @click.option(
-    "--query", default=DEFAULT_QUERY, help="PubMed query to run [default: the one below]."
+    "--source",
+    type=click.Choice(["pubmed", "clinicaltrials"]),
+    default="pubmed",
+    show_default=True,
+    help="Search PubMed (through NCBI E-utilities) or the ClinicalTrials.gov registry (API v2).",
+)
+@click.option(
+    "--query",
+    default=None,
+    help="The query to run [default: the PubMed query below; for ClinicalTrials.gov, ketamine"
+    " or esketamine as the intervention and chronic pain conditions]. For ClinicalTrials.gov it"
+    " is the registry's own search expression (query.term) and replaces the default.",
 )
 @click.option("--email", default=None, help="Contact email NCBI asks for [env: NCBI_EMAIL].")
 @click.option(
@@ -48,7 +63,8 @@ def _query_epilog() -> str:
 @data_dir_option
 @click.option("--quiet", is_flag=True, help="No progress bar; only the summary line.")
 def fetch_command(
-    query: str,
+    source: str,
+    query: str | None,
     email: str | None,
     api_key: str | None,
     batch_size: int,
@@ -56,13 +72,17 @@ def fetch_command(
     data_dir: Path | None,
     quiet: bool,
 ) -> None:
-    """Fetch every PubMed record matching the query and store them as one search run.
+    """Fetch every PubMed record (or ClinicalTrials.gov study) matching the query, as one run.
 
     The run is all or nothing: if any batch fails after its retries, nothing is stored and
     the run is logged as failed with the reason (see `tracker runs`).
     """
     settings = Settings.from_env(data_dir=data_dir, email=email, api_key=api_key)
     settings.require_email()
+    if source == "clinicaltrials":
+        _fetch_registry(settings, query, max_tries)
+        return
+    query = DEFAULT_QUERY if query is None else query
     console = Console(stderr=True)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     with _progress_bar(console, quiet) as report:
@@ -77,6 +97,23 @@ def fetch_command(
     for warning in summary.warnings[:20]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     click.echo(summary.line())
+
+
+def _fetch_registry(settings: Settings, query: str | None, max_tries: int) -> None:
+    chosen = TrialQuery() if query is None else TrialQuery(conditions="", interventions="",
+                                                           term=query)  # fmt: skip
+    if not describe(chosen):
+        raise QueryRequired()
+    done = fetch_registry(Store(settings.data_dir), settings, query=chosen,
+                          policy=RetryPolicy(max_tries=max_tries))  # fmt: skip
+    s = done.summary
+    click.echo(
+        f"ClinicalTrials.gov: {s.retrieved:,} studies: {s.new:,} new, {s.known:,} already known,"
+        f" {s.gone:,} no longer returned; {done.pages} pages, {done.requests} requests,"
+        f" {done.retries} retries, {done.seconds:.1f} s"
+    )
+    if done.merges.merged:
+        click.echo(f"{done.merges.merged:,} registrations merged with another database's copy.")
 
 
 class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
