@@ -90,7 +90,7 @@ def test_tracker_fetch_source_clinicaltrials(fake_ctgov_factory: Factory, data_d
             "ketamine AND pain",
             "--data-dir",
             str(data_dir),
-        ],  # fmt: skip
+        ],
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ClinicalTrials.gov: 120 studies: 120 new")

@@ -307,13 +307,14 @@ def prepare_database(db: sqlite3.Connection, *, busy_ms: int, backup: Path | Non
     if version >= SCHEMA_VERSION:
         return
     _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"), seconds=busy_ms / 1000)
+    # The copy is taken before the write lock: SQLite's backup reads the file through its own
+    # locks and waits forever on a writer, even on the connection that is the writer.
+    copied = version == 1 and backup is not None
+    if copied and backup is not None:
+        _copy(db, backup)
     db.execute("BEGIN IMMEDIATE")
     try:
         (version,) = db.execute("PRAGMA user_version").fetchone()
-        copied = False
-        if version == 1 and backup is not None:
-            _copy(db, backup)
-            copied = True
         if version < SCHEMA_VERSION:
             script = (TO_RECORD_IDS if version == 1 else "") + DDL
             for statement in (script + "".join(map(_guard_sql, APPEND_ONLY))).split(";\n"):
