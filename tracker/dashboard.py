@@ -408,7 +408,8 @@ def import_uploads(
     reviewer: str = "",
 ) -> ImportOutcome:
     """Import exports a browser uploaded (any format :func:`tracker.importer.import_exports`
-    reads), a run per database, all or nothing.
+    reads), a run per database; every file is read before anything is stored, so one bad file
+    stores nothing.
 
     The readers take paths, and the run log names the files, so each upload is written under
     its own base name (never a path the browser chose) in a folder removed afterwards.

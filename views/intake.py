@@ -83,8 +83,8 @@ def import_form(store: tracker.Store, reviewer: str) -> None:
     st.subheader("Import exports")
     st.caption(
         f"Accepted: {tracker.ACCEPTED}. Each file's format is read from its content. The files "
-        "of each database become one run, and a study that several databases hold is merged "
-        "when the match is certain (the others wait for a person)."
+        "of each database become one run. A study that several databases hold is merged when "
+        "the match is certain; a likely match waits for a person."
     )
     files = st.file_uploader(
         "Exports from databases and screening tools",
@@ -115,7 +115,8 @@ def import_form(store: tracker.Store, reviewer: str) -> None:
             store, [(f.name, f.getvalue()) for f in files],
             source=source.strip() or None, reviewer=who.strip(),
         )  # fmt: skip
-        flash(tracker.dashboard.import_line(outcome), warnings=outcome.warnings)
+        warnings = [tracker.dashboard.upload_message(w) for w in outcome.warnings]
+        flash(tracker.dashboard.import_line(outcome), warnings=warnings)
 
 
 def enrich_form(store: tracker.Store, settings: tracker.Settings) -> None:
