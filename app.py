@@ -36,7 +36,7 @@ def main() -> None:
             "Evidence map": lambda: evidence.view(here, lib, state, choices),
             "Overview": lambda: overview.view(here, state),
             "Search runs": lambda: runs.view(here.store),
-            "Fetch & import": lambda: intake.view(here.store, settings),
+            "Fetch & import": lambda: intake.view(here.store, settings, choices.reviewer),
         }
         # Only the open tab runs: a filter change does not rebuild the charts, and the
         # overview does not re-select the table.

@@ -1,4 +1,5 @@
-"""What the dashboard computes without Streamlit: links, table rows, navigation, uploads."""
+"""What the dashboard computes without Streamlit: links, table rows, navigation, uploads, the
+registry search's query and a trial's fields."""
 
 from __future__ import annotations
 
@@ -9,9 +10,22 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tracker import ConfigError, Filters, Store, claims, dashboard, screening, select, suggestions
+from tracker import (
+    ConfigError,
+    Filters,
+    ImportRefusedError,
+    QueryRequired,
+    ReviewerRequired,
+    Store,
+    claims,
+    dashboard,
+    screening,
+    select,
+    suggestions,
+)
 from tracker.records import Article
 
+IMPORTS = Path(__file__).resolve().parent / "imports"
 LINK_CASES = json.loads((Path(__file__).parent / "expected" / "app_links.json").read_text())
 
 
@@ -69,8 +83,9 @@ def test_an_upload_is_stored_under_its_base_name_only(
 ) -> None:
     store = Store(data_dir)
     data = (eutils_fixtures / "pubmed5.xml").read_bytes()
-    summary = dashboard.import_uploads(store, [("../../etc/pubmed5.xml", data)])
-    assert summary.new > 0
+    outcome = dashboard.import_uploads(store, [("../../etc/pubmed5.xml", data)])
+    assert [part.source for part in outcome.sources] == ["PubMed"]
+    assert outcome.sources[0].summary.new > 0
     assert store.runs()["query"].tolist() == ["import pubmed5.xml"]
     assert not (data_dir.parent.parent / "etc").exists()
 
@@ -82,6 +97,90 @@ def test_two_uploads_with_one_name_are_refused_before_anything_is_written(
     with pytest.raises(ConfigError, match="share a name"):
         dashboard.import_uploads(Store(data_dir), [("a/x.xml", data), ("b/x.xml", data)])
     assert Store(data_dir).runs().empty
+
+
+def uploads(*names: str) -> list[tuple[str, bytes]]:
+    """Files of tests/imports/ as a browser sends them: a name and the bytes."""
+    return [(name, (IMPORTS / name).read_bytes()) for name in names]
+
+
+def test_exports_uploaded_together_land_as_one_run_per_database(data_dir: Path) -> None:
+    store = Store(data_dir)
+    outcome = dashboard.import_uploads(store, uploads("embase_ovid.ris", "pubmed.nbib"))
+    assert [(p.source, p.files, p.summary.new) for p in outcome.sources] == [
+        ("Embase", ("embase_ovid.ris",), 2), ("PubMed", ("pubmed.nbib",), 2)]  # fmt: skip
+    runs = store.runs()
+    assert runs[["source", "query"]].values.tolist() == [
+        ["Embase", "import embase_ovid.ris"], ["PubMed", "import pubmed.nbib"]]  # fmt: skip
+    line = dashboard.import_line(outcome)
+    assert line.startswith("Embase: 2 records: 2 new, 0 already known. PubMed: 2 records: 2 new")
+    assert f"Across databases: {outcome.merges.merged} merged as duplicates, 0 waiting" in line
+
+
+def test_the_database_named_in_the_form_wins_over_what_the_file_says(data_dir: Path) -> None:
+    outcome = dashboard.import_uploads(Store(data_dir), uploads("zotero.ris"), source="Embase")
+    assert [part.source for part in outcome.sources] == ["Embase"]
+    assert set(Store(data_dir).records()["source"]) == {"Embase"}
+
+
+def test_decisions_in_an_upload_need_a_reviewer_and_nothing_lands_without_one(
+    data_dir: Path,
+) -> None:
+    with pytest.raises(ReviewerRequired):
+        dashboard.import_uploads(Store(data_dir), uploads("rayyan_articles.csv"))
+    assert Store(data_dir).runs().empty and Store(data_dir).events().empty
+    outcome = dashboard.import_uploads(Store(data_dir), uploads("rayyan_articles.csv"),
+                                       reviewer="ana")  # fmt: skip
+    assert outcome.decisions > 0 and len(Store(data_dir).events()) == outcome.decisions
+    assert "screening decisions moved in from the tool" in dashboard.import_line(outcome)
+
+
+def test_a_refused_upload_is_named_as_it_was_uploaded_not_by_its_temporary_path(
+    data_dir: Path,
+) -> None:
+    with pytest.raises(ImportRefusedError) as refused:
+        dashboard.import_uploads(Store(data_dir), [("cut.ris", b"TY  - JOUR\nTI  - Cut\n")])
+    assert "tracker-upload-" in str(refused.value)  # the library names the path it read
+    message = dashboard.upload_message(str(refused.value))
+    assert message.startswith("cut.ris, line ") and "tracker-upload-" not in message
+    assert "export it again" in message
+    assert not (data_dir / "records.parquet").exists()
+
+
+def test_a_registry_search_needs_at_least_one_field() -> None:
+    query = dashboard.trial_query(conditions=" fibromyalgia ", interventions="", term="")
+    assert query.params() == {"query.cond": "fibromyalgia"}
+    with pytest.raises(QueryRequired):
+        dashboard.trial_query(conditions=" ", interventions="\n", term="")
+
+
+def test_a_trials_registry_fields_read_as_the_registry_words_them() -> None:
+    fields = {"nct": "NCT00000004", "status": "ACTIVE_NOT_RECRUITING", "phase": "PHASE2, PHASE3",
+              "conditions": ["Cancer Pain"], "interventions": ["Esketamine", "Placebo"],
+              "enrolment": 1024, "start_date": "2009-05", "completion_date": "2011-06-30",
+              "linked_pmids": [30000004]}  # fmt: skip
+    assert dashboard.trial_lines(fields) == [
+        "Registered trial NCT00000004 · Status: Active not recruiting · Phase: Phase 2, Phase 3",
+        "Conditions: Cancer Pain",
+        "Interventions: Esketamine; Placebo",
+        "Enrolment: 1,024",
+        "Start: 2009-05 · Completion: 2011-06-30",
+        "Publications the registration lists: PMID 30000004",
+    ]
+    sparse = {"nct": "NCT04111111", "status": None, "phase": "NA", "conditions": [],
+              "enrolment": pd.NA, "start_date": "", "linked_pmids": []}  # fmt: skip
+    assert dashboard.trial_lines(sparse) == ["Registered trial NCT04111111 · Phase: Not applicable"]
+
+
+def test_the_trial_fields_are_read_for_trials_only_and_sources_are_listed(data_dir: Path) -> None:
+    store = Store(data_dir)
+    dashboard.import_uploads(store, uploads("central.ris", "embase_ovid.ris"))
+    records = store.records()
+    trials = records.loc[(records["kind"] == "trial").to_numpy(bool), "record_id"].tolist()
+    fields = dashboard.trial_fields(store)
+    assert fields.index.tolist() == trials and len(trials) < len(records)
+    assert fields.loc[trials[0], "nct"] == "NCT04111111"
+    assert dashboard.load_library(store).sources == ("CENTRAL", "Embase")
 
 
 def test_chart_data_counts_years_and_evidence_tags(data_dir: Path) -> None:

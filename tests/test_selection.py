@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tracker.errors import ScreeningError
+from tracker.importer import import_exports
 from tracker.records import Article
 from tracker.selection import Filters, search_terms, select
 from tracker.store import Store
@@ -63,6 +64,25 @@ def test_publication_types_and_journals_match_any_value(records: pd.DataFrame) -
 def test_has_abstract_splits_the_records(records: pd.DataFrame) -> None:
     assert pmids(select(records, Filters(has_abstract=True))) == [1, 3]
     assert pmids(select(records, Filters(has_abstract=False))) == [2]
+
+
+def test_sources_keep_the_records_those_databases_gave(
+    records: pd.DataFrame, data_dir: Path
+) -> None:
+    imports = Path(__file__).resolve().parent / "imports"
+    import_exports(Store(data_dir), [imports / "embase_ovid.ris", imports / "scopus.csv"])
+    every = Store(data_dir).records()
+    by_source = every.groupby("source")["record_id"].apply(list).to_dict()
+    assert sorted(by_source) == ["Embase", "PubMed", "Scopus"]
+    assert pmids(select(every, Filters(sources=("Embase",)))) == by_source["Embase"]
+    both = pmids(select(every, Filters(sources=("PubMed", "Scopus"))))
+    assert both == sorted(by_source["PubMed"] + by_source["Scopus"])
+    assert pmids(select(every, Filters(sources=("Web of Science",)))) == []
+    assert (
+        len(select(every, Filters()))
+        == len(every)
+        == 3 + len(by_source["Embase"]) + len(by_source["Scopus"])
+    )
 
 
 def test_decisions_reviewer_and_tags_come_from_the_screening_summary(

@@ -20,6 +20,7 @@ from tracker import (
     tagging,
 )
 from tracker.bibliography import to_bibtex, to_ris
+from tracker.clinicaltrials import TrialQuery
 from tracker.config import Settings
 from tracker.errors import (
     BatchSizeInvalid,
@@ -52,7 +53,8 @@ from tracker.errors import (
 from tracker.export import CSV_HEADERS, Annotation, table_to_csv, to_csv_bytes, write_csv
 from tracker.fetch import DEFAULT_QUERY, FetchSummary
 from tracker.fetch import Progress as FetchProgress
-from tracker.importer import import_files
+from tracker.formats import ACCEPTED, ImportRefusedError
+from tracker.importer import ImportOutcome, SourceImport, import_exports, import_files
 from tracker.parse import ParseResult, iter_articles, read_articles
 from tracker.records import (
     PUBMED,
@@ -68,12 +70,14 @@ from tracker.records import (
     Stage,
     pubmed_url,
 )
+from tracker.registry_fetch import RegistryFetch, fetch_registry
 from tracker.selection import Filters, select
 from tracker.store import Event, RunSummary, Stamp, Store
 from tracker.version import __version__
 from tracker.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 
 __all__ = [
+    "ACCEPTED",
     "CSV_HEADERS",
     "DEFAULT_QUERY",
     "PUBMED",
@@ -97,6 +101,8 @@ __all__ = [
     "FetchSummary",
     "Filters",
     "Grant",
+    "ImportOutcome",
+    "ImportRefusedError",
     "MeshHeading",
     "MeshQualifier",
     "MetricsDamaged",
@@ -108,10 +114,12 @@ __all__ = [
     "QueryRequired",
     "ReasonNotAllowed",
     "ReasonRequired",
+    "RegistryFetch",
     "ReviewerRequired",
     "RunSummary",
     "ScreeningError",
     "Settings",
+    "SourceImport",
     "Stage",
     "Stamp",
     "Store",
@@ -121,6 +129,7 @@ __all__ = [
     "TagRequired",
     "TrackerError",
     "TransientError",
+    "TrialQuery",
     "UnknownReason",
     "Vocabulary",
     "VocabularyError",
@@ -131,6 +140,8 @@ __all__ = [
     "dashboard",
     "evidence_map",
     "fetch",
+    "fetch_registry",
+    "import_exports",
     "import_files",
     "iter_articles",
     "load_vocabulary",

@@ -20,9 +20,13 @@ import pandas as pd
 from tracker import screening, suggestions, tagging
 from tracker.agreement import agreement_frame
 from tracker.claims import ClaimsView
-from tracker.errors import ConfigError
-from tracker.importer import import_files
+from tracker.clinicaltrials import SOURCE as REGISTRY
+from tracker.clinicaltrials import TrialQuery
+from tracker.errors import ConfigError, QueryRequired
+from tracker.importer import ImportOutcome, import_exports
+from tracker.merging import MergeSummary
 from tracker.records import pubmed_url
+from tracker.registry_fetch import RegistryFetch
 from tracker.selection import searchable_text
 from tracker.store import RunSummary, Store
 from tracker.vocabulary import Vocabulary, load_vocabulary
@@ -53,6 +57,9 @@ directive or a web address, so "3 records: 2 new" stays as written."""
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _PMCID = re.compile(r"PMC\d+")
 _NCT = re.compile(r"NCT\d{8}")
+_PLURALS = {"study": "studies"}
+_UPLOAD_PREFIX = "tracker-upload-"
+_UPLOAD_FOLDER = re.compile(r"\S*" + _UPLOAD_PREFIX + r"[^/\\\s]*[/\\]")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class Library:
     publication_types: tuple[str, ...]
     years: tuple[int, int] | None
     vocabulary: Vocabulary
+    sources: tuple[str, ...] = ()
+    """The databases the records came from, for the source filter."""
 
 
 def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
@@ -87,6 +96,7 @@ def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
         journals=tuple(sorted(records["journal"].replace("", pd.NA).dropna().unique())),
         publication_types=tuple(sorted(records["publication_types"].explode().dropna().unique())),
         years=(int(years.min()), int(years.max())) if len(years) else None,
+        sources=tuple(sorted(records["source"].replace("", pd.NA).dropna().unique())),
     )
 
 
@@ -172,6 +182,65 @@ def record(records: pd.DataFrame, record_id: int) -> dict[str, Any] | None:
     """One record as plain values, or None when no record has this id."""
     found = records[records["record_id"] == record_id]
     return None if found.empty else {str(k): v for k, v in found.iloc[0].to_dict().items()}
+
+
+TRIAL_COLUMNS = ("nct", "status", "phase", "conditions", "interventions", "enrolment",
+                 "start_date", "completion_date", "linked_pmids")  # fmt: skip
+"""What the record pane shows of a registered trial, in this order."""
+
+
+def trial_fields(store: Store) -> pd.DataFrame:
+    """The registry fields of the trial records only, by record id: read apart from
+    :data:`LIBRARY_COLUMNS` because nearly every record is an article, and 100,000 empty
+    lists of conditions and interventions would cost memory for nothing."""
+    found = store.records(columns=("record_id", "kind", *TRIAL_COLUMNS))
+    trials = found[(found["kind"] == "trial").to_numpy(dtype=bool)]
+    return trials.drop(columns="kind").set_index("record_id")
+
+
+def trial_lines(fields: dict[str, Any]) -> list[str]:
+    """A trial's registry fields as plain lines, leaving out what the registry left empty.
+
+    Status and phase read as the registry's website words them ("Active not recruiting",
+    "Phase 2, Phase 3"), not as its API's codes.
+    """
+    given = {name: value for name, value in fields.items() if _filled(value)}
+    head = [f"Registered trial {given['nct']}" if "nct" in given else "Registered trial"]
+    head += [f"{label}: {_registry_words(given[name])}" for label, name in
+             (("Status", "status"), ("Phase", "phase")) if name in given]  # fmt: skip
+    lines = [" · ".join(head)]
+    for label, name in (("Conditions", "conditions"), ("Interventions", "interventions")):
+        if name in given:
+            lines.append(f"{label}: " + "; ".join(str(v) for v in given[name]))
+    if "enrolment" in given:
+        lines.append(f"Enrolment: {int(given['enrolment']):,}")
+    dated = (("Start", "start_date"), ("Completion", "completion_date"))
+    dates = [f"{label}: {given[name]}" for label, name in dated if name in given]
+    if dates:
+        lines.append(" · ".join(dates))
+    if "linked_pmids" in given:
+        cited = "; ".join(f"PMID {int(pmid)}" for pmid in given["linked_pmids"])
+        lines.append(f"Publications the registration lists: {cited}")
+    return lines
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if value is None or (not hasattr(value, "__len__") and pd.isna(value)):
+        return False
+    return len(value) > 0 if hasattr(value, "__len__") else True
+
+
+def _registry_words(code: Any) -> str:
+    """``ACTIVE_NOT_RECRUITING`` → ``Active not recruiting``; ``PHASE2, PHASE3`` → ``Phase 2,
+    Phase 3``; ``NA`` → ``Not applicable``. Text already in words is kept as written."""
+    text = str(code or "")
+    if not text.isupper():
+        return text
+    words = re.sub(r"\bna\b", "not applicable", text.replace("_", " ").lower())
+    words = re.sub(r"\bphase(\d)", r"Phase \1", words)
+    return words[:1].upper() + words[1:]
 
 
 def escape_markdown(text: str) -> str:
@@ -331,18 +400,71 @@ def agreement_table(store: Store, stage: str) -> pd.DataFrame:
     return agreement_frame(screening.agreement(store, stage))
 
 
-def import_uploads(store: Store, uploads: Sequence[tuple[str, bytes]]) -> RunSummary:
-    """Import files a browser uploaded, as one run, all or nothing.
+def import_uploads(
+    store: Store,
+    uploads: Sequence[tuple[str, bytes]],
+    *,
+    source: str | None = None,
+    reviewer: str = "",
+) -> ImportOutcome:
+    """Import exports a browser uploaded (any format :func:`tracker.importer.import_exports`
+    reads), a run per database; every file is read before anything is stored, so one bad file
+    stores nothing.
 
-    The parser reads paths, and the run log names the files, so each upload is written under
+    The readers take paths, and the run log names the files, so each upload is written under
     its own base name (never a path the browser chose) in a folder removed afterwards.
     """
     names = [Path(name).name for name, _ in uploads]
     if len(set(names)) != len(names) or not all(names):
         raise ConfigError("Two uploaded files share a name: rename one and upload them again.")
-    with tempfile.TemporaryDirectory(prefix="tracker-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix=_UPLOAD_PREFIX) as folder:
         paths = [Path(folder) / name for name in names]
         for path, (_, data) in zip(paths, uploads, strict=True):
             path.write_bytes(data)
-        summary, _ = import_files(store, paths)
-    return summary
+        return import_exports(store, paths, source=source, reviewer=reviewer)
+
+
+def upload_message(text: str) -> str:
+    """A message about uploads with the temporary folder taken out of each file's path: the
+    person uploaded ``embase.ris``, and ``/tmp/tracker-upload-x1y2/`` means nothing to them."""
+    return _UPLOAD_FOLDER.sub("", text)
+
+
+def import_line(outcome: ImportOutcome) -> str:
+    """What an import did, database by database, then across databases."""
+    parts = [f"{part.source}: {_run_words(part.summary, 'record')}" for part in outcome.sources]
+    if outcome.decisions:
+        parts.append(f"{outcome.decisions:,} screening decisions moved in from the tool")
+    if outcome.deleted:
+        parts.append(f"{len(outcome.deleted):,} PMIDs listed as deleted by NCBI, kept")
+    return ". ".join([*parts, _merge_words(outcome.merges)]) + "."
+
+
+def trial_query(*, conditions: str, interventions: str, term: str = "") -> TrialQuery:
+    """The registry search a form asks for; refused when every field is empty, which would
+    ask ClinicalTrials.gov for every study it holds."""
+    query = TrialQuery(conditions.strip(), interventions.strip(), term.strip())
+    if not query.params():
+        raise QueryRequired()
+    return query
+
+
+def registry_line(done: RegistryFetch) -> str:
+    """What a ClinicalTrials.gov search did, in the words of :func:`import_line`."""
+    cost = f"{done.requests:,} requests, {done.retries:,} retries, {done.seconds:.1f} s"
+    return f"{REGISTRY}: {_run_words(done.summary, 'study')}; {cost}. " + (
+        _merge_words(done.merges) + "."
+    )
+
+
+def _run_words(run: RunSummary, thing: str) -> str:
+    things = thing if run.retrieved == 1 else _PLURALS.get(thing, thing + "s")
+    gone = f", {run.gone:,} no longer returned" if run.gone else ""
+    return f"{run.retrieved:,} {things}: {run.new:,} new, {run.known:,} already known{gone}"
+
+
+def _merge_words(merges: MergeSummary) -> str:
+    return (
+        f"Across databases: {merges.merged:,} merged as duplicates, "
+        f"{merges.waiting:,} waiting for a person to compare"
+    )

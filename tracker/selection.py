@@ -34,6 +34,8 @@ class Filters:
 
     ``text`` holds words (or "quoted phrases") that must all occur in the title or abstract,
     ignoring case. ``decisions`` apply at ``stage`` ("" means the latest stage reached).
+    ``sources`` are databases as the records name them ("PubMed", "Embase"): each database's
+    copy of a study is its own row, so a study merged across databases matches each of them.
     ``tags`` are the user's own tags (all must be present); ``evidence`` maps an evidence facet
     (design, drug, route, condition, adverse_effects) to the values wanted (any of them).
     """
@@ -42,6 +44,7 @@ class Filters:
     years: tuple[int, int] | None = None
     publication_types: tuple[str, ...] = ()
     journals: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     has_abstract: bool | None = None
     decisions: tuple[str, ...] = ()
     stage: str = ""
@@ -92,6 +95,8 @@ def mask(
         keep &= _any_of(records["publication_types"], filters.publication_types)
     if filters.journals:
         keep &= records["journal"].isin(filters.journals).to_numpy(dtype=bool)
+    if filters.sources:
+        keep &= records["source"].isin(filters.sources).to_numpy(dtype=bool)
     if filters.has_abstract is not None:
         has = (records["abstract"].fillna("").str.len() > 0).to_numpy(dtype=bool)
         keep &= has if filters.has_abstract else ~has

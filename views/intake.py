@@ -1,5 +1,6 @@
-"""Getting records in: fetch from PubMed, import PubMed XML, citation metrics from iCite, and
-the welcome page of an empty library."""
+"""Getting records in: fetch from PubMed, search ClinicalTrials.gov, import exports from any
+database or screening tool, citation metrics from iCite, and the welcome page of an empty
+library."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import streamlit as st
 
 import tracker
 from views import runs
-from views.messages import flash, reported
+from views.messages import Remedies, flash, reported
+
+UPLOAD_TYPES = ["ris", "txt", "nbib", "medline", "csv", "tsv", "xml", "gz"]
+"""File endings the uploader offers: every format is told from its content, and these are the
+names databases give their exports (PubMed's "PubMed format" and Web of Science's tab-delimited
+files are .txt; a gzip of any of them is read too)."""
+IMPORT_REVIEWER = "Reviewer (for decisions in Rayyan, Covidence or ASReview files)"
+TRIAL_FIELDS = ("Conditions", "Interventions", "Other terms (optional search expression)")
 
 
 def fetch_form(store: tracker.Store, settings: tracker.Settings) -> None:
@@ -38,22 +46,77 @@ def fetch_form(store: tracker.Store, settings: tracker.Settings) -> None:
         flash(summary.line())
 
 
-def import_form(store: tracker.Store) -> None:
-    st.subheader("Import PubMed XML")
+def registry_form(store: tracker.Store, settings: tracker.Settings) -> None:
+    st.subheader("Search ClinicalTrials.gov")
+    st.caption(
+        "Registered trials, searched in the registry's condition and intervention fields "
+        "(both must match; OR within a field). The search is one run: a failed one stores "
+        "nothing, and a trial another database also holds is merged with its copy."
+    )
+    default = tracker.TrialQuery()
+    conditions_label, interventions_label, term_label = TRIAL_FIELDS
+    with st.form("ctgov_form"):
+        conditions = st.text_area(conditions_label, value=default.conditions, height=100,
+                                  key="ct_conditions")  # fmt: skip
+        interventions = st.text_input(interventions_label, value=default.interventions,
+                                      key="ct_interventions")  # fmt: skip
+        term = st.text_input(term_label, value=default.term, key="ct_term",
+                             help="Words any field of the study must match, in the registry's "
+                             'search syntax: intranasal OR "nasal spray", for example')  # fmt: skip
+        submitted = st.form_submit_button("Search ClinicalTrials.gov")
+    if not submitted:
+        return
+    remedies: Remedies = {tracker.QueryRequired: lambda e: (
+        "The search is empty: fill in at least one of " + ", ".join(f"*{f}*" for f in TRIAL_FIELDS)
+        + " (an empty search would ask for every trial the registry holds)."
+    )}  # fmt: skip
+    with reported("The registry search did not complete, and no record was changed",
+                  remedies=remedies):  # fmt: skip
+        query = tracker.dashboard.trial_query(conditions=conditions, interventions=interventions,
+                                              term=term)  # fmt: skip
+        with st.spinner("Searching ClinicalTrials.gov (one request a second)…"):
+            done = tracker.fetch_registry(store, settings, query=query)
+        flash(tracker.dashboard.registry_line(done))
+
+
+def import_form(store: tracker.Store, reviewer: str) -> None:
+    st.subheader("Import exports")
+    st.caption(
+        f"Accepted: {tracker.ACCEPTED}. Each file's format is read from its content. The files "
+        "of each database become one run. A study that several databases hold is merged when "
+        "the match is certain; a likely match waits for a person."
+    )
     files = st.file_uploader(
-        "PubMed XML (efetch, 'Save → PubMed XML', or .xml.gz)",
-        type=["xml", "gz"],
+        "Exports from databases and screening tools",
+        type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key="upload",
     )
+    source = st.text_input(
+        "Database (when the files do not say)",
+        key="import_source",
+        placeholder="Embase, Scopus, Web of Science, CENTRAL…",
+        help="Names the database of every file uploaded together, over what the files say",
+    )
+    who = st.text_input(IMPORT_REVIEWER, value=reviewer, key="import_reviewer")
     if not files or not st.button("Import", key="import"):
         return
-    with reported("The import did not complete, and nothing was changed"):
-        summary = tracker.dashboard.import_uploads(store, [(f.name, f.getvalue()) for f in files])
-        flash(
-            f"{summary.retrieved:,} records imported: {summary.new:,} new, "
-            f"{summary.updated:,} updated."
-        )
+    remedies: Remedies = {
+        tracker.ReviewerRequired: lambda e: (
+            "These files carry screening decisions, and each is signed: type a name in "
+            f"*{IMPORT_REVIEWER}* and import again."
+        ),
+        tracker.TrackerError: lambda e: tracker.dashboard.escape_markdown(
+            tracker.dashboard.upload_message(str(e))
+        ),
+    }
+    with reported("The import did not complete, and nothing was changed", remedies=remedies):
+        outcome = tracker.dashboard.import_uploads(
+            store, [(f.name, f.getvalue()) for f in files],
+            source=source.strip() or None, reviewer=who.strip(),
+        )  # fmt: skip
+        warnings = [tracker.dashboard.upload_message(w) for w in outcome.warnings]
+        flash(tracker.dashboard.import_line(outcome), warnings=warnings)
 
 
 def enrich_form(store: tracker.Store, settings: tracker.Settings) -> None:
@@ -77,22 +140,26 @@ def enrich_form(store: tracker.Store, settings: tracker.Settings) -> None:
         summary = tracker.citations.enrich(
             store, tracker.Settings.from_env(email=email), progress=show
         )
-        for warning in summary.warnings:
-            st.warning(tracker.dashboard.escape_markdown(warning))
-        flash(summary.line())
+        flash(summary.line(), warnings=summary.warnings)
 
 
-def view(store: tracker.Store, settings: tracker.Settings) -> None:
-    """The Fetch & import tab."""
+def view(store: tracker.Store, settings: tracker.Settings, reviewer: str) -> None:
+    """The Fetch & import tab; ``reviewer`` (the sidebar's) signs imported decisions unless
+    the form says otherwise."""
     fetch_form(store, settings)
-    import_form(store)
+    registry_form(store, settings)
+    import_form(store, reviewer)
     enrich_form(store, settings)
 
 
 def welcome(store: tracker.Store, settings: tracker.Settings) -> None:
-    st.info("The library is empty. Fetch the review's PubMed query, or import PubMed XML.")
+    st.info(
+        "The library is empty. Fetch the review's PubMed query, search ClinicalTrials.gov, "
+        "or import exports from any database."
+    )
     st.text("The default query:")
     st.code(tracker.DEFAULT_QUERY, language=None, wrap_lines=True)
     fetch_form(store, settings)
-    import_form(store)
+    registry_form(store, settings)
+    import_form(store, settings.reviewer)
     runs.view(store)

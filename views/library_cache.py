@@ -71,6 +71,12 @@ def library(here: Snapshot) -> tracker.dashboard.Library:
     return DASH.load_library(here.store)
 
 
+@st.cache_resource(max_entries=2, hash_funcs=RECORDS)
+def trials(here: Snapshot) -> pd.DataFrame:
+    """The registry fields of the trial records, by record id (the record pane's)."""
+    return DASH.trial_fields(here.store)
+
+
 @st.cache_resource(max_entries=4, hash_funcs=EVENTS)
 def judged(here: Snapshot) -> pd.DataFrame:
     """Reviewers' accept and reject words on suggested tags (cheap: read from the event log)."""

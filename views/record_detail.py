@@ -28,8 +28,10 @@ def detail(
             f" … and {len(authors) - AUTHORS_SHOWN:,} more" if len(authors) > AUTHORS_SHOWN else ""
         )
         st.text("; ".join(authors[:AUTHORS_SHOWN]) + more)
-        st.text(f"{row['journal']} · {row['pub_date'] or 'no date'}")
-        cols = st.columns(3)
+        st.text(" · ".join(x for x in (str(row["journal"]), row["pub_date"] or "no date") if x))
+        if row.get("kind") == "trial":
+            registry_fields(here, int(str(row["record_id"])))
+        cols = st.columns(4)
         for column, (label, url) in zip(cols, tracker.dashboard.links(row), strict=False):
             column.link_button(label, url)
     st.text(str(row["abstract"]) or "(no abstract)")
@@ -37,6 +39,17 @@ def detail(
     if mesh:
         st.text("MeSH: " + "; ".join(mesh))
     suggested_tags(here, pmid, lib, reviewer)
+
+
+def registry_fields(here: Snapshot, record_id: int) -> None:
+    """A trial's status, phase, conditions, interventions, enrolment and dates, as text: the
+    registry's words are typed by trialists, so they are never rendered as Markdown."""
+    trials = cache.trials(here)
+    if record_id not in trials.index:
+        return
+    fields = {str(name): value for name, value in trials.loc[record_id].items()}
+    for line in tracker.dashboard.trial_lines(fields):
+        st.text(line)
 
 
 def identity_line(row: dict[str, Any]) -> str:

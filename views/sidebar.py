@@ -1,4 +1,7 @@
-"""The sidebar: who screens, at which stage, and which records the filters keep."""
+"""The sidebar: who screens, at which stage, and which records the filters keep.
+
+Owns the session keys ``SOURCES`` (the source filter's widget) and ``SOURCES_SEEN``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,10 @@ from views import library_cache as cache
 from views.library_cache import Snapshot
 from views.messages import reported
 
+SOURCES = "f_sources"
+"""The databases chosen in the source filter."""
+SOURCES_SEEN = "f_sources_seen"
+"""The databases the library held when the source filter was last drawn."""
 STAGES = {"latest stage reached": "", "title-abstract": "title-abstract", "full-text": "full-text"}
 EVIDENCE_FILTERS = (
     ("design", "Study design"),
@@ -59,11 +66,13 @@ def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Se
     tags = side.multiselect("Tags (all of)", cache.tag_names(here), key="f_tags")
     abstract = side.selectbox("Has abstract", ["any", "yes", "no"], key="f_abstract")
     journals = side.multiselect("Journal", lib.journals, key="f_journals")
+    sources = source_filter(lib.sources)
     filters = tracker.Filters(
         text=text,
         years=years,
         publication_types=tuple(types),
         journals=tuple(journals),
+        sources=sources,
         has_abstract=None if abstract == "any" else abstract == "yes",
         decisions=tuple(decisions),
         stage=STAGES[decided_at],
@@ -73,6 +82,33 @@ def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Se
     )
     new_only = side.checkbox("New since the last run only", key="f_new")
     return Choices(filters=filters, reviewer=reviewer, stage=stage, new_only=new_only)
+
+
+def source_filter(present: tuple[str, ...]) -> tuple[str, ...]:
+    """The databases to keep: () when every one is kept, which filters nothing.
+
+    Every database starts chosen, and one that first appears later (an import, a registry
+    search) is added to the choice, so new records are never hidden by a filter set before
+    they existed; a database someone took out stays out.
+    """
+    session = st.session_state
+    if SOURCES in session and SOURCES_SEEN in session:
+        seen = set(session[SOURCES_SEEN])
+        kept = [s for s in session[SOURCES] if s in present]
+        session[SOURCES] = kept + [s for s in present if s not in seen and s not in kept]
+    else:
+        session[SOURCES] = list(present)
+    session[SOURCES_SEEN] = list(present)
+    chosen = st.sidebar.multiselect(
+        "Source (database)",
+        present,
+        key=SOURCES,
+        help="The database that gave each record; a study merged across databases is listed "
+        "once per database",
+    )
+    if not chosen:
+        st.sidebar.caption("No database chosen: records from every database are shown.")
+    return () if set(chosen) in (set(), set(present)) else tuple(chosen)
 
 
 def chosen_records(
