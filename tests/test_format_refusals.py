@@ -1,6 +1,7 @@
 """A file that is not an accepted export, or is damaged, is refused whole, naming file and line.
 
-The reader returns a whole file or raises, so nothing of a refused file can reach the store.
+The reader returns a whole file or raises, so nothing of a refused file can reach the store;
+the last test checks that through ``tracker import`` into a real store.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from tracker import Store
+from tracker.cli import main
 from tracker.formats import FileTooLargeError, ImportRefusedError, read_file
 from tracker.formats.reader import MAX_IMPORT_BYTES
 
@@ -160,3 +164,24 @@ def test_the_cap_is_a_setting_of_the_call(tmp_path: Path) -> None:
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportRefusedError, match="no such file"):
         read_file(tmp_path / "absent.ris")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_bad_file_among_good_ones_stores_nothing_from_any_of_them(
+    case: str, tmp_path: Path
+) -> None:
+    """``tracker import good.ris bad`` into a library that has records: the library is byte
+    for byte as it was, the failed run is in the log with the reason, the message names the
+    bad file."""
+    data = tmp_path / "data"
+    good = IMPORTS / "embase_ovid.ris"
+    first = CliRunner().invoke(main, ["import", str(IMPORTS / "wos.ris"), "--data-dir", str(data)])
+    assert first.exit_code == 0, first.output
+    before = (data / "records.parquet").read_bytes()
+    bad = CASES[case][0](tmp_path)
+    result = CliRunner().invoke(main, ["import", str(good), str(bad), "--data-dir", str(data)])
+    assert result.exit_code == 1 and bad.name in result.stderr, result.output
+    assert (data / "records.parquet").read_bytes() == before
+    runs = Store(data).runs()
+    assert runs["status"].tolist() == ["succeeded", "failed"]
+    assert bad.name in runs["error"].iloc[-1]

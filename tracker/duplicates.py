@@ -21,6 +21,7 @@ import unicodedata
 
 import pandas as pd
 
+from tracker import merging
 from tracker.decision_log import live_events
 from tracker.errors import ScreeningError
 from tracker.records import Action
@@ -67,6 +68,8 @@ def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.Dat
     key = (title + "|" + year + "|" + first_author).where(title.str.len() > 0, "")
     _same_key(records["record_id"], key, title, "same title, year and first author", pairs)
     _notices(records, title, pairs)
+    if set(merging.READ_COLUMNS) <= set(records.columns):
+        _across_sources(records, pairs)
     judged = _judgements(store) if store is not None else {}
     for pair in judged:
         pairs.setdefault(pair, ("named by a reviewer", ""))
@@ -93,6 +96,22 @@ def _same_key(pmids: pd.Series, key: pd.Series, shown: pd.Series, rule: str, pai
     detail = later["shown"].str.slice(0, 80)
     for pmid, first, text in zip(later["record_id"], original[later.index], detail, strict=True):
         pairs.setdefault((int(pmid), int(first)), (rule, str(text)))
+
+
+def _across_sources(records: pd.DataFrame, pairs: Pairs) -> None:
+    """Pairs the cross-source matcher finds (:mod:`tracker.merging`): the certain ones are
+    merged on import and show here as confirmed; the uncertain ones wait here for a person."""
+    found = merging.cross_source_matches(records)
+    found = found[found["relation"] == "duplicate"]
+    for left, right, rule, confidence, detail in zip(
+        found["left"],
+        found["right"],
+        found["rule"],
+        found["confidence"],
+        found["detail"],
+        strict=True,
+    ):
+        pairs.setdefault((int(right), int(left)), (f"{rule} ({confidence})", str(detail)[:80]))
 
 
 def notice_target(title: str) -> tuple[str, str] | None:

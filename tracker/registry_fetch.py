@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.clinicaltrials import SOURCE, TrialQuery, fetch_trials
 from tracker.config import Settings
-from tracker.errors import TrackerError
+from tracker.errors import QueryRequired, TrackerError
 from tracker.merging import MergeSummary, merge_automatic
 from tracker.store import RunSummary, Store
 
@@ -49,6 +49,8 @@ def fetch_registry(
     registry's words, and no record changes.
     """
     chosen = query or TrialQuery()
+    if not chosen.params():
+        raise QueryRequired()  # an empty search would ask for every study the registry holds
     run_id = store.begin_run(kind="fetch", query=describe(chosen), api_key_used=False,
                              source=SOURCE)  # fmt: skip
     try:
