@@ -20,8 +20,8 @@ from tracker.merging import AUTOMATIC
 from tracker.records import Action
 
 IMPORTS = Path(__file__).resolve().parent / "imports"
-VENDOR_FILES = sorted(p.name for p in IMPORTS.iterdir() if p.suffix in (".ris", ".nbib",
-                                                                         ".txt", ".csv"))  # fmt: skip
+VENDOR_SUFFIXES = (".ris", ".nbib", ".txt", ".csv")
+VENDOR_FILES = sorted(p.name for p in IMPORTS.iterdir() if p.suffix in VENDOR_SUFFIXES)
 DECISION_FILES = ("rayyan_articles.csv", "review_123456_included_csv_20260301101500.csv",
                   "asreview_export.csv", "asreview2_export.csv")  # fmt: skip
 
