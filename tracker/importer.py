@@ -126,7 +126,10 @@ def import_exports(
         query = "import " + ", ".join(p.name for p in files)
         run_id = store.begin_run(kind="import", query=query, api_key_used=False,
                                  source=source or "unknown")  # fmt: skip
-        store.fail_run(run_id, str(exc))
+        reason = str(exc)
+        for path in files:  # the log names files as the query does: by name, not by where
+            reason = reason.replace(str(path), path.name)  # a browser upload was kept for a while
+        store.fail_run(run_id, reason)
         raise
     moved_in = [r for part in parts.values() for r in part.records if r.decisions]
     who = check_reviewer(reviewer) if moved_in else ""
