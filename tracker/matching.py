@@ -88,8 +88,13 @@ def match_table(records: Sequence[SourceRecord], ids: Sequence[str]) -> pd.DataF
     return pd.DataFrame(rows, columns=TABLE_COLUMNS).astype({"year": "Int64", "pmid": "Int64"})
 
 
-def find_matches(table: pd.DataFrame) -> pd.DataFrame:
-    """Pairs (left, right) of :data:`MATCH_COLUMNS`, in table order, each with its rule."""
+def find_matches(table: pd.DataFrame, *, similar: bool = True) -> pd.DataFrame:
+    """Pairs (left, right) of :data:`MATCH_COLUMNS`, in table order, each with its rule.
+
+    ``similar=False`` leaves out the similar-title rule: it only ever finds pairs for a
+    person, and is the one rule whose cost grows with how alike a library's titles are, so a
+    pass that only merges what is certain (an import's) skips it.
+    """
     ids = table["id"].astype(str).tolist()
     keys = _all_keys(table)
     found: Found = {}
@@ -97,7 +102,8 @@ def find_matches(table: pd.DataFrame) -> pd.DataFrame:
         _same_identifier(_values(table, column), keys, rule, found)
     _same_registration(table, keys, found)
     _same_title(keys, found)
-    _similar_title(keys, found)
+    if similar:
+        _similar_title(keys, found)
     _one_trial(table, found)
     rows = [(ids[i], ids[j], *match) for (i, j), match in sorted(found.items())]
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)

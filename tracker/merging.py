@@ -40,7 +40,12 @@ _JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
 @dataclass(frozen=True, slots=True)
 class MergeSummary:
     """What one pass over the library did: records merged into another source's copy, pairs
-    left for a person, and trial records only related to an article (never merged)."""
+    left for a person, and trial records only related to an article (never merged).
+
+    ``waiting`` counts the uncertain pairs the pass itself meets (a shared title or id with
+    something else differing); :func:`tracker.duplicates.find_duplicates` lists those and the
+    similar-title pairs too.
+    """
 
     merged: int
     waiting: int
@@ -69,10 +74,11 @@ def matcher_table(records: pd.DataFrame) -> pd.DataFrame:
     return table.astype({"year": "Int64", "pmid": "Int64"})
 
 
-def cross_source_matches(records: pd.DataFrame) -> pd.DataFrame:
+def cross_source_matches(records: pd.DataFrame, *, similar: bool = True) -> pd.DataFrame:
     """The matcher's pairs between records of different sources, as record ids (``left`` the
-    lower), with relation, rule, confidence and detail."""
-    found = matching.find_matches(matcher_table(records))
+    lower), with relation, rule, confidence and detail (``similar``: see
+    :func:`matching.find_matches`)."""
+    found = matching.find_matches(matcher_table(records), similar=similar)
     if found.empty:
         return found.astype({"left": "int64", "right": "int64"})
     found = found.astype({"left": "int64", "right": "int64"})
@@ -91,7 +97,7 @@ def merge_automatic(store: Store) -> MergeSummary:
     after each import merges only what is new, and never undoes a person's "not a duplicate".
     """
     records = store.records(columns=READ_COLUMNS)
-    found = cross_source_matches(records)
+    found = cross_source_matches(records, similar=False)
     if found.empty:
         return MergeSummary(0, 0, 0)
     duplicates = found[found["relation"] == matching.Relation.DUPLICATE]
