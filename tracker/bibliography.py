@@ -127,7 +127,9 @@ def _bibtex_text(records: pd.DataFrame, notes: Mapping[int, Annotation]) -> str:
     if not columns["record_id"]:
         return ""
     names = ("record_id", "pmid", "authors_full", "title", "year")
-    keys = _unique_keys([_key(*fields) for fields in zip(*(columns[c] for c in names), strict=True)])
+    keys = _unique_keys(
+        [_key(*fields) for fields in zip(*(columns[c] for c in names), strict=True)]
+    )
     for name in _LATEX_COLUMNS:
         columns[name + "_tex"] = _latex_column(columns[name])
     columns["author_tex"] = _bibtex_authors(columns["authors_full"])
@@ -311,12 +313,13 @@ def _accession(row: Mapping[str, Any]) -> str:
 
 
 def _id_notes(row: Mapping[str, Any]) -> list[str]:
-    """The ids RIS has no tag for, as notes: the NCT number, the record id when AN is not it,
-    and each source's id when the entry stands for more than one."""
+    """The ids RIS has no tag for, as notes: the NCT number, the record id when AN is not it
+    (AN is a PubMed record's id, its PMID), and each source's id when the entry stands for
+    more than one."""
     record_id = row["record_id"]
     return [
         *([f"NCT number: {row['nct']}"] if row["nct"] else []),
-        *([f"Record ID: {record_id}"] if record_id != row["pmid"] else []),
+        *([f"Record ID: {record_id}"] if str(record_id) not in (_accession(row), "") else []),
         *([f"Source IDs: {'; '.join(row['source_ids'])}"] if len(row["source_ids"]) > 1 else []),
     ]
 

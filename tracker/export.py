@@ -126,8 +126,7 @@ def csv_rows(
             "; ".join(row["keywords"]),
             "; ".join(row["languages"]),
             _fit(row["abstract"], "abstract"),
-            record_url(pmid=pmid, kind=row["kind"], nct=row["nct"], url=row["url"],
-                       doi=row["doi"]),  # fmt: skip
+            record_url(pmid=pmid, kind=row["kind"], nct=row["nct"], url=row["url"], doi=row["doi"]),
             "; ".join(row["sources"]),
             _fit("; ".join(row["source_ids"]), "source ids"),
             note.decision,

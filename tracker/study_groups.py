@@ -19,6 +19,7 @@ import pandas as pd
 from tracker import duplicates
 from tracker.store import Store
 
+
 def originals(store: Store) -> dict[int, int]:
     """Each confirmed duplicate's original, following chains to the first record.
 
@@ -51,12 +52,11 @@ def entries(records: pd.DataFrame, store: Store, *, keep_duplicates: bool = Fals
     the filters choose studies, not copies). ``keep_duplicates`` keeps every row, each with its
     own source only.
     """
-    own = _own_sources(records)
+    with_own = records.assign(sources=_lists(_own_sources(records), records.index))
     folded = {} if keep_duplicates else originals(store)
     if not folded:
-        return records.assign(sources=own)
-    keep = ~records["record_id"].isin(list(folded)).to_numpy(dtype=bool)
-    kept = records[keep].assign(sources=[s for s, k in zip(own, keep, strict=True) if k])
+        return with_own
+    kept = with_own[~with_own["record_id"].isin(list(folded)).to_numpy(dtype=bool)]
     groups: dict[int, list[int]] = {}
     for dup, root in sorted(folded.items()):
         groups.setdefault(root, []).append(dup)
@@ -72,7 +72,12 @@ def entries(records: pd.DataFrame, store: Store, *, keep_duplicates: bool = Fals
         rows = [members[d] for d in groups.get(record_id, ()) if d in members]
         sources.append(_unique([*first, *(s for row in rows for s in row[0])]))
         ids.append(_unique([*first_ids, *(i for row in rows for i in row[1])]))
-    return kept.assign(sources=sources, source_ids=ids)
+    return kept.assign(sources=_lists(sources, kept.index), source_ids=_lists(ids, kept.index))
+
+
+def _lists(values: list[list[str]], index: pd.Index) -> pd.Series:
+    """A column of lists (pandas would try to read a plain list of lists as a table)."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _own_sources(records: pd.DataFrame) -> list[list[str]]:
