@@ -234,6 +234,6 @@ def test_the_search_log_is_offered_as_markdown_for_the_methods_section(
     assert not at.exception
     markdown = at.code[0].value
     assert markdown.splitlines()[0].startswith("| Run | Date/time (UTC) | Database |")
-    assert "PubMed XML file import" in markdown
+    assert "PubMed export file (PubMed XML;" in markdown
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Search log (Markdown)", "Search log (CSV)"} <= labels

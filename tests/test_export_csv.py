@@ -55,9 +55,9 @@ def test_the_header_row_is_the_documented_one_in_order(store: Store) -> None:
     data = to_csv_bytes(store.records())
     first_line = data.decode("utf-8-sig").split("\r\n")[0]
     assert first_line.split(",") == [
-        "PMID", "Title", "Authors", "Journal", "Year", "DOI", "PMCID", "Publication Types",
-        "MeSH Terms", "Keywords", "Language", "Abstract", "URL", "Decision",
-        "Exclusion Reason", "Tags", "Notes",
+        "Record ID", "PMID", "Title", "Authors", "Journal", "Year", "DOI", "PMCID", "NCT",
+        "Publication Types", "MeSH Terms", "Keywords", "Language", "Abstract", "URL",
+        "Sources", "Source IDs", "Decision", "Exclusion Reason", "Tags", "Notes",
     ]  # fmt: skip
     assert tuple(first_line.split(",")) == CSV_HEADERS
 
@@ -136,7 +136,7 @@ def test_suggestions_add_two_columns_after_tags(store: Store) -> None:
     cells = {31: ("design: RCT (accepted)", 'design: RCT <- publication type "RCT"')}
     data = to_csv_bytes(store.records(), None, cells)
     header = data.decode("utf-8-sig").split("\r\n")[0].split(",")
-    assert header == [*CSV_HEADERS[:16], "Suggested Tags", "Suggested Tag Evidence", "Notes"]
+    assert header == [*CSV_HEADERS[:-1], "Suggested Tags", "Suggested Tag Evidence", "Notes"]
     assert csv_headers(with_suggestions=True) == tuple(header)
     rows = {r["PMID"]: r for r in read_csv(data)}
     assert rows["31"]["Suggested Tags"] == "design: RCT (accepted)"

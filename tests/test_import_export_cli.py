@@ -113,7 +113,7 @@ def test_export_without_out_writes_the_csv_to_stdout(eutils_fixtures: Path, data
     run("import", str(eutils_fixtures / "pubmed7.xml"), "--data-dir", str(data_dir))
     result = CliRunner().invoke(main, ["export", "--data-dir", str(data_dir)])
     assert result.exit_code == 0
-    assert result.stdout_bytes.startswith(b"\xef\xbb\xbfPMID,Title,Authors")
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbfRecord ID,PMID,Title,Authors")
     assert b"29963580" in result.stdout_bytes
 
 

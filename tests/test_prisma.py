@@ -104,7 +104,7 @@ def test_the_text_shows_every_box(example: tuple[dict[str, Any], Store]) -> None
     _, store = example
     c = prisma.counts(store)
     text = prisma.to_text(c)
-    assert f"Records identified from PubMed: {c.identified:,}" in text
+    assert f"Records identified: {c.identified:,}" in text
     assert f"Records screened: {c.screened:,}" in text
     assert f"Total studies included in review: {c.total_included:,}" in text
     for reason, n in c.excluded_reports.items():

@@ -158,7 +158,8 @@ def test_undo_conflicts_resolve_and_agreement(data: Path) -> None:
 def test_prisma_prints_text_json_and_dot(data: Path) -> None:
     run(data, "screen", "9997", "--decision", "include")
     code, text, _ = run(data, "prisma")
-    assert code == 0 and "Records identified from PubMed: 8 (1 search run)" in text
+    assert code == 0 and "Records identified: 8 (1 search run), from:" in text
+    assert "      PubMed (n = 8)" in text
     counts = json.loads(run(data, "prisma", "--format", "json")[1])
     assert (counts["identified"], counts["screened"], counts["sought"]) == (8, 8, 1)
     assert (counts["screening_pending"], counts["assessment_pending"]) == (7, 1)

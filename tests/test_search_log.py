@@ -46,17 +46,15 @@ def test_each_run_has_the_fields_prisma_s_asks_for(store: Store) -> None:
     search, imported, rejected = log.to_dict(orient="records")
     assert search["Date/time (UTC)"] == _date(store, 1).strftime("%Y-%m-%d %H:%M:%S")
     assert (search["Database"], search["Interface"]) == (
-        "PubMed via NCBI E-utilities",
-        f"Bio.Entrez, tracker {__version__}",
+        "PubMed",
+        f"PubMed via NCBI E-utilities (Bio.Entrez, tracker {__version__})",
     )
     assert search["Query as typed"] == search["Query as PubMed translated it"] == QUERY
     assert search["Limits"] == '"2015"[dp] : "2020"[dp]; english[la]'
     assert [search[c] for c in search_log.COLUMNS[7:14]] == [2000, 2000, 2000, 0, 0, 0,
                                                              "succeeded"]  # fmt: skip
-    assert (imported["Database"], imported["Query as typed"]) == (
-        "PubMed XML file import",
-        "import pubmed4.xml",
-    )
+    assert (imported["Database"], imported["Query as typed"]) == ("PubMed", "import pubmed4.xml")
+    assert imported["Interface"] == f"PubMed export file (PubMed XML; tracker {__version__})"
     assert (imported["Records found"], imported["New"], imported["Limits"]) == (1, 1, "none")
     assert rejected["Status"] == "failed" and "NCBI rejected the query" in rejected["Error"]
     assert pd.isna(rejected["Records found"])
@@ -85,7 +83,8 @@ def test_markdown_is_a_table_and_a_methods_sentence_per_successful_search(store:
     assert lines[0].startswith("| Run | Date/time (UTC) | Database | Interface | Query as typed |")
     assert lines[1] == "|" + "|".join(["---"] * 15) + "|"
     assert lines[2] == (
-        f"| 1 | {when} | PubMed via NCBI E-utilities | Bio.Entrez, tracker {__version__} | "
+        f"| 1 | {when} | PubMed | PubMed via NCBI E-utilities "
+        f"(Bio.Entrez, tracker {__version__}) | "
         f'`{QUERY}` | `{QUERY}` | "2015"[dp] : "2020"[dp]; english[la] | 2000 | 2000 | '
         "2000 | 0 | 0 | 0 | succeeded |  |"
     )

@@ -1,10 +1,19 @@
-"""RIS (Zotero, EndNote, Mendeley) and BibTeX (LaTeX) writers: one entry per record, by PMID.
+"""RIS (Zotero, EndNote, Mendeley) and BibTeX (LaTeX) writers: one entry per record, by record id.
+
+Records come from any database; a PubMed record's id is its PMID, so PubMed records keep the
+order, the accession numbers and the BibTeX keys they always had, and records from elsewhere
+(ids from 10^10 up) follow them. The caller usually folds confirmed duplicates into their
+original first (:func:`tracker.study_groups.entries`), so an entry names every source of its
+study.
 
 RIS is written by rispy with the tags both Zotero's importer (its RIS translator's field map)
 and EndNote's RIS tag list read the same way: TY (JOUR; CHAP for a Bookshelf chapter, BOOK for
-a whole book), TI, one AU per author ("Family, Given"), PY, DA (YYYY/MM/DD/), T2, J2, VL, IS,
-SP/EP (MEDLINE's "113-25" expanded to 113 and 125), SN, DO, AB, KW, LA, DB "PubMed" with AN
-(the PMID), UR (the PubMed page), PB (a whole book's publisher) and N1.
+a whole book, ELEC, a web page to both, for a trial's registration), TI, one AU per author
+("Family, Given"), PY, DA (YYYY/MM/DD/), T2, J2, VL, IS, SP/EP (MEDLINE's "113-25" expanded to
+113 and 125), SN, DO, AB, KW, LA, PB (a whole book's publisher) and N1. DB names the
+database(s) the entry was found in ("PubMed; Embase"); AN is the PMID when there is one, else
+the record's id in its own database (the Embase accession, the NCT number), else the tracker's
+record id; UR is the one link :func:`tracker.record_links.record_url` gives.
 
 The journal goes in T2 only. Zotero files T2 as a journal article's publication title (and as
 a chapter's book title); EndNote reads T2 as the Secondary Title, which is the Journal of a
@@ -17,13 +26,18 @@ KW holds the author keywords, then the MeSH terms, then the review's own tags: Z
 each KW into a tag, EndNote into a keyword. N1 holds the screening facts, one note each
 (decision, exclusion reason, tags, notes), and the PMCID: EndNote also reads C2 as its PMCID
 field, but Zotero ignores C2 on an article and would read it as a *book author* on a chapter,
-so C2 is written for journal articles only and the note keeps the PMCID for Zotero.
+so C2 is written for journal articles only and the note keeps the PMCID for Zotero. Ids that
+have no RIS tag of their own are notes too, so a re-import can find the record again: the NCT
+number, the record id when it is not the PMID in AN, and every source's id when the entry
+stands for more than one.
 
 BibTeX is built as a bibtexparser Library and written by its writer: @article, @incollection
 (a Bookshelf chapter) or @book. Keys are the first author's family name, the year and the
 first meaningful title word, folded to ASCII ("Muller2020Ketamine"); a record without a Latin
-author name gets "pmid<PMID>". When keys clash, the lowest PMID keeps the plain key and the
-others get a, b, c... in PMID order, so keys stay put as later (higher) PMIDs arrive.
+author name gets "pmid<PMID>", or "record<id>" when it has no PMID. When keys clash, the lowest
+record id keeps the plain key and the others get a, b, c... in record-id order, so keys stay
+put as later records arrive (and a PubMed record's key never moves for a record from
+elsewhere, whose id is higher than any PMID).
 
 LaTeX's special characters are escaped here, not by bibtexparser's latex-encoding middleware:
 that one writes a brace as ``\\{``, which BibTeX still counts, so a title with one brace
@@ -32,8 +46,10 @@ middleware also turns every accent and Greek letter into a macro; we keep UTF-8,
 and LaTeX read natively (classic bibtex copes but may sort accented names oddly). Titles get
 an extra pair of braces: PubMed's titles are in sentence case with acronyms and gene names
 capitalised as they should be (CRPS, NMDA, S-ketamine), and the braces stop styles that
-lowercase titles from undoing that. The PMID goes in ``pmid`` and in biblatex's ``eprint``
-(``eprinttype = {pubmed}``); screening annotations go in ``annote``, which styles do not print.
+lowercase titles from undoing that. A PMID, when there is one, goes in ``pmid`` and in
+biblatex's ``eprint`` (``eprinttype = {pubmed}``); an NCT number in ``nct``, the record id of a
+record PubMed did not give in ``recordid`` (fields styles ignore); a trial's registration is a
+``@misc``. Screening annotations go in ``annote``, which styles do not print.
 """
 
 from __future__ import annotations
@@ -52,7 +68,8 @@ from bibtexparser.writer import BibtexFormat
 
 from tracker.decision_log import collector_paused
 from tracker.export import Annotation
-from tracker.records import pubmed_url
+from tracker.record_links import own_id, pmid_of, record_url
+from tracker.records import PUBMED
 
 NO_TITLE = "[No title available]"
 """What PubMed itself shows for a record without a title; readers choke on an empty one."""
@@ -89,37 +106,36 @@ class _RisWriter(rispy.RisWriter):  # type: ignore[misc]
 
 
 def to_ris(records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None) -> str:
-    """The records as the text of an RIS file, one entry per record, sorted by PMID."""
+    """The records as the text of an RIS file, one entry per record, sorted by record id;
+    ``annotations`` are keyed by record id."""
     notes = annotations or {}
     with collector_paused():
-        entries = [_ris_entry(row, notes.get(row["pmid"])) for row in _rows(_columns(records))]
+        rows = _rows(_columns(records))
+        entries = [_ris_entry(row, notes.get(row["record_id"])) for row in rows]
         return rispy.dumps(entries, implementation=_RisWriter) if entries else ""
 
 
 def to_bibtex(records: pd.DataFrame, annotations: Mapping[int, Annotation] | None = None) -> str:
-    """The records as BibTeX entries with stable, unique keys, sorted by PMID."""
+    """The records as BibTeX entries with stable, unique keys, sorted by record id;
+    ``annotations`` are keyed by record id."""
     with collector_paused():
         return _bibtex_text(records, annotations or {})
 
 
 def _bibtex_text(records: pd.DataFrame, notes: Mapping[int, Annotation]) -> str:
     columns = _columns(records)
-    if not columns["pmid"]:
+    if not columns["record_id"]:
         return ""
+    names = ("record_id", "pmid", "authors_full", "title", "year")
     keys = _unique_keys(
-        [
-            _key(*fields)
-            for fields in zip(
-                *(columns[c] for c in ("pmid", "authors_full", "title", "year")), strict=True
-            )
-        ]
+        [_key(*fields) for fields in zip(*(columns[c] for c in names), strict=True)]
     )
     for name in _LATEX_COLUMNS:
         columns[name + "_tex"] = _latex_column(columns[name])
     columns["author_tex"] = _bibtex_authors(columns["authors_full"])
     library = Library(
         [
-            _bibtex_entry(row, key, notes.get(row["pmid"]))
+            _bibtex_entry(row, key, notes.get(row["record_id"]))
             for row, key in zip(_rows(columns), keys, strict=True)
         ]
     )
@@ -131,20 +147,29 @@ def _bibtex_text(records: pd.DataFrame, notes: Mapping[int, Annotation]) -> str:
 
 
 _TEXT_COLUMNS = ("title", "vernacular_title", "journal", "journal_abbrev", "pub_date", "volume",
-                 "issue", "pages", "issn", "doi", "pmcid", "abstract", "record_type")  # fmt: skip
-_LIST_COLUMNS = ("authors_full", "keywords", "mesh_terms", "languages")
+                 "issue", "pages", "issn", "doi", "pmcid", "abstract", "record_type", "nct",
+                 "url", "kind", "source")  # fmt: skip
+_LIST_COLUMNS = ("authors_full", "keywords", "mesh_terms", "languages", "source_ids")
 _LATEX_COLUMNS = ("title", "journal", "volume", "issue", "issn", "pmcid", "abstract")
 
 
 def _columns(records: pd.DataFrame) -> dict[str, list[Any]]:
-    """The columns the writers read, in PMID order: texts on one line ("" when missing), lists
-    without blanks, the year as text, the title with its fallbacks, the kind of record.
+    """The columns the writers read, in record-id order: texts on one line ("" when missing),
+    lists without blanks, the PMID an int or None, the year as text, the title with its
+    fallbacks, the kind of record, and the sources it was found in.
 
-    Cleaned a column at a time, once, because the writers read each value several times.
+    Cleaned a column at a time, once, because the writers read each value several times. A
+    frame without ``record_id`` (an older caller's) is keyed by its PMIDs, one without
+    ``sources`` names each row's own ``source``.
     """
-    ordered = records.sort_values("pmid", kind="stable")
+    key = "record_id" if "record_id" in records.columns else "pmid"
+    ordered = records.sort_values(key, kind="stable")
     size, present = len(ordered), set(ordered.columns)
-    columns: dict[str, list[Any]] = {"pmid": [int(p) for p in ordered["pmid"].tolist()]}
+    pmids = ordered["pmid"].tolist() if "pmid" in present else [None] * size
+    columns: dict[str, list[Any]] = {
+        "record_id": [int(i) for i in ordered[key].tolist()],
+        "pmid": [pmid_of(p) for p in pmids],
+    }
     for name in _TEXT_COLUMNS:
         values = ordered[name].tolist() if name in present else [""] * size
         columns[name] = _one_line_column(values)
@@ -158,6 +183,10 @@ def _columns(records: pd.DataFrame) -> dict[str, list[Any]]:
         for title, vernacular in zip(columns["title"], columns["vernacular_title"], strict=True)
     ]
     columns["record_type"] = [kind or "article" for kind in columns["record_type"]]
+    if "sources" in present:
+        columns["sources"] = [list(v) for v in ordered["sources"].tolist()]
+    else:
+        columns["sources"] = [[v] if v else [] for v in columns["source"]]
     return columns
 
 
@@ -192,10 +221,6 @@ def _one_line_lists(values: list[Any]) -> list[list[str]]:
     if tidy and joined[:1] not in (" ", "|") and joined[-1:] not in (" ", "|"):
         return lists
     return [[t for t in (_one_line(text) for text in texts) if t] for texts in lists]
-
-
-def _pmid(row: Mapping[str, Any]) -> int:
-    return int(row["pmid"])
 
 
 def _keywords(row: Mapping[str, Any], tags: tuple[str, ...] = ()) -> list[str]:
@@ -238,8 +263,9 @@ def _ris_entry(row: Mapping[str, Any], annotation: Annotation | None) -> dict[st
     start, end = _pages(row["pages"])
     kind, pmcid = row["record_type"], row["pmcid"]
     tags = tuple(" ".join(t.split()) for t in annotation.tags) if annotation else ()
+    url = _url(row)
     entry: dict[str, Any] = {
-        "type_of_reference": {"chapter": "CHAP", "book": "BOOK"}.get(kind, "JOUR"),
+        "type_of_reference": _RIS_TYPES.get(kind, "JOUR"),
         "title": row["title"],
         "authors": row["authors_full"],
         "year": row["year"],
@@ -256,13 +282,51 @@ def _ris_entry(row: Mapping[str, Any], annotation: Annotation | None) -> dict[st
         "abstract": row["abstract"],
         "keywords": _keywords(row, tags),
         "language": "; ".join(row["languages"]),
-        "name_of_database": "PubMed",
-        "accession_number": str(_pmid(row)),
-        "urls": [pubmed_url(_pmid(row))],
+        "name_of_database": "; ".join(_databases(row)),
+        "accession_number": _accession(row),
+        "urls": [url] if url else [],
         "custom2": pmcid if kind == "article" else "",
-        "notes": [*_annotation_lines(annotation), *([f"PMCID: {pmcid}"] if pmcid else [])],
+        "notes": [
+            *_annotation_lines(annotation),
+            *([f"PMCID: {pmcid}"] if pmcid else []),
+            *_id_notes(row),
+        ],
     }
     return {name: value for name, value in entry.items() if value not in ("", [])}
+
+
+_RIS_TYPES = {"chapter": "CHAP", "book": "BOOK", "registration": "ELEC"}
+
+
+def _databases(row: Mapping[str, Any]) -> list[str]:
+    """Where the entry was found; PubMed for a table from before records had a source."""
+    if row["sources"]:
+        return list(row["sources"])
+    return [PUBMED] if row["pmid"] is not None else []
+
+
+def _accession(row: Mapping[str, Any]) -> str:
+    """AN: the PMID, else the record's id in its own database, else the tracker's record id."""
+    if row["pmid"] is not None:
+        return str(row["pmid"])
+    return own_id(row["source"], row["source_ids"]) or str(row["record_id"])
+
+
+def _id_notes(row: Mapping[str, Any]) -> list[str]:
+    """The ids RIS has no tag for, as notes: the NCT number, the record id when AN is not it
+    (AN is a PubMed record's id, its PMID), and each source's id when the entry stands for
+    more than one."""
+    record_id = row["record_id"]
+    return [
+        *([f"NCT number: {row['nct']}"] if row["nct"] else []),
+        *([f"Record ID: {record_id}"] if str(record_id) not in (_accession(row), "") else []),
+        *([f"Source IDs: {'; '.join(row['source_ids'])}"] if len(row["source_ids"]) > 1 else []),
+    ]
+
+
+def _url(row: Mapping[str, Any]) -> str:
+    return record_url(pmid=row["pmid"], kind=row["kind"], nct=row["nct"], url=row["url"],
+                      doi=row["doi"])  # fmt: skip
 
 
 def _latex(text: str) -> str:
@@ -288,18 +352,19 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", folded.encode("ascii", "ignore").decode())
 
 
-def _key(pmid: int, authors: list[str], title: str, year: str) -> str:
-    """FamilynameYearWord, or pmid<PMID> when the first author's name has no Latin letters."""
+def _key(record_id: int, pmid: int | None, authors: list[str], title: str, year: str) -> str:
+    """FamilynameYearWord; when the first author's name has no Latin letters, pmid<PMID>, or
+    record<id> for a record without a PMID."""
     family = _ascii(authors[0].split(",")[0].split()[0]) if authors else ""
     if not family:
-        return f"pmid{pmid}"
+        return f"pmid{pmid}" if pmid is not None else f"record{record_id}"
     words = (_ascii(w) for w in title.split() if w.lower().strip(".,:;") not in _KEY_STOPWORDS)
     word = next((w for w in words if w), "")
     return f"{family[0].upper()}{family[1:]}{year}{word[:1].upper()}{word[1:].lower()}"
 
 
 def _unique_keys(keys: list[str]) -> list[str]:
-    """Keys in PMID order; a clash keeps the first plain and suffixes the rest a, b, ... z, aa.
+    """Keys in record-id order; a clash keeps the first plain and suffixes the rest a, b, ... z, aa.
 
     A suffixed key never takes a key that some record has as its plain key.
     """
@@ -347,7 +412,8 @@ def _month(pub_date: str) -> str:
 
 def _bibtex_fields(row: Mapping[str, Any], annotation: Annotation | None) -> dict[str, str]:
     start, end = _pages(row["pages"])
-    pmid, kind = str(_pmid(row)), row["record_type"]
+    pmid, kind = "" if row["pmid"] is None else str(row["pmid"]), row["record_type"]
+    record_id = "" if row["pmid"] == row["record_id"] else str(row["record_id"])
     date = row["pub_date"]
     container = {"chapter": "booktitle", "book": "publisher"}.get(kind, "journal")
     tags = annotation.tags if annotation else ()
@@ -365,9 +431,11 @@ def _bibtex_fields(row: Mapping[str, Any], annotation: Annotation | None) -> dic
         "doi": re.sub(r"[{}\\]", "", row["doi"]),  # verbatim in biblatex: no escaping
         "pmid": pmid,
         "pmcid": row["pmcid_tex"],
+        "nct": _latex(row["nct"]),
+        "recordid": record_id,
         "eprint": pmid,
-        "eprinttype": "pubmed",
-        "url": pubmed_url(int(pmid)),
+        "eprinttype": "pubmed" if pmid else "",
+        "url": re.sub(r"[{}\\]", "", _url(row)),  # verbatim too; a brace would unbalance it
         "abstract": row["abstract_tex"],
         "keywords": _latex(", ".join(_keywords(row, tags))),
         "language": _latex(", ".join(row["languages"])),
@@ -382,5 +450,7 @@ def _bibtex_entry(row: Mapping[str, Any], key: str, annotation: Annotation | Non
         for name, value in _bibtex_fields(row, annotation).items()
         if value
     ]
-    kind = {"chapter": "incollection", "book": "book"}.get(row["record_type"], "article")
+    kind = {"chapter": "incollection", "book": "book", "registration": "misc"}.get(
+        row["record_type"], "article"
+    )
     return Entry(kind, key, fields)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from tracker import screening, suggestions, tagging
+from tracker import screening, study_groups, suggestions, tagging
 from tracker.agreement import agreement_frame
 from tracker.claims import ClaimsView
 from tracker.clinicaltrials import SOURCE as REGISTRY
@@ -100,10 +100,15 @@ def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
     )
 
 
-def export_records(store: Store, chosen: pd.DataFrame) -> pd.DataFrame:
-    """Every column of the chosen records, read from the store when a download is asked for."""
+def export_records(
+    store: Store, chosen: pd.DataFrame, *, keep_duplicates: bool = False
+) -> pd.DataFrame:
+    """Every column of the chosen records, read from the store when a download is asked for,
+    with confirmed duplicates folded into their original unless ``keep_duplicates``
+    (:func:`tracker.study_groups.entries`)."""
     full = store.records()
-    return full[full["record_id"].isin(chosen["record_id"]).to_numpy(dtype=bool)]
+    picked = full[full["record_id"].isin(chosen["record_id"]).to_numpy(dtype=bool)]
+    return study_groups.entries(picked, store, keep_duplicates=keep_duplicates)
 
 
 def table_view(

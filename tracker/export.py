@@ -1,7 +1,13 @@
 """Bibliography writers: CSV for spreadsheets (RIS and BibTeX live beside it).
 
-Every writer takes the records DataFrame (``Store.records()``, possibly filtered) plus the current
-annotations, and writes exactly one entry per row, in PMID order.
+Every writer takes the records DataFrame (``Store.records()``, possibly filtered, usually through
+:func:`tracker.study_groups.entries` so confirmed duplicates fold into their original) plus the
+current annotations, keyed by record id, and writes exactly one entry per row, in record-id order
+(a PubMed record's id is its PMID, so PubMed records keep the order they always had).
+
+The identifiers sit together at the front (Record ID, PMID, ..., DOI, PMCID, NCT); where the
+record was found (Sources, and each source's own id in Source IDs) follows the URL, just before
+the review's own columns.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ from typing import Any, TextIO
 import pandas as pd
 
 from tracker.errors import DestinationUnwritable
-from tracker.records import pubmed_url
+from tracker.record_links import pmid_of, record_url
 
 CSV_HEADERS: tuple[str, ...] = (
-    "PMID", "Title", "Authors", "Journal", "Year", "DOI", "PMCID", "Publication Types",
-    "MeSH Terms", "Keywords", "Language", "Abstract", "URL", "Decision", "Exclusion Reason",
-    "Tags", "Notes",
+    "Record ID", "PMID", "Title", "Authors", "Journal", "Year", "DOI", "PMCID", "NCT",
+    "Publication Types", "MeSH Terms", "Keywords", "Language", "Abstract", "URL", "Sources",
+    "Source IDs", "Decision", "Exclusion Reason", "Tags", "Notes",
 )  # fmt: skip
 
 SUGGESTION_HEADERS: tuple[str, ...] = ("Suggested Tags", "Suggested Tag Evidence")
@@ -32,8 +38,9 @@ EXCEL_CELL_LIMIT = 32_767
 """Excel silently splits or truncates longer cells; we shorten them and say so in the cell."""
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_CSV_SOURCE = ("pmid", "title", "authors", "journal", "year", "doi", "pmcid", "publication_types",
-               "mesh_terms", "keywords", "languages", "abstract")  # fmt: skip
+_CSV_SOURCE = ("record_id", "pmid", "title", "authors", "journal", "year", "doi", "pmcid", "nct",
+               "publication_types", "mesh_terms", "keywords", "languages", "abstract", "kind",
+               "url", "sources", "source_ids")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,54 +101,83 @@ def csv_rows(
     annotations: Mapping[int, Annotation] | None = None,
     suggestions: Mapping[int, tuple[str, str]] | None = None,
 ) -> Iterator[list[str]]:
-    """One list of cells per record, sorted by PMID, already safe for spreadsheets.
+    """One list of cells per record, sorted by record id, already safe for spreadsheets.
 
-    ``suggestions`` maps a PMID to its "Suggested Tags" and "Suggested Tag Evidence" cells
-    (:func:`tracker.suggestions.suggested_tags_column`); the columns appear only when given.
+    ``annotations`` and ``suggestions`` are keyed by record id; ``suggestions`` holds each
+    record's "Suggested Tags" and "Suggested Tag Evidence" cells
+    (:func:`tracker.suggestions.suggested_tags_column`), and the columns appear only when given.
     """
     notes = annotations or {}
-    ordered = records.sort_values("pmid")
-    # Plain lists per column, zipped: a third of the time of to_dict() on 100,000 records.
-    columns = [ordered[c].tolist() for c in _CSV_SOURCE]
-    for (
-        pmid,
-        title,
-        authors,
-        journal,
-        year,
-        doi,
-        pmcid,
-        types,
-        mesh,
-        words,
-        languages,
-        abstract,
-    ) in zip(*columns, strict=True):
-        note = notes.get(pmid, Annotation())
+    for row in _rows(_csv_columns(records.sort_values("record_id", kind="stable"))):
+        record_id, pmid = row["record_id"], row["pmid"]
+        note = notes.get(record_id, Annotation())
         cells = [
-            str(pmid),
-            _fit(title, "title"),
-            _join_authors(list(authors)),
-            journal,
-            "" if pd.isna(year) else str(int(year)),
-            doi,
-            pmcid,
-            "; ".join(types),
-            "; ".join(mesh),
-            "; ".join(words),
-            "; ".join(languages),
-            _fit(abstract, "abstract"),
-            pubmed_url(pmid),
+            str(record_id),
+            "" if pmid is None else str(pmid),
+            _fit(row["title"], "title"),
+            _join_authors(row["authors"]),
+            row["journal"],
+            row["year"],
+            row["doi"],
+            row["pmcid"],
+            row["nct"],
+            "; ".join(row["publication_types"]),
+            "; ".join(row["mesh_terms"]),
+            "; ".join(row["keywords"]),
+            "; ".join(row["languages"]),
+            _fit(row["abstract"], "abstract"),
+            record_url(pmid=pmid, kind=row["kind"], nct=row["nct"], url=row["url"], doi=row["doi"]),
+            "; ".join(row["sources"]),
+            _fit("; ".join(row["source_ids"]), "source ids"),
             note.decision,
             note.exclusion_reason,
             "; ".join(note.tags),
             _fit(" | ".join(note.notes), "notes"),
         ]
         if suggestions is not None:
-            tags, proof = suggestions.get(pmid, ("", ""))
-            whole = f"all of them in the record's suggested tags (PMID {pmid})"
+            tags, proof = suggestions.get(record_id, ("", ""))
+            named = f"PMID {pmid}" if pmid is not None else f"record {record_id}"
+            whole = f"all of them in the record's suggested tags ({named})"
             cells[-1:-1] = [_fit(tags, "suggested tags", whole), _fit(proof, "evidence", whole)]
         yield [inert(cell) for cell in cells]
+
+
+_TEXTS = ("title", "journal", "doi", "pmcid", "nct", "abstract", "kind", "url")
+_LISTS = ("authors", "publication_types", "mesh_terms", "keywords", "languages", "source_ids")
+
+
+def _csv_columns(ordered: pd.DataFrame) -> dict[str, list[Any]]:
+    """The columns the CSV reads, cleaned a column at a time: texts ``""`` when missing, lists
+    ``[]``, the PMID an int or None, the year as text. Plain lists, zipped row by row: a third
+    of the time of ``to_dict()`` on 100,000 records.
+
+    A frame without ``sources`` (not passed through :func:`tracker.study_groups.entries`) names
+    each row's own ``source``; one without ``record_id`` (an older caller's) uses the PMID.
+    """
+    size, present = len(ordered), set(ordered.columns)
+
+    def column(name: str) -> list[Any]:
+        return ordered[name].tolist() if name in present else [None] * size
+
+    columns: dict[str, list[Any]] = {"pmid": [pmid_of(p) for p in column("pmid")]}
+    ids = column("record_id") if "record_id" in present else columns["pmid"]
+    columns["record_id"] = [int(i) for i in ids]
+    for name in _TEXTS:
+        columns[name] = [v if isinstance(v, str) else "" for v in column(name)]
+    for name in _LISTS:
+        columns[name] = [[] if v is None or isinstance(v, float) else list(v) for v in column(name)]
+    columns["year"] = ["" if y is None or pd.isna(y) else str(int(y)) for y in column("year")]
+    if "sources" in present:
+        columns["sources"] = [list(v) for v in ordered["sources"].tolist()]
+    else:
+        columns["sources"] = [[v] if isinstance(v, str) and v else [] for v in column("source")]
+    return columns
+
+
+def _rows(columns: Mapping[str, list[Any]]) -> Iterator[dict[str, Any]]:
+    names = list(columns)
+    for cells in zip(*columns.values(), strict=True):
+        yield dict(zip(names, cells, strict=True))
 
 
 def write_csv(
@@ -203,9 +239,10 @@ def save(data: bytes, out: str | os.PathLike[str]) -> Path:
 
 
 def annotation_map(rows: Iterable[Mapping[str, Any]]) -> dict[int, Annotation]:
-    """Build the PMID → Annotation map from rows with pmid/decision/reason/tags/notes."""
+    """Build the record id → Annotation map from rows with record_id (or, from files written
+    while records were keyed by PMID, pmid) and decision/reason/tags/notes."""
     return {
-        int(r["pmid"]): Annotation(
+        int(r["record_id"] if "record_id" in r else r["pmid"]): Annotation(
             decision=str(r.get("decision") or ""),
             exclusion_reason=str(r.get("exclusion_reason") or ""),
             tags=tuple(r.get("tags") or ()),

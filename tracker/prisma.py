@@ -6,7 +6,10 @@ adds the studies the previous version included.
 
 How records fall into boxes (their final decision per stage, see :mod:`tracker.screening`):
 
-- identified: records in scope (unique PMIDs); per run, what each search retrieved.
+- identified: records in scope, one per stored row, so a study found in PubMed and in Embase
+  counts twice, as the template's "records identified" does; split by the ``source`` of each
+  row into databases and registers (trial registries, :data:`REGISTERS`), each listed with its
+  n; per run, what each search retrieved.
 - duplicates removed: records a reviewer confirmed as duplicates; screened = the rest.
 - excluded at screening: title/abstract "exclude", unless the record went on to full text.
 - reports sought: title/abstract "include", or any full-text decision at all.
@@ -14,8 +17,8 @@ How records fall into boxes (their final decision per stage, see :mod:`tracker.s
 - not retrieved: full-text "exclude" with reason "not retrievable"; assessed: the other sought.
 - excluded reports, per reason; included: full-text "include"; awaiting assessment: the rest.
 
-So every box is the sum of its parts, and included + excluded + pending = screened;
-:meth:`PrismaCounts.problems` checks it.
+So every box is the sum of its parts (databases + registers = identified, and included +
+excluded + pending = screened); :meth:`PrismaCounts.problems` checks it.
 """
 
 from __future__ import annotations
@@ -27,11 +30,18 @@ import pandas as pd
 
 from tracker import duplicates, screening
 from tracker.errors import ScreeningError
-from tracker.records import Decision, ExclusionReason
+from tracker.records import PUBMED, Decision, ExclusionReason
 from tracker.store import Store
 
 NOT_RETRIEVED = ExclusionReason.NOT_RETRIEVABLE.value
 INCLUDE, EXCLUDE = Decision.INCLUDE.value, Decision.EXCLUDE.value
+
+REGISTERS = frozenset(
+    {"ClinicalTrials.gov", "WHO ICTRP", "EU CTR", "EU Clinical Trials Register", "CTIS",
+     "ISRCTN"}
+)  # fmt: skip
+"""The trial registries: PRISMA 2020 counts records from them apart from the databases'."""
+UNNAMED_SOURCE = "source not recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,7 @@ class SearchCount:
     kind: str
     retrieved: int
     new: int
+    source: str = PUBMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,16 @@ class PrismaCounts:
     assessment_pending: int = 0
     included: int = 0
     previous_included: int = 0
+    databases: dict[str, int] = field(default_factory=dict)
+    registers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def identified_databases(self) -> int:
+        return sum(self.databases.values())
+
+    @property
+    def identified_registers(self) -> int:
+        return sum(self.registers.values())
 
     @property
     def total_included(self) -> int:
@@ -75,6 +96,8 @@ class PrismaCounts:
     def problems(self) -> list[str]:
         """The boxes whose parts do not add up (empty when the diagram is consistent)."""
         checks = {
+            "identified = databases + registers": self.identified
+            == self.identified_databases + self.identified_registers,
             "identified = duplicates removed + screened": self.identified
             == self.duplicates_removed + self.screened,
             "screened = excluded + sought + awaiting screening": self.screened
@@ -87,6 +110,8 @@ class PrismaCounts:
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
+        data["identified_databases"] = self.identified_databases
+        data["identified_registers"] = self.identified_registers
         data["excluded_assessment"] = self.excluded_assessment
         data["total_included"] = self.total_included
         return data
@@ -110,6 +135,7 @@ def counts(store: Store, *, since_run: int | None = None) -> PrismaCounts:
     by_reason = reasons[reasons != NOT_RETRIEVED].value_counts().sort_index()
     decided = at_full_text["ft_decision"].isin([INCLUDE, EXCLUDE])
     old = state[state.index.isin(previous)]
+    databases, registers = _identified_by_source(store, in_scope.index)
     return PrismaCounts(
         template="updated" if since_run is not None else "new",
         searches=_searches(done, since_run),
@@ -125,7 +151,26 @@ def counts(store: Store, *, since_run: int | None = None) -> PrismaCounts:
         assessment_pending=int((~decided).sum()),
         included=int((at_full_text["ft_decision"] == INCLUDE).sum()),
         previous_included=int((old["ft_decision"] == INCLUDE).sum()),
+        databases=databases,
+        registers=registers,
     )
+
+
+def _identified_by_source(
+    store: Store, in_scope: pd.Index
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many of the records in scope each database and each register gave, most first.
+
+    Every stored row counts once for the source that gave it, duplicates included: they were
+    identified, and "duplicates removed" takes them out again.
+    """
+    records = store.records(["record_id", "source"])
+    chosen = records[records["record_id"].isin(in_scope).to_numpy(dtype=bool)]
+    names = chosen["source"].fillna("").astype(str).replace("", UNNAMED_SOURCE)
+    found = sorted(names.value_counts().items(), key=lambda pair: (-pair[1], pair[0]))
+    databases = {str(n): int(c) for n, c in found if n not in REGISTERS}
+    registers = {str(n): int(c) for n, c in found if n in REGISTERS}
+    return databases, registers
 
 
 def _previous_pmids(store: Store, done: pd.DataFrame, since_run: int | None) -> set[int]:
@@ -147,7 +192,7 @@ def _previous_pmids(store: Store, done: pd.DataFrame, since_run: int | None) -> 
 def _searches(done: pd.DataFrame, since_run: int | None) -> tuple[SearchCount, ...]:
     return tuple(
         SearchCount(int(r["id"]), str(r["started_at"]), str(r["kind"]), int(r["retrieved"] or 0),
-                    int(r["new"] or 0))
+                    int(r["new"] or 0), str(r.get("source") or PUBMED))
         for r in done.to_dict(orient="records")
         if since_run is None or int(r["id"]) > since_run
     )  # fmt: skip
@@ -158,10 +203,11 @@ def _searches(done: pd.DataFrame, since_run: int | None) -> tuple[SearchCount, .
 
 def to_text(c: PrismaCounts) -> str:
     """The flow as plain lines, for a terminal or a methods section."""
-    lines = [f"PRISMA 2020 flow ({c.template} review)", "Identification"]
-    lines += [f"  Records identified from PubMed: {c.identified:,} ({_runs(c)})"]
-    lines += [f"    run {s.run_id} ({s.started_at[:10]}, {s.kind}): {s.retrieved:,} retrieved, "
-              f"{s.new:,} new" for s in c.searches]  # fmt: skip
+    lines = [f"PRISMA 2020 flow ({c.template} review)", "Identification",
+             f"  Records identified: {c.identified:,} ({_runs(c)}), from:"]  # fmt: skip
+    lines += [f"    {line}" for line in _identified_lines(c)]
+    lines += [f"    run {s.run_id} ({s.started_at[:10]}, {s.source} {s.kind}): "
+              f"{s.retrieved:,} retrieved, {s.new:,} new" for s in c.searches]  # fmt: skip
     lines += [f"  Duplicate records removed: {c.duplicates_removed:,}", "Screening",
               f"  Records screened: {c.screened:,}",
               f"    excluded: {c.excluded_screening:,}",
@@ -177,6 +223,16 @@ def to_text(c: PrismaCounts) -> str:
                   f"  New studies included: {c.included:,}"]  # fmt: skip
     lines += [f"  Total studies included in review: {c.total_included:,}"]
     return "\n".join(lines)
+
+
+def _identified_lines(c: PrismaCounts) -> list[str]:
+    """The template's "Records identified from" list: databases, then registers, each with
+    its n and then each source with its own."""
+    lines = [f"Databases (n = {c.identified_databases:,})"]
+    lines += [f"  {name} (n = {n:,})" for name, n in c.databases.items()]
+    lines += [f"Registers (n = {c.identified_registers:,})"]
+    lines += [f"  {name} (n = {n:,})" for name, n in c.registers.items()]
+    return lines
 
 
 def _runs(c: PrismaCounts) -> str:
@@ -197,7 +253,9 @@ def _boxes(c: PrismaCounts) -> dict[str, str]:
     reasons = [f"  {r} (n = {n:,})" for r, n in c.excluded_reports.items()]
     boxes = {
         "identified": _label(
-            "Records identified from PubMed", f"(n = {c.identified:,}; {_runs(c)})"
+            f"Records identified (n = {c.identified:,}; {_runs(c)}) from:",
+            *_identified_lines(c),
+            left=True,
         ),
         "duplicates": _label(
             "Records removed before screening:", f"duplicate records (n = {c.duplicates_removed:,})"

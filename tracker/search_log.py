@@ -2,10 +2,16 @@
 
 PRISMA-S (Rethlefsen et al., 2021) wants, for each database search: the database and the
 interface it was searched through, the full search as run, any limits or filters, the date of
-the search and the number of records found. :func:`search_log` gives one row per run with
-those fields from the store's run log (``Store.runs()``); :func:`to_markdown` gives the same as
-a pipe table plus one sentence per successful PubMed search, and :func:`to_csv` as a
-spreadsheet-safe CSV.
+the search and the number of records found. A run searches one database (its ``source``) or
+imports one database's export, so :func:`search_log` gives one row per run, which is one row per
+search per database, with those fields from the store's run log (``Store.runs()``);
+:func:`to_markdown` gives the same as a pipe table plus one methods sentence per successful run,
+whatever the database, and :func:`to_csv` as a spreadsheet-safe CSV.
+
+The interface says how the records reached the tracker: "PubMed via NCBI E-utilities" for a
+PubMed search, "ClinicalTrials.gov API v2" for a registry search, "<database> export file"
+for an import (with the file format, when the file names in the run's query show it), each
+with the tracker version that ran it.
 
 Limits are read from the query itself: tracker's own runs never add date or filter limits
 (a living review re-runs the whole query), so a limit is whatever field tag the query uses
@@ -23,13 +29,25 @@ from typing import Any
 import pandas as pd
 
 from tracker.export import table_to_csv
+from tracker.records import PUBMED
 
 COLUMNS = (
     "Run", "Date/time (UTC)", "Database", "Interface", "Query as typed",
     "Query as PubMed translated it", "Limits", "Records found", "Retrieved", "New", "Updated",
     "Unchanged", "No longer returned", "Status", "Error",
 )  # fmt: skip
-DATABASES = {"fetch": "PubMed via NCBI E-utilities", "import": "PubMed XML file import"}
+PLATFORMS = {
+    PUBMED: "PubMed via NCBI E-utilities",
+    "ClinicalTrials.gov": "ClinicalTrials.gov API v2",
+}
+"""How the tracker searches each database it can search itself."""
+EXPORT_FILE = "export file"
+_VIA = {PUBMED: "the NCBI E-utilities", "ClinicalTrials.gov": "its API v2"}
+"""How a methods sentence names each platform (:data:`PLATFORMS`) after its database."""
+
+_FORMATS = {".xml": "XML", ".ris": "RIS", ".nbib": "MEDLINE", ".medline": "MEDLINE",
+            ".txt": "text", ".csv": "CSV", ".tsv": "tab-delimited text", ".bib": "BibTeX",
+            ".json": "JSON"}  # fmt: skip
 
 _LIMIT_TAGS = ("dp", "pdat", "publication date", "crdt", "create date", "edat", "entrez date",
                "mhda", "mesh date", "lr", "la", "lang", "language", "pt", "publication type",
@@ -54,7 +72,8 @@ def limits(query: str) -> str:
 
 
 def to_markdown(log: pd.DataFrame) -> str:
-    """A pipe table of the log, then one methods-section sentence per successful search."""
+    """A pipe table of the log, then one methods-section sentence per successful run, for each
+    database searched or imported."""
     header = "| " + " | ".join(log.columns) + " |"
     rule = "|" + "|".join("---" for _ in log.columns) + "|"
     lines = [header, rule]
@@ -75,16 +94,16 @@ def to_csv(log: pd.DataFrame) -> bytes:
 
 def _row(run: Mapping[Hashable, Any]) -> dict[str, Any]:
     kind = str(run.get("kind") or "")
-    version = str(run.get("tool_version") or "")
-    interface = f"tracker {version}".strip()
+    source = str(run.get("source") or PUBMED)  # runs logged before sources were: PubMed's
+    query = str(run.get("query") or "")
     return {
         "Run": int(run["id"]),
         "Date/time (UTC)": _utc(run.get("started_at")),
-        "Database": DATABASES.get(kind, kind),
-        "Interface": ("Bio.Entrez, " if kind == "fetch" else "") + interface,
-        "Query as typed": str(run.get("query") or ""),  # for an import: the files read
+        "Database": source,
+        "Interface": interface(kind, source, query, str(run.get("tool_version") or "")),
+        "Query as typed": query,  # for an import: the files read
         "Query as PubMed translated it": str(run.get("query_translation") or ""),
-        "Limits": limits(str(run.get("query") or "")) if kind == "fetch" else "none",
+        "Limits": limits(query) if kind == "fetch" and source == PUBMED else "none",
         "Records found": _count(run.get("count")),
         "Retrieved": _count(run.get("retrieved")),
         "New": _count(run.get("new")),
@@ -94,6 +113,32 @@ def _row(run: Mapping[Hashable, Any]) -> dict[str, Any]:
         "Status": str(run.get("status") or ""),
         "Error": str(run.get("error") or ""),
     }
+
+
+def interface(kind: str, source: str, query: str, version: str = "") -> str:
+    """How one run reached its database, and the tracker version that ran it:
+    "PubMed via NCBI E-utilities (Bio.Entrez, tracker 0.1.0)", "Embase export file (RIS;
+    tracker 0.1.0)"."""
+    tool = f"tracker {version}".strip()
+    if kind == "import":
+        formats = file_formats(query, source)
+        return f"{source} {EXPORT_FILE} ({'; '.join([*formats, tool])})"
+    platform = PLATFORMS.get(source, source)
+    return f"{platform} ({'Bio.Entrez, ' if source == PUBMED else ''}{tool})"
+
+
+def file_formats(query: str, source: str = "") -> list[str]:
+    """The formats an import run's files are in, read from their names in its query ("import
+    embase.ris, scopus.csv"); a format no name shows is left out rather than guessed."""
+    names = query.removeprefix("import ").split(", ") if query.startswith("import ") else []
+    found = []
+    for name in names:
+        stem = name.lower().removesuffix(".gz")
+        suffix = stem[stem.rfind(".") :] if "." in stem else ""
+        if suffix in _FORMATS:
+            kind = _FORMATS[suffix]
+            found.append(f"{PUBMED} XML" if kind == "XML" and source == PUBMED else kind)
+    return list(dict.fromkeys(found))
 
 
 def _utc(stamp: Any) -> str:
@@ -119,20 +164,34 @@ def _code(text: str) -> str:
 
 
 def _is_search(row: Mapping[Hashable, Any]) -> bool:
-    return bool(row["Database"] == DATABASES["fetch"] and row["Status"] == "succeeded")
+    return bool(row["Status"] == "succeeded")
 
 
 def _sentence(row: Mapping[Hashable, Any]) -> str:
+    """One methods sentence: a search the tracker ran, or an export it imported."""
     when = datetime.strptime(row["Date/time (UTC)"], "%Y-%m-%d %H:%M:%S")
+    day = f"{when.day} {when:%B %Y}"
     found = int(row["Records found"] or 0)
+    records = f"{found:,} {'record was' if found == 1 else 'records were'}"
+    database, how = str(row["Database"]), str(row["Interface"])
+    detail = how[how.find(" (") + 2 : -1] if how.endswith(")") else how  # format, tool
+    if how.startswith(f"{database} {EXPORT_FILE}"):
+        files = str(row["Query as typed"]).removeprefix("import ")
+        return (
+            f"Records from {database} were imported on {day} from its {EXPORT_FILE} "
+            f"{_code(files)} ({detail}). {records} read (run {row['Run']}: "
+            f"{int(row['New'] or 0):,} new); the search that produced the file is reported "
+            "with its own strategy."
+        )
     translated = row["Query as PubMed translated it"]
     limited = row["Limits"]
+    via = _VIA.get(database, "its own interface")
     return (
-        f"PubMed was searched on {when.day} {when:%B %Y} via the NCBI E-utilities "
-        f"({row['Interface']}) with the query {_code(row['Query as typed'])}"
-        + (f", which PubMed translated as {_code(translated)}" if translated else "")
+        f"{database} was searched on {day} via {via} ({detail}) with the query "
+        f"{_code(row['Query as typed'])}"
+        + (f", which {database} translated as {_code(translated)}" if translated else "")
         + (f"; limits: {_code(limited)}" if limited != "none" else "; no limits were applied")
-        + f". {found:,} {'record was' if found == 1 else 'records were'} found "
+        + f". {records} found "
         f"(run {row['Run']}: {int(row['New'] or 0):,} new, "
         f"{int(row['No longer returned'] or 0):,} no longer returned)."
     )

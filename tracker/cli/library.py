@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from tracker import bibliography, export, screening, search_log, suggestions
+from tracker import bibliography, export, screening, search_log, study_groups, suggestions
 from tracker.cli.options import data_dir_option, emit
 from tracker.config import Settings
 from tracker.errors import ConfigError
@@ -100,6 +100,10 @@ def import_command(
 @click.option("--reviewer", default="", help="Only records this reviewer decided.")
 @click.option("--year", "years", default=None, metavar="FROM-TO",
               help="Only records published in these years: 2015-2020, or one: 2018.")  # fmt: skip
+@click.option("--keep-duplicates", is_flag=True,
+              help="One entry per stored record, each with its own source; by default a record "
+              "confirmed as a duplicate is folded into its original, which lists every "
+              "source.")  # fmt: skip
 @data_dir_option
 def export_command(
     fmt: str,
@@ -109,19 +113,22 @@ def export_command(
     tags: tuple[str, ...],
     reviewer: str,
     years: str | None,
+    keep_duplicates: bool,
     data_dir: Path | None,
 ) -> None:
-    """Export records as a bibliography, one entry per record, sorted by PMID.
+    """Export records as a bibliography, one entry per study, sorted by record id.
 
     Decision, exclusion reason, tags and notes come from screening; the filters choose which
-    records are written.
+    records are written. A record confirmed as a duplicate (the same study from another
+    database, say) is folded into its original unless --keep-duplicates is given.
     """
     store = _store(data_dir)
     chosen = Filters(
         decisions=decisions, stage=stage, tags=tags, reviewer=reviewer, years=year_range(years)
     )
     state = screening.summary(store)
-    records = select(store.records(), chosen, screening=state)
+    picked = select(store.records(), chosen, screening=state)
+    records = study_groups.entries(picked, store, keep_duplicates=keep_duplicates)
     notes = screening.annotations(store, state=state)
     if fmt == "csv":
         data = export.to_csv_bytes(records, notes, suggestions.export_cells(store))
