@@ -70,7 +70,7 @@ def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.Dat
     _notices(records, title, pairs)
     if set(merging.READ_COLUMNS) <= set(records.columns):
         _across_sources(records, pairs)
-    judged = _judgements(store) if store is not None else {}
+    judged = judgements(store) if store is not None else {}
     for pair in judged:
         pairs.setdefault(pair, ("named by a reviewer", ""))
     rows = [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())]
@@ -145,8 +145,9 @@ def _notices(records: pd.DataFrame, title: pd.Series, pairs: Pairs) -> None:
             pairs.setdefault((pmid, target), (typed or label, text[:80]))
 
 
-def _judgements(store: Store) -> dict[tuple[int, int], str]:
-    """The latest judgement of each judged pair: "confirmed" or "rejected"."""
+def judgements(store: Store) -> dict[tuple[int, int], str]:
+    """The latest judgement of each judged pair (duplicate, original): "confirmed" or
+    "rejected"."""
     events = live_events(store.events_of([*JUDGEMENTS, Action.UNDO]))
     judged = events[events["action"].isin(JUDGEMENTS)]
     latest = judged.drop_duplicates(["record_id", "value"], keep="last")
@@ -176,4 +177,4 @@ def _judge(store: Store, action: Action, pmid: int, duplicate_of: int, reviewer:
 
 def confirmed(store: Store) -> set[int]:
     """PMIDs confirmed as duplicates (their latest judgement is a confirmation)."""
-    return {pmid for (pmid, _), status in _judgements(store).items() if status == "confirmed"}
+    return {pmid for (pmid, _), status in judgements(store).items() if status == "confirmed"}

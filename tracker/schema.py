@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from tracker.record_links import OWN_ID_KINDS
 from tracker.records import PUBMED, Article
 from tracker.source_record import SourceRecord
 
@@ -260,8 +261,8 @@ def identity(row: Mapping[str, Any]) -> str:
     accession; a ClinicalTrials.gov study by its NCT number.
     """
     source = row["source"]
-    own = [i.split(": ", 1)[1] for i in row["source_ids"] or () if i.split(": ", 1)[0] in
-           _OWN_ID_KINDS.get(source, ())]  # fmt: skip
+    kind = OWN_ID_KINDS.get(source)
+    own = [i.split(": ", 1)[1] for i in row["source_ids"] or () if i.split(": ", 1)[0] == kind]
     if source == PUBMED and row.get("pmid") is not None:
         return f"{source}|pmid|{row['pmid']}"
     if own:
@@ -275,12 +276,3 @@ def identity(row: Mapping[str, Any]) -> str:
     )
     year = row.get("year")
     return f"{source}|title|{title}|{'' if year is None or pd.isna(year) else int(year)}"
-
-
-_OWN_ID_KINDS: dict[str, tuple[str, ...]] = {
-    "Embase": ("embase",),
-    "Scopus": ("scopus",),
-    "Web of Science": ("wos",),
-    "CENTRAL": ("central",),
-    "ClinicalTrials.gov": ("nct",),
-}

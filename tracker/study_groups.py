@@ -28,7 +28,7 @@ def originals(store: Store) -> dict[int, int]:
     the group still keeps exactly one entry.
     """
     # duplicates' own fold of the judgement events (undo included); it has no public name yet.
-    judged = duplicates._judgements(store)
+    judged = duplicates.judgements(store)
     parent = {dup: orig for (dup, orig), status in judged.items() if status == "confirmed"}
     roots = {dup: _root(dup, parent) for dup in parent}
     return {dup: root for dup, root in roots.items() if dup != root}
