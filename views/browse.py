@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import tracker
-from views import conflicts, progress, record_detail, screening_form
+from views import conflicts, duplicates, progress, record_detail, screening_form
 from views import library_cache as cache
 from views import record_navigation as navigation
 from views.downloads import Download, downloads
@@ -53,6 +53,7 @@ def view(
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
     conflicts.panel(here, choices)
+    duplicates.panel(here, choices)
 
 
 BACKGROUND_FROM = 20_000

@@ -136,6 +136,13 @@ def open_conflicts(here: Snapshot, stage: str) -> pd.DataFrame:
     return tracker.screening.conflicts(here.store, stage)
 
 
+@st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…", hash_funcs=EVENTS)
+def duplicate_pairs(here: Snapshot) -> pd.DataFrame:
+    """Every likely duplicate pair with its rule and status (the matcher runs once per
+    version of the records and judgements)."""
+    return tracker.duplicates.find_duplicates(here.store.records(), here.store)
+
+
 @st.cache_resource(max_entries=8, hash_funcs=EVENTS)
 def reviewer_agreement(here: Snapshot, stage: str) -> pd.DataFrame:
     return DASH.agreement_table(here.store, stage)
