@@ -5,6 +5,8 @@ data folder, the real readers and matcher."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import fake_eutils
@@ -118,6 +120,12 @@ def test_the_same_studies_from_pubmed_and_embase_are_one_record_with_two_sources
     assert all("same DOI" in note for note in merged["note"])
     counts = prisma.counts(Store(data_dir))
     assert (counts.identified, counts.duplicates_removed, counts.screened) == (10, 4, 6)
+    assert counts.databases == {"PubMed": 6, "Embase": 4} and counts.registers == {}
+    exported = CliRunner().invoke(main, ["export", "--format", "csv", "--data-dir",
+                                         str(data_dir)]).stdout.lstrip("\ufeff")  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert len(rows) == 6, "one row per study"
+    assert sorted(r["Sources"] for r in rows) == ["PubMed"] * 2 + ["PubMed; Embase"] * 4
     runs = Store(data_dir).runs()
     assert runs["source"].tolist() == ["PubMed", "Embase"]
     again = import_exports(Store(data_dir), [embase_copy(both, tmp_path)])
