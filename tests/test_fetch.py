@@ -84,8 +84,8 @@ def test_a_second_run_reports_new_and_withdrawn_records(
     withdrawn = fake_ncbi.withdraw(3)
     second = fetch(settings(fake_ncbi, data_dir), store=store, query="ketamine")
     assert (second.run.new, second.run.gone) == (100, 3)
-    assert set(second.run.new_pmids) == set(added)
-    assert set(second.run.gone_pmids) == set(withdrawn)
+    assert set(second.run.new_ids) == set(added)
+    assert set(second.run.gone_ids) == set(withdrawn)
     assert second.line().startswith("2,097 records: 100 new, 1,997 already known, 3 no longer")
     assert set(withdrawn) <= store.known_pmids(), "withdrawn records stay in the store"
 
