@@ -1,6 +1,6 @@
 """The shape of the data: an article as PubMed describes it, and the screening vocabulary.
 
-Declared once here; the parser produces these, the store flattens them into one row per PMID,
+Declared once here; the parser produces these, the store flattens them into one row per record,
 and the exporters read the rows back.
 """
 
@@ -132,9 +132,9 @@ class Action(StrEnum):
     ``decide`` (stage, value = decision, reason, note), ``resolve`` (the same, by whoever
     settles a conflict), ``tag-add``/``tag-remove`` (value = tag), ``note`` (note), ``undo``
     (target_id = the event reversed), ``duplicate-confirm``/``duplicate-reject`` (value = the
-    PMID duplicated), ``reason-add`` (value = a new exclusion reason, no PMID), and
+    record id duplicated), ``reason-add`` (value = a new exclusion reason, no record), and
     ``suggestion-accept``/``suggestion-reject`` (value = ``"facet: value"``), and
-    ``stopping-check`` (no PMID; value = stop or continue, note = the rule's inputs and
+    ``stopping-check`` (no record; value = stop or continue, note = the rule's inputs and
     verdict as JSON).
     """
 

@@ -152,7 +152,7 @@ def reviewer_decisions(store: Store, reviewer: str, stage: str) -> dict[int, str
 
 
 def summary(store: Store, events: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per stored PMID (index ``pmid``) with its current screening state.
+    """One row per stored record (index ``record_id``) with its current screening state.
 
     ``events`` may be passed when the caller has already read the log, to read it once.
     """

@@ -43,7 +43,11 @@ def stage_option(func: click.decorators.FC) -> click.decorators.FC:
 @data_dir_option
 def screen_command(pmids: tuple[str, ...], decision: str, reason: str, stage: str,
                    reviewer: str | None, note: str, data_dir: Path | None) -> None:  # fmt: skip
-    """Record your decision on one or more records (PMIDs) at a screening stage."""
+    """Record your decision on one or more records at a screening stage.
+
+    Records are named by record id: a PubMed record's is its PMID; `tracker export` lists every
+    record's in its Record ID column.
+    """
     store, who = open_store(data_dir, reviewer)
     ids = screening.decide(store, screening.pmids_of(pmids), decision=decision, reviewer=who,
                            stage=stage, reason=reason, note=note)  # fmt: skip
@@ -151,8 +155,10 @@ def agreement_command(stage: str, as_json: bool, data_dir: Path | None) -> None:
 
 
 @click.command("duplicates")
-@click.option("--confirm", "confirm_pmid", default=None, help="PMID to confirm as a duplicate.")
-@click.option("--reject", "reject_pmid", default=None, help="PMID that is not a duplicate.")
+@click.option(
+    "--confirm", "confirm_pmid", default=None, help="Record id to confirm as a duplicate."
+)
+@click.option("--reject", "reject_pmid", default=None, help="Record id that is not a duplicate.")
 @click.option("--of", "of_pmid", default=None, help="The record it duplicates.")
 @reviewer_option
 @json_option
