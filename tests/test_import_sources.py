@@ -13,7 +13,7 @@ import fake_eutils
 import pytest
 from click.testing import CliRunner
 
-from tracker import Store, duplicates, prisma
+from tracker import Store, duplicates, prisma, ranking, screening_progress
 from tracker.cli import main
 from tracker.errors import ReviewerRequired
 from tracker.formats import read_file
@@ -121,6 +121,9 @@ def test_the_same_studies_from_pubmed_and_embase_are_one_record_with_two_sources
     counts = prisma.counts(Store(data_dir))
     assert (counts.identified, counts.duplicates_removed, counts.screened) == (10, 4, 6)
     assert counts.databases == {"PubMed": 6, "Embase": 4} and counts.registers == {}
+    assert screening_progress.progress(Store(data_dir), reviewer="ana").total == 6
+    offered = ranking.rank(Store(data_dir), reviewer="ana").records["record_id"]
+    assert not set(offered) & set(pairs), "no database's second copy is offered to screen"
     exported = CliRunner().invoke(main, ["export", "--format", "csv", "--data-dir",
                                          str(data_dir)]).stdout.lstrip("\ufeff")  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(exported)))

@@ -99,9 +99,27 @@ def _latest_with_resolution(deciding: pd.DataFrame, pmids: pd.Index) -> np.ndarr
 
 def stage_pool(known: pd.Index, events: pd.DataFrame, stage: str) -> pd.Index:
     """The records to screen at ``stage``: all of them at title/abstract; at full text, those
-    whose final title/abstract decision is include or maybe."""
+    whose final title/abstract decision is include or maybe. Records confirmed as duplicates
+    (another database's copy of a study, merged on import or by a person) are left out: PRISMA
+    removes them before screening, so neither the ranking nor the progress counts them."""
+    known = known[~known.isin(list(removed_as_duplicates(events)))]
     if stage == Stage.TITLE_ABSTRACT:
         return known
     log = decision_log.compact(decision_log.live_events(events))
     decisions, _ = decision_log.final_decisions(log, Stage.TITLE_ABSTRACT.value, known)
     return known[np.isin(decisions, PASSED)]
+
+
+def removed_as_duplicates(events: pd.DataFrame) -> set[int]:
+    """Records whose latest live judgement of some pair is "duplicate" (the fold of
+    :func:`tracker.duplicates.judgements`, from events already read)."""
+    judged = events[events["action"].isin(_JUDGEMENTS) | (events["action"] == Action.UNDO)]
+    if judged.empty:
+        return set()
+    live = decision_log.live_events(judged)
+    live = live[live["action"].isin(_JUDGEMENTS)]
+    latest = live.drop_duplicates(["record_id", "value"], keep="last")
+    return {int(r) for r in latest.loc[latest["action"] == Action.DUPLICATE_CONFIRM, "record_id"]}
+
+
+_JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
