@@ -95,10 +95,11 @@ def run(count: int) -> dict[str, float | int]:
         merges = merge_automatic(store)
         merged = time.perf_counter()
         events = store.events_of([Action.DUPLICATE_CONFIRM])
-        records = store.records(columns=["record_id", "source_ids"]).set_index("record_id")
+        frame = store.records(columns=["record_id", "source_ids"])
+        own_ids = dict(zip(frame["record_id"], frame["source_ids"], strict=True))
         false = 0
         for record_id, original in zip(events["record_id"], events["value"], strict=True):
-            accession = records.at[record_id, "source_ids"][0].split(": ", 1)[1]
+            accession = str(own_ids[record_id][0]).split(": ", 1)[1]
             false += truth[accession] != int(original)
     return {
         "records": count,

@@ -167,8 +167,9 @@ def test_a_trials_registry_fields_read_as_the_registry_words_them() -> None:
         "Start: 2009-05 · Completion: 2011-06-30",
         "Publications the registration lists: PMID 30000004",
     ]
-    sparse = {"nct": "NCT04111111", "status": None, "phase": "NA", "conditions": [],
-              "enrolment": pd.NA, "start_date": "", "linked_pmids": []}  # fmt: skip
+    sparse: dict[str, object] = {"nct": "NCT04111111", "status": None, "phase": "NA",
+                                 "conditions": [], "enrolment": pd.NA, "start_date": "",
+                                 "linked_pmids": []}  # fmt: skip
     assert dashboard.trial_lines(sparse) == ["Registered trial NCT04111111 · Phase: Not applicable"]
 
 

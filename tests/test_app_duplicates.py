@@ -34,7 +34,7 @@ def two_sources(data_dir: Path, tmp_path: Path) -> tuple[Path, int, int]:
     pairs = duplicates.find_duplicates(Store(data_dir).records(), Store(data_dir))
     (waiting,) = pairs[pairs["status"] == "open"].itertuples()
     assert waiting.duplicate_of == last
-    return data_dir, int(waiting.record_id), last
+    return data_dir, int(str(waiting.record_id)), last
 
 
 def test_a_pair_that_waits_is_judged_in_the_app_and_counts_in_prisma(

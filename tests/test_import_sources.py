@@ -115,7 +115,8 @@ def test_the_same_studies_from_pubmed_and_embase_are_one_record_with_two_sources
     pairs = dict(zip(merged["record_id"], merged["value"].astype(int), strict=True))
     assert set(pairs.values()) == set(both), "each Embase copy joins its PubMed record"
     assert all(records.at[dup, "source"] == "Embase" for dup in pairs)
-    assert all(records.at[dup, "doi"] == records.at[orig, "doi"] for dup, orig in pairs.items())
+    dois = records["doi"].to_dict()
+    assert all(dois[dup] == dois[orig] for dup, orig in pairs.items())
     assert not set(only_pubmed) & set(pairs.values())
     assert all("same DOI" in note for note in merged["note"])
     counts = prisma.counts(Store(data_dir))
@@ -144,8 +145,8 @@ def test_a_persons_not_a_duplicate_outlives_the_next_import(data_dir: Path, tmp_
     confirmed = sorted(duplicates.confirmed(store))
     assert len(confirmed) == 2
     dup = confirmed[0]
-    original = int(store.events_of([Action.DUPLICATE_CONFIRM]).set_index("record_id")
-                   .at[dup, "value"])  # fmt: skip
+    originals = store.events_of([Action.DUPLICATE_CONFIRM]).set_index("record_id")["value"]
+    original = int(str(originals[dup]))
     duplicates.reject(store, dup, duplicate_of=original, reviewer="ana")
     import_exports(Store(data_dir), [embase_copy(corpus, tmp_path)])
     assert duplicates.confirmed(Store(data_dir)) == {confirmed[1]}

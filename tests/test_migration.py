@@ -17,11 +17,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import rispy
+from bibtexparser.entrypoint import parse_string
 from click.testing import CliRunner
 
 from tracker import Store, screening
@@ -113,8 +113,8 @@ def test_ris_and_bibtex_entries_keep_every_field(migrated: Path) -> None:
     new = rispy.loads(cli(migrated, "export", "--format", "ris", "--keep-duplicates"))
     assert len(new) == len(old) == 14
     assert all(_subset(a, b) for a, b in zip(old, new, strict=True))
-    old_bib = bibtexparser.parse_string((OLD / "exports" / "all.bibtex").read_text("utf-8"))
-    new_bib = bibtexparser.parse_string(cli(migrated, "export", "--format", "bibtex",
+    old_bib = parse_string((OLD / "exports" / "all.bibtex").read_text("utf-8"))
+    new_bib = parse_string(cli(migrated, "export", "--format", "bibtex",
                                             "--keep-duplicates"))  # fmt: skip
     assert [e.key for e in new_bib.entries] == [e.key for e in old_bib.entries]
     for a, b in zip(old_bib.entries, new_bib.entries, strict=True):

@@ -72,7 +72,9 @@ def test_sources_keep_the_records_those_databases_gave(
     imports = Path(__file__).resolve().parent / "imports"
     import_exports(Store(data_dir), [imports / "embase_ovid.ris", imports / "scopus.csv"])
     every = Store(data_dir).records()
-    by_source = every.groupby("source")["record_id"].apply(list).to_dict()
+    by_source: dict[str, list[int]] = {
+        str(k): list(v) for k, v in every.groupby("source")["record_id"].apply(list).items()
+    }
     assert sorted(by_source) == ["Embase", "PubMed", "Scopus"]
     assert pmids(select(every, Filters(sources=("Embase",)))) == by_source["Embase"]
     both = pmids(select(every, Filters(sources=("PubMed", "Scopus"))))
