@@ -33,9 +33,11 @@ ICITE_TIMEOUT_S = 30.0
 
 # -- every outside service: pacing and retrying ----------------------------------------------
 
-PACING_MARGIN = 1.1
+PACING_MARGIN = 1.2
 """Requests go a little slower than the limit: servers count arrivals, and networks bunch
-requests (Biopython waits 0.37 s between requests rather than 1/3 s for the same reason)."""
+requests (Biopython waits 0.37 s between requests rather than 1/3 s for the same reason). At
+1.1, four requests spanned 1.1 s and one arriving 0.1 s late drew a 429 from the fake NCBI on
+a loaded machine; 1.2 leaves 0.2 s of bunching, for 9 % more time per fetch."""
 MAX_TRIES = 6
 """Attempts per request: back-off up to 1+2+4+8+16 s rides out a minute of trouble."""
 BASE_DELAY_S = 1.0
