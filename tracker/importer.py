@@ -35,16 +35,10 @@ def import_files(
     run_id = store.begin_run(
         kind="import", query="import " + ", ".join(p.name for p in files), api_key_used=False
     )
-    try:
+    with store.failing_run(run_id):
         articles, deleted = _read_all(files)
         warnings = [f"{len(deleted)} PMIDs listed as deleted by NCBI: kept"] if deleted else []
         summary = store.complete_run(run_id, articles, count=len(articles), warnings=warnings)
-    except TrackerError as exc:
-        store.fail_run(run_id, str(exc))
-        raise
-    except BaseException as exc:
-        store.fail_run(run_id, f"stopped: {type(exc).__name__}")
-        raise
     return summary, sorted(set(deleted))
 
 
@@ -169,15 +163,9 @@ def _read_exports(
 def _store_part(store: Store, part: _Read) -> RunSummary:
     query = "import " + ", ".join(p.name for p in part.files)
     run_id = store.begin_run(kind="import", query=query, api_key_used=False, source=part.source)
-    try:
+    with store.failing_run(run_id):
         count = len(part.articles) + len(part.records)
         return store.complete_run(run_id, part.articles, records=part.records, count=count)
-    except TrackerError as exc:
-        store.fail_run(run_id, str(exc))
-        raise
-    except BaseException as exc:
-        store.fail_run(run_id, f"stopped: {type(exc).__name__}")
-        raise
 
 
 def _move_decisions_in(store: Store, records: Sequence[SourceRecord], reviewer: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.clinicaltrials import SOURCE, TrialQuery, fetch_trials
 from tracker.config import Settings
-from tracker.errors import QueryRequired, TrackerError
+from tracker.errors import QueryRequired
 from tracker.merging import MergeSummary, merge_automatic
 from tracker.store import RunSummary, Store
 
@@ -53,16 +53,10 @@ def fetch_registry(
         raise QueryRequired()  # an empty search would ask for every study the registry holds
     run_id = store.begin_run(kind="fetch", query=describe(chosen), api_key_used=False,
                              source=SOURCE)  # fmt: skip
-    try:
+    with store.failing_run(run_id):
         found = fetch_trials(settings, query=chosen, **options)
         summary = store.complete_run(run_id, [], records=found.studies, count=found.total,
                                      requests=found.requests, retries=found.retries)  # fmt: skip
-    except TrackerError as exc:
-        store.fail_run(run_id, str(exc))
-        raise
-    except BaseException as exc:
-        store.fail_run(run_id, f"stopped: {type(exc).__name__}")
-        raise
     merges = merge_automatic(store)
     return RegistryFetch(summary, found.total, found.pages, found.requests, found.retries,
                          found.seconds, merges)  # fmt: skip

@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from tracker import data_folder, memory_store, schema
 from tracker.defaults import LOCK_WAIT_S
-from tracker.errors import StoreError
+from tracker.errors import StoreError, TrackerError
 from tracker.records import PUBMED, Action, Article
 from tracker.source_record import SourceRecord
 from tracker.version import __version__
@@ -398,6 +398,19 @@ class Store:
             )
             self.backend.log.finish_run(outcome, sorted(returned))
         return summary
+
+    @contextmanager
+    def failing_run(self, run_id: int) -> Iterator[None]:
+        """Whatever stops the block logs run ``run_id`` as failed (a tracker error with its own
+        words, anything else as "stopped: <kind>") and goes on up; records stay as they were."""
+        try:
+            yield
+        except TrackerError as exc:
+            self.fail_run(run_id, str(exc))
+            raise
+        except BaseException as exc:
+            self.fail_run(run_id, f"stopped: {type(exc).__name__}")
+            raise
 
     def fail_run(
         self,
