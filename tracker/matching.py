@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
+from typing import TypeVar
 
 import pandas as pd
 
@@ -49,6 +50,7 @@ and case differ; a supplement's shared DOI joins titles that have nothing in com
 MATCH_COLUMNS = ["left", "right", "relation", "rule", "confidence", "detail"]
 TABLE_COLUMNS = ["id", "title", "year", "first_author", "journal", "journal_abbrev", "pages",
                  "doi", "pmid", "nct", "kind", "linked_pmids"]  # fmt: skip
+Key = TypeVar("Key", str, int)
 _BLOCK_CAP = 200  # a block this large (a stock title opening) is split by year
 
 
@@ -115,17 +117,23 @@ def duplicate_groups(matches: pd.DataFrame, *, include_review: bool = False) -> 
     chosen = matches[matches["relation"] == Relation.DUPLICATE]
     if not include_review:
         chosen = chosen[chosen["confidence"] == Confidence.AUTOMATIC]
-    parent: dict[str, str] = {}
+    return joined(zip(chosen["left"], chosen["right"], strict=True))
 
-    def root(item: str) -> str:
+
+def joined(pairs: Iterable[tuple[Key, Key]]) -> list[list[Key]]:
+    """The groups that pairs join (union-find with path halving), each sorted, groups sorted
+    by their first member."""
+    parent: dict[Key, Key] = {}
+
+    def root(item: Key) -> Key:
         while parent.setdefault(item, item) != item:
             parent[item] = parent[parent[item]]
             item = parent[item]
         return item
 
-    for left, right in zip(chosen["left"], chosen["right"], strict=True):
+    for left, right in pairs:
         parent[root(left)] = root(right)
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[Key, list[Key]] = defaultdict(list)
     for item in parent:
         groups[root(item)].append(item)
     return sorted(sorted(group) for group in groups.values())

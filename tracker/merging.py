@@ -18,7 +18,6 @@ record (its id is its PMID, below every other id) when there is one, else the fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -107,7 +106,7 @@ def merge_automatic(store: Store) -> MergeSummary:
     rules = {(int(a), int(b)): str(r) for a, b, r in
              zip(sure["left"], sure["right"], sure["rule"], strict=True)}  # fmt: skip
     events = []
-    for group in _groups(rules):
+    for group in matching.joined(rules):
         if len({source[member] for member in group}) < len(group):
             continue  # it would join two records of one database: a person decides
         original, *later = sorted(group)
@@ -140,23 +139,6 @@ def _judged(store: Store) -> tuple[set[tuple[int, int]], set[int]]:
     pairs = {(int(r), int(v)) for r, v in zip(latest["record_id"], latest["value"], strict=True)}
     confirmed = latest[latest["action"] == Action.DUPLICATE_CONFIRM]
     return pairs, {int(r) for r in confirmed["record_id"]}
-
-
-def _groups(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
-    parent: dict[int, int] = {}
-
-    def root(item: int) -> int:
-        while parent.setdefault(item, item) != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
-    for left, right in pairs:
-        parent[root(left)] = root(right)
-    groups: dict[int, list[int]] = {}
-    for item in parent:
-        groups.setdefault(root(item), []).append(item)
-    return sorted(sorted(group) for group in groups.values())
 
 
 def _rule_within(rules: dict[tuple[int, int], str], group: list[int]) -> str:
