@@ -287,9 +287,7 @@ class Store:
 
     def ids_of(self, records: Sequence[SourceRecord]) -> list[int]:
         """The id each of these (stored) records is kept under; KeyError for one not stored."""
-        table = self._read_table()
-        own = table.filter(pc.greater_equal(table.column("record_id"), schema.FIRST_OWN_ID))
-        known = {schema.identity(row): row["record_id"] for row in own.to_pylist()}
+        known = _identities(self._read_table())
         return [
             r.pmid if r.source == PUBMED and r.pmid is not None
             else known[schema.identity(schema.source_row(r, 0))]
@@ -522,6 +520,12 @@ class Store:
         return result
 
 
+def _identities(table: pa.Table) -> dict[str, int]:
+    """Each record from a database other than PubMed, by its :func:`schema.identity`."""
+    own = table.filter(pc.greater_equal(table.column("record_id"), schema.FIRST_OWN_ID))
+    return {schema.identity(row): row["record_id"] for row in own.to_pylist()}
+
+
 def _keyed(records: Iterable[SourceRecord], old: pa.Table) -> dict[int, dict[str, Any]]:
     """Rows for records from any source, each under its id: a PubMed record's PMID, the id
     the record already has when its source gave it before (same :func:`schema.identity`),
@@ -530,8 +534,7 @@ def _keyed(records: Iterable[SourceRecord], old: pa.Table) -> dict[int, dict[str
     if not wanted:
         return {}
     ids = old.column("record_id").to_pylist()
-    own = old.filter(pc.greater_equal(old.column("record_id"), schema.FIRST_OWN_ID))
-    known = {schema.identity(row): row["record_id"] for row in own.to_pylist()}
+    known = _identities(old)
     next_id = max([schema.FIRST_OWN_ID - 1, *(i for i in ids if i >= schema.FIRST_OWN_ID)]) + 1
     rows: dict[int, dict[str, Any]] = {}
     stored = set(ids)
