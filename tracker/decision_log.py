@@ -34,6 +34,22 @@ SUMMARY_COLUMNS = (
 )
 
 
+DUPLICATE_JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
+"""The actions that judge a pair (value = the original's record id)."""
+
+
+def duplicate_judgements(events: pd.DataFrame) -> dict[tuple[int, int], str]:
+    """The latest live judgement of each judged pair (duplicate, original): "confirmed" or
+    "rejected". ``events`` may be the whole log or only its judgements and undos."""
+    live = live_events(events)
+    judged = live[live["action"].isin(DUPLICATE_JUDGEMENTS)]
+    latest = judged.drop_duplicates(["record_id", "value"], keep="last")
+    return {
+        (int(p), int(v)): "confirmed" if a == Action.DUPLICATE_CONFIRM else "rejected"
+        for p, v, a in zip(latest["record_id"], latest["value"], latest["action"], strict=True)
+    }
+
+
 def live_events(events: pd.DataFrame) -> pd.DataFrame:
     """Events still in force: undo events and the events they reversed are left out."""
     undo = (events["action"] == Action.UNDO).to_numpy(dtype=bool)

@@ -22,7 +22,7 @@ import unicodedata
 import pandas as pd
 
 from tracker import merging
-from tracker.decision_log import live_events
+from tracker.decision_log import DUPLICATE_JUDGEMENTS, duplicate_judgements
 from tracker.errors import ScreeningError
 from tracker.records import Action
 from tracker.screening import check_pmids, check_reviewer
@@ -41,7 +41,7 @@ _NOTICE_PREFIX = re.compile(
 )
 _CITATION_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*\.?\s*$")
 COLUMNS = ["record_id", "duplicate_of", "rule", "detail", "status"]
-JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
+JUDGEMENTS = DUPLICATE_JUDGEMENTS
 
 Pairs = dict[tuple[int, int], tuple[str, str]]
 
@@ -148,13 +148,7 @@ def _notices(records: pd.DataFrame, title: pd.Series, pairs: Pairs) -> None:
 def judgements(store: Store) -> dict[tuple[int, int], str]:
     """The latest judgement of each judged pair (duplicate, original): "confirmed" or
     "rejected"."""
-    events = live_events(store.events_of([*JUDGEMENTS, Action.UNDO]))
-    judged = events[events["action"].isin(JUDGEMENTS)]
-    latest = judged.drop_duplicates(["record_id", "value"], keep="last")
-    return {
-        (int(p), int(v)): "confirmed" if a == Action.DUPLICATE_CONFIRM else "rejected"
-        for p, v, a in zip(latest["record_id"], latest["value"], latest["action"], strict=True)
-    }
+    return duplicate_judgements(store.events_of([*JUDGEMENTS, Action.UNDO]))
 
 
 def confirm(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> None:

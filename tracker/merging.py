@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tracker import matching
-from tracker.decision_log import live_events
+from tracker.decision_log import DUPLICATE_JUDGEMENTS, duplicate_judgements
 from tracker.records import Action
 from tracker.store import Event, Store
 
@@ -33,7 +33,6 @@ READ_COLUMNS = [
     "record_id", "source", "title", "year", "authors_full", "journal", "journal_abbrev",
     "pages", "doi", "pmid", "nct", "kind", "linked_pmids",
 ]  # fmt: skip
-_JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +132,8 @@ def merge_automatic(store: Store) -> MergeSummary:
 def _judged(store: Store) -> tuple[set[tuple[int, int]], set[int]]:
     """Every (record, original) pair judged either way, and the records already confirmed as
     a duplicate of something: neither is merged again."""
-    events = live_events(store.events_of([*_JUDGEMENTS, Action.UNDO]))
-    judged = events[events["action"].isin(_JUDGEMENTS)]
-    latest = judged.drop_duplicates(["record_id", "value"], keep="last")
-    pairs = {(int(r), int(v)) for r, v in zip(latest["record_id"], latest["value"], strict=True)}
-    confirmed = latest[latest["action"] == Action.DUPLICATE_CONFIRM]
-    return pairs, {int(r) for r in confirmed["record_id"]}
+    judged = duplicate_judgements(store.events_of([*DUPLICATE_JUDGEMENTS, Action.UNDO]))
+    return set(judged), {record for (record, _), status in judged.items() if status == "confirmed"}
 
 
 def _rule_within(rules: dict[tuple[int, int], str], group: list[int]) -> str:

@@ -111,15 +111,8 @@ def stage_pool(known: pd.Index, events: pd.DataFrame, stage: str) -> pd.Index:
 
 
 def removed_as_duplicates(events: pd.DataFrame) -> set[int]:
-    """Records whose latest live judgement of some pair is "duplicate" (the fold of
-    :func:`tracker.duplicates.judgements`, from events already read)."""
-    judged = events[events["action"].isin(_JUDGEMENTS) | (events["action"] == Action.UNDO)]
-    if judged.empty:
-        return set()
-    live = decision_log.live_events(judged)
-    live = live[live["action"].isin(_JUDGEMENTS)]
-    latest = live.drop_duplicates(["record_id", "value"], keep="last")
-    return {int(r) for r in latest.loc[latest["action"] == Action.DUPLICATE_CONFIRM, "record_id"]}
-
-
-_JUDGEMENTS = (Action.DUPLICATE_CONFIRM, Action.DUPLICATE_REJECT)
+    """Records whose latest live judgement of some pair is "duplicate", from events already
+    read (:func:`decision_log.duplicate_judgements`)."""
+    wanted = events["action"].isin([*decision_log.DUPLICATE_JUDGEMENTS, Action.UNDO])
+    judged = decision_log.duplicate_judgements(events[wanted.to_numpy(bool)])
+    return {record for (record, _), status in judged.items() if status == "confirmed"}
