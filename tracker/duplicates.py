@@ -53,12 +53,18 @@ def normalise_title(title: str) -> str:
 
 
 def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.DataFrame:
-    """Pairs (pmid, duplicate_of) with the rule that matched and a short detail.
+    """Pairs (record_id, duplicate_of) with the rule that matched and a short detail.
 
     With ``store``, ``status`` says whether a reviewer confirmed or rejected the pair (else
     "open"), and pairs a reviewer judged that no rule found are listed too ("named by a
-    reviewer"). Rows are sorted by pmid, then duplicate_of.
+    reviewer"). Rows are sorted by record_id, then duplicate_of.
     """
+    return with_status(candidates(records), store)
+
+
+def candidates(records: pd.DataFrame) -> pd.DataFrame:
+    """What the rules find in the records alone (no status): it changes only with the records,
+    so a caller may keep it while judgements come in (:func:`with_status`)."""
     pairs: Pairs = {}
     title = records["title"].fillna("").astype(str).map(normalise_title)
     doi = records["doi"].fillna("").astype(str).str.strip().str.lower()
@@ -70,16 +76,29 @@ def find_duplicates(records: pd.DataFrame, store: Store | None = None) -> pd.Dat
     _notices(records, title, pairs)
     if set(merging.READ_COLUMNS) <= set(records.columns):
         _across_sources(records, pairs)
+    return _frame(pairs)
+
+
+def with_status(found: pd.DataFrame, store: Store | None) -> pd.DataFrame:
+    """``found`` (:func:`candidates`) with each pair's status, plus the pairs a reviewer judged
+    that no rule found."""
     judged = judgements(store) if store is not None else {}
+    pairs: Pairs = {(int(p), int(d)): (str(r), str(t)) for p, d, r, t in
+                    zip(found["record_id"], found["duplicate_of"], found["rule"],
+                        found["detail"], strict=True)}  # fmt: skip
     for pair in judged:
         pairs.setdefault(pair, ("named by a reviewer", ""))
-    rows = [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())]
-    frame = pd.DataFrame(rows, columns=COLUMNS[:4]).astype(
-        {"record_id": "int64", "duplicate_of": "int64"}
-    )
+    frame = _frame(pairs)
     pairs_seen = zip(frame["record_id"].tolist(), frame["duplicate_of"].tolist(), strict=True)
     frame["status"] = [judged.get(pair, "open") for pair in pairs_seen]
     return frame
+
+
+def _frame(pairs: Pairs) -> pd.DataFrame:
+    rows = [(p, d, rule, detail) for (p, d), (rule, detail) in sorted(pairs.items())]
+    return pd.DataFrame(rows, columns=COLUMNS[:4]).astype(
+        {"record_id": "int64", "duplicate_of": "int64"}
+    )
 
 
 def _same_key(pmids: pd.Series, key: pd.Series, shown: pd.Series, rule: str, pairs: Pairs) -> None:

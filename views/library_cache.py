@@ -136,11 +136,17 @@ def open_conflicts(here: Snapshot, stage: str) -> pd.DataFrame:
     return tracker.screening.conflicts(here.store, stage)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…", hash_funcs=EVENTS)
+@st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…", hash_funcs=RECORDS)
+def duplicate_candidates(here: Snapshot) -> pd.DataFrame:
+    """What the duplicate rules find: the matcher runs once per version of the records, not
+    again after each decision."""
+    return tracker.duplicates.candidates(here.store.records())
+
+
+@st.cache_resource(max_entries=2, hash_funcs=EVENTS)
 def duplicate_pairs(here: Snapshot) -> pd.DataFrame:
-    """Every likely duplicate pair with its rule and status (the matcher runs once per
-    version of the records and judgements)."""
-    return tracker.duplicates.find_duplicates(here.store.records(), here.store)
+    """Every likely duplicate pair with its rule and status."""
+    return tracker.duplicates.with_status(duplicate_candidates(here), here.store)
 
 
 @st.cache_resource(max_entries=8, hash_funcs=EVENTS)
