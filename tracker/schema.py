@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from tracker.match_keys import fold
 from tracker.record_links import OWN_ID_KINDS
 from tracker.records import PUBMED, Article
 from tracker.source_record import SourceRecord
@@ -271,8 +272,6 @@ def identity(row: Mapping[str, Any]) -> str:
         return f"{source}|nct|{row['nct']}"
     if row.get("doi"):
         return f"{source}|doi|{row['doi']}"
-    title = " ".join(
-        "".join(c if c.isalnum() else " " for c in (row.get("title") or "").casefold()).split()
-    )
+    title = fold(row.get("title") or "")
     year = row.get("year")
     return f"{source}|title|{title}|{'' if year is None or pd.isna(year) else int(year)}"
