@@ -173,10 +173,13 @@ def _move_decisions_in(store: Store, records: Sequence[SourceRecord], reviewer: 
     if not any(r.decisions for r in records):
         return 0
     ids = store.ids_of(records)
+    # A tool's exclusion reason is kept when it is one of the review's own; otherwise the
+    # tool's words stay in the note.
+    reasons = set(exclusion_reasons(store))
     events = []
     for record, record_id in zip(records, ids, strict=True):
         for decided in record.decisions:
-            own = _reason(store, decided.reason)
+            own = decided.reason if decided.reason in reasons else ""
             said = f"{decided.tool} reason: {decided.reason}" if decided.reason and not own else ""
             note = "; ".join(x for x in (decided.notes, said, f"from {decided.tool}") if x)
             events.append(
@@ -192,9 +195,3 @@ def _move_decisions_in(store: Store, records: Sequence[SourceRecord], reviewer: 
             )
     store.append_events(events)
     return len(events)
-
-
-def _reason(store: Store, reason: str) -> str:
-    """A tool's exclusion reason, when it is one of the review's own; else none (the tool's
-    words stay in the note)."""
-    return reason if reason in exclusion_reasons(store) else ""
