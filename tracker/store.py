@@ -536,16 +536,14 @@ def _keyed(records: Iterable[SourceRecord], old: pa.Table) -> dict[int, dict[str
     ids = old.column("record_id").to_pylist()
     known = _identities(old)
     next_id = max([schema.FIRST_OWN_ID - 1, *(i for i in ids if i >= schema.FIRST_OWN_ID)]) + 1
-    rows: dict[int, dict[str, Any]] = {}
-    stored = set(ids)
+    # A PubMed record already stored keeps what PubMed's own XML said (a MEDLINE or RIS copy
+    # of it says less); the run still counts it as returned. Those rows are taken in one pass.
+    pubmed = [r.pmid for r in wanted if r.source == PUBMED and r.pmid is not None]
+    kept = old.filter(pc.is_in(old.column("record_id"), pa.array(pubmed, pa.int64())))
+    rows: dict[int, dict[str, Any]] = {row["record_id"]: row for row in kept.to_pylist()}
     for record in wanted:
         if record.source == PUBMED and record.pmid is not None:
-            # A PubMed record already stored keeps what PubMed's own XML said (a MEDLINE or RIS
-            # copy of it says less); the run still counts it as returned.
-            if record.pmid in stored:
-                mask = pc.equal(old.column("record_id"), record.pmid)
-                rows[record.pmid] = old.filter(mask).to_pylist()[0]
-            else:
+            if record.pmid not in rows:
                 rows[record.pmid] = schema.source_row(record, record.pmid)
             continue
         draft = schema.source_row(record, 0)
