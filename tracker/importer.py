@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.errors import ConfigError, TrackerError
-from tracker.formats import ACCEPTED, Format, read_file
+from tracker.formats import ACCEPTED, read_file
 from tracker.merging import MergeSummary, merge_automatic
 from tracker.parse import read_articles
 from tracker.records import PUBMED, Action, Article, Stage
@@ -151,10 +151,9 @@ def _read_exports(
         part = parts.setdefault(name, _Read(name))
         part.files.append(path)
         part.formats.append(result.format)
-        if result.format == str(Format.PUBMED_XML) and name == PUBMED:
-            parsed = read_articles(path)
-            part.articles += parsed.articles
-            deleted += parsed.deleted
+        if result.articles and name == PUBMED:
+            part.articles += result.articles
+            deleted += result.deleted
         else:
             part.records += result.records
     return parts, deleted, warnings

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from tracker.records import Author, Decision, Stage
+from tracker.records import Article, Author, Decision, Stage
 
 
 class AccessionKind(StrEnum):
@@ -136,6 +136,10 @@ class ImportResult:
     source: str
     records: tuple[SourceRecord, ...]
     warnings: tuple[str, ...] = ()
+    articles: tuple[Article, ...] = ()
+    deleted: tuple[int, ...] = ()
+    """For a PubMed XML file, its records whole (MeSH, grants and all, which a SourceRecord
+    does not carry) and the PMIDs it lists as deleted, so nobody parses it twice."""
 
     @property
     def decisions(self) -> int:

@@ -23,7 +23,7 @@ from tracker.formats.ris import read_ris
 from tracker.formats.screening_tools import read_asreview, read_covidence, read_rayyan
 from tracker.formats.sniff import Format, decode, sniff
 from tracker.formats.tabular import read_scopus_csv, read_wos_tab
-from tracker.parse import read_articles
+from tracker.parse import ParseResult, read_articles
 from tracker.records import Article
 from tracker.source_record import AccessionKind, ImportResult, SourceRecord, find_nct_numbers
 
@@ -56,8 +56,9 @@ def read_file(
     data = _contents(file, max_bytes)
     text, warnings = decode(data, file)
     found = sniff(text, file)
+    parsed = _pubmed_xml(file) if found is Format.PUBMED_XML else ParseResult(())
     if found is Format.PUBMED_XML:
-        records = _pubmed_xml(file, source)
+        records = [from_article(a, file.name, source or "PubMed") for a in parsed.articles]
     elif found in _TOOL_READERS:
         records, more = _TOOL_READERS[found](text, file, source=source)
         warnings += more
@@ -68,8 +69,9 @@ def read_file(
     if source is None and not all(record.source for record in records):
         warnings.append("some records do not say which database they came from: name it")
     return ImportResult(
-        file, str(found), source or _most_common(records), tuple(records), tuple(warnings)
-    )
+        file, str(found), source or _most_common(records), tuple(records), tuple(warnings),
+        tuple(parsed.articles), tuple(parsed.deleted),
+    )  # fmt: skip
 
 
 def _contents(file: Path, max_bytes: int) -> bytes:
@@ -95,14 +97,13 @@ def _most_common(records: list[SourceRecord]) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
-def _pubmed_xml(file: Path, source: str | None) -> list[SourceRecord]:
+def _pubmed_xml(file: Path) -> ParseResult:
     try:
-        articles = read_articles(file).articles
+        return read_articles(file)
     except ParseError as exc:
         raise ImportRefusedError(
             file, str(exc).removeprefix(f"{file}: "), line=exc.line, expected=str(Format.PUBMED_XML)
         ) from exc
-    return [from_article(article, file.name, source or "PubMed") for article in articles]
 
 
 def from_article(article: Article, origin: str, source: str = "PubMed") -> SourceRecord:
