@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: app test lint typecheck pytest bench bench-ranking browser lock clean
+.PHONY: app test lint typecheck pytest bench bench-ranking browser postgresql lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -20,7 +20,7 @@ app: $(STAMP)
 	$(BIN)/streamlit run app.py
 
 ## test: set up .venv and run the whole check: format, lint, types, tests (what CI runs)
-test: $(STAMP) browser
+test: $(STAMP) browser postgresql
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -32,12 +32,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) postgresql
 	$(BIN)/pytest
 
 ## browser: Debian's chromium for the end-to-end test (apt-get, as the machine allows)
 browser:
 	@command -v chromium >/dev/null 2>&1 || sh scripts/install-chromium.sh
+
+## postgresql: Debian's PostgreSQL server for the server backend's tests (apt-get, like chromium)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || sh scripts/install-postgresql.sh
 
 ## bench: the benchmarks against their peers (pubmed_parser, Entrez.read, pymed, metapub)
 bench: $(STAMP)

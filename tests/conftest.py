@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,13 +11,19 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import backend_choice
 import fake_eutils
 import fake_icite
+import postgres_server
 from fake_eutils import FakeNCBI
 from fake_icite import FakeICite
 from fake_service import started
 
+import tracker.store
 from tracker import Store, import_files
+from tracker.data_folder import ParquetRecords
+from tracker.defaults import LOCK_WAIT_S
+from tracker.store import Backend
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = Path(__file__).resolve().parent / "expected"
@@ -78,3 +85,71 @@ def icite_factory() -> Iterator[Callable[..., FakeICite]]:
 def icite(icite_factory: Callable[..., FakeICite]) -> FakeICite:
     """A running fake iCite that knows 49 of every 50 PMIDs."""
     return icite_factory()
+
+
+# -- the same tests on both backends: the data folder, and a real PostgreSQL server -------------
+
+BOTH_BACKENDS = ("data folder", "postgresql")
+"""The store backends every test of a module marked ``both_backends`` runs on."""
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.Server]:
+    """One throwaway PostgreSQL server for the session (Debian's package, see
+    tests/postgres_server.py); each test that uses it gets its own schema."""
+    if postgres_server.binaries() is None:
+        message = "PostgreSQL is not installed: run `make test` (it installs it) or apt-get"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run the server backend's tests, not skip them")
+        pytest.skip(message)
+    server = postgres_server.start()
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: run every test of the module on the data folder and PostgreSQL"
+    )
+    config.addinivalue_line(
+        "markers", "folder_only(why): a test of the data folder's own files, not of the store"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a ``both_backends`` module runs once per backend; one marked ``folder_only``
+    (it reads the data folder's files, which a server does not have) on the folder alone."""
+    if metafunc.definition.get_closest_marker("both_backends") is None:
+        return
+    only_folder = metafunc.definition.get_closest_marker("folder_only") is not None
+    metafunc.parametrize(
+        "store_backend", BOTH_BACKENDS[:1] if only_folder else BOTH_BACKENDS, indirect=True
+    )
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend of this test's stores; autouse, so it is chosen before any fixture opens a
+    store. On "postgresql", every store a test opens by its data folder (``Store(path)``, the CLI's
+    ``--data-dir``, the app's settings) is kept in a schema of the session's PostgreSQL server
+    instead, one schema per folder: the test itself is unchanged."""
+    backend = str(getattr(request, "param", BOTH_BACKENDS[0]))
+    if backend == "data folder":
+        return backend
+    server: postgres_server.Server = request.getfixturevalue("postgres")
+
+    def on_server(data_dir: Path, *, lock_wait: float = LOCK_WAIT_S) -> Backend:
+        return backend_choice.server_for(server.url, data_dir, lock_wait=lock_wait)
+
+    monkeypatch.setattr(tracker.store, "folder_backend", on_server)
+    monkeypatch.setenv(backend_choice.SERVER_URL_ENV, server.url)
+    return backend
+
+
+def records_state(store: Store) -> object:
+    """What must not change when a write fails: the records file's bytes on the data folder,
+    the stored records and their change count on a server."""
+    if isinstance(store.backend.records, ParquetRecords):
+        return store.records_path.read_bytes() if store.records_path.exists() else None
+    return store.stamp().records, store.records().to_json()

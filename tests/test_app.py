@@ -13,6 +13,8 @@ from streamlit.testing.v1.element_tree import FileUploader
 from tracker import Store, screening
 from tracker.records import Article
 
+pytestmark = pytest.mark.both_backends
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FETCH = "FormSubmitter:fetch_form-Fetch from PubMed"
 

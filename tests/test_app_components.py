@@ -20,6 +20,8 @@ from tracker.vocabulary import write_default
 from views.browse import export_files
 from views.downloads import Download
 
+pytestmark = pytest.mark.both_backends
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -25,6 +25,8 @@ from tracker import (
 )
 from tracker.records import Article
 
+pytestmark = pytest.mark.both_backends
+
 IMPORTS = Path(__file__).resolve().parent / "imports"
 LINK_CASES = json.loads((Path(__file__).parent / "expected" / "app_links.json").read_text())
 

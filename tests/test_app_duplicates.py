@@ -15,6 +15,8 @@ from tracker import Store, duplicates, prisma
 from tracker.importer import import_exports
 from tracker.records import Action
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def two_sources(data_dir: Path, tmp_path: Path) -> tuple[Path, int, int]:

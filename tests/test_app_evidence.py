@@ -20,6 +20,8 @@ from tracker import Settings, Store, citations, import_files, screening, suggest
 from tracker.records import Article
 from tracker.vocabulary import write_default
 
+pytestmark = pytest.mark.both_backends
+
 ENRICH = "FormSubmitter:enrich_form-Fetch citation metrics"
 TRIAL = Article(
     pmid=11,
@@ -112,6 +114,7 @@ def test_accepting_needs_a_reviewer_name(tagged: Path, monkeypatch: pytest.Monke
     assert suggestions.verdicts(Store(tagged)).empty
 
 
+@pytest.mark.folder_only("edits vocabulary.toml in the data folder with a text editor")
 def test_an_edited_vocabulary_in_the_data_folder_re_tags_the_library(
     tagged: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

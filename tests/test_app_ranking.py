@@ -16,6 +16,8 @@ from tracker import Store, dashboard, ranking, screening, screening_progress
 from tracker.importer import import_files
 from views.progress import numbers
 
+pytestmark = pytest.mark.both_backends
+
 
 def decided(data_dir: Path, reviewer: str = "ana") -> tuple[int, int]:
     """One include and one exclude by ``reviewer``: enough for a model."""

@@ -16,6 +16,8 @@ from test_app import app, texts
 from tracker import ACCEPTED, Settings, Store, TrialQuery, fetch_registry, import_exports
 from tracker.courtesy import Pacer
 
+pytestmark = pytest.mark.both_backends
+
 __all__ = ["fake_ctgov_factory"]
 Factory = Callable[..., FakeClinicalTrials]
 IMPORTS = Path(__file__).resolve().parent / "imports"

@@ -14,6 +14,8 @@ from tracker.errors import ScreeningError
 from tracker.records import Article
 from tracker.store import Store
 
+pytestmark = pytest.mark.both_backends
+
 
 def stored(data_dir: Path, pmids: list[int]) -> Store:
     store = Store(data_dir)

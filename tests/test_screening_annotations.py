@@ -13,6 +13,8 @@ from tracker.errors import ScreeningError
 from tracker.records import Article
 from tracker.store import Store
 
+pytestmark = pytest.mark.both_backends
+
 
 def stored(data_dir: Path, count: int = 20) -> Store:
     store = Store(data_dir)

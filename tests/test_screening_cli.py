@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from backend_choice import child_env
 from click.testing import CliRunner
 
 from tracker.cli import main
 from tracker.importer import import_files
 from tracker.store import Store
+
+pytestmark = pytest.mark.both_backends
 
 PMIDS = ["9997", "11700088", "11748933", "12091962", "27797938", "28775130", "29963580", "30108519"]
 
@@ -215,13 +219,14 @@ def test_duplicates_lists_confirms_and_rejects(data: Path) -> None:
 def test_the_installed_command_screens_and_exports_in_real_processes(data: Path) -> None:
     tracker = Path(sys.executable).with_name("tracker")
     common = ["--data-dir", str(data), "--reviewer", "ana"]
+    env = {**os.environ, **child_env(data)}  # on a server, the URL of this folder's schema
     screen = subprocess.run([str(tracker), "screen", *PMIDS[:2], "--decision", "include", *common],
-                            capture_output=True, text=True, check=False)  # fmt: skip
+                            capture_output=True, text=True, check=False, env=env)  # fmt: skip
     assert (screen.returncode, screen.stderr) == (0, "")
     bad = subprocess.run([str(tracker), "screen", "1", "--decision", "include", *common],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+                         capture_output=True, text=True, check=False, env=env)  # fmt: skip
     assert (bad.returncode, bad.stderr.splitlines()[0][:29]) == (1, "Error: Not in the store: PMID")
     export = subprocess.run([str(tracker), "export", "--decision", "include", "--data-dir",
-                             str(data)], capture_output=True, check=False)  # fmt: skip
+                             str(data)], capture_output=True, check=False, env=env)  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(export.stdout.decode("utf-8-sig"))))
     assert sorted(r["PMID"] for r in rows) == sorted(PMIDS[:2])

@@ -12,6 +12,8 @@ from tracker.records import Article
 from tracker.stopping import StoppingRule
 from tracker.store import Store
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def store(data_dir: Path) -> Store:

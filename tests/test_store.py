@@ -1,4 +1,5 @@
-"""The store's invariants, on real files in a temporary data directory."""
+"""The store's invariants, on real files in a temporary data directory and on a real PostgreSQL
+server (every test runs on both, but those about the data folder's own files)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,23 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+from conftest import records_state
 
 from tracker.errors import DataDirUnusable, StoreError, StoreFullError
 from tracker.records import Action, Article, Author, MeshHeading, MeshQualifier
 from tracker.store import Event, Store
+
+pytestmark = pytest.mark.both_backends
+CHILD = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+"""What a child process's code starts with, to open its store with backend_choice.open_store."""
+
+pytestmark = pytest.mark.both_backends
+CHILD = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+"""What a child process's code starts with, to open its store with backend_choice.open_store."""
 
 
 def article(pmid: int, title: str = "Ketamine for CRPS", **fields: object) -> Article:
@@ -49,6 +60,7 @@ def test_upsert_counts_new_updated_and_unchanged_records(data_dir: Path) -> None
     assert store.records().set_index("record_id").loc[1, "title"] == "Corrected title"
 
 
+@pytest.mark.folder_only("the bytes of records.parquet")
 def test_writing_the_same_records_twice_gives_the_same_bytes(data_dir: Path) -> None:
     store = Store(data_dir)
     store.upsert([article(n) for n in range(50, 0, -1)])
@@ -75,10 +87,10 @@ def test_a_completed_run_reports_new_and_no_longer_returned_pmids(data_dir: Path
 def test_a_failed_run_is_logged_with_its_reason_and_changes_no_record(data_dir: Path) -> None:
     store = Store(data_dir)
     store.upsert([article(1)])
-    before = store.records_path.read_bytes()
+    before = records_state(store)
     run_id = store.begin_run(kind="fetch", query="ketamine", api_key_used=False)
     store.fail_run(run_id, "NCBI answered 503 five times", requests=7, retries=5)
-    assert store.records_path.read_bytes() == before
+    assert records_state(store) == before
     run = store.runs().iloc[0]
     assert (run["status"], run["error"], run["retries"]) == (
         "failed",
@@ -88,20 +100,24 @@ def test_a_failed_run_is_logged_with_its_reason_and_changes_no_record(data_dir: 
 
 
 def test_a_run_whose_process_died_shows_as_failed_interrupted(data_dir: Path) -> None:
-    code = textwrap.dedent(
+    code = CHILD + textwrap.dedent(
         f"""
         import os
-        from tracker.store import Store
-        Store({str(data_dir)!r}).begin_run(kind="fetch", query="q", api_key_used=False)
+        from backend_choice import open_store
+        open_store({str(data_dir)!r}).begin_run(kind="fetch", query="q", api_key_used=False)
         os._exit(0)
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+    deadline = time.monotonic() + 10  # a server learns of a closed connection a moment later
+    while Store(data_dir).runs()["status"].iloc[0] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
     run = Store(data_dir).runs().iloc[0]
     assert run["status"] == "failed"
     assert run["error"].startswith("interrupted")
 
 
+@pytest.mark.folder_only("SQLite's own triggers; the server's: test_server_store.py")
 def test_the_logs_refuse_updates_and_deletes(data_dir: Path) -> None:
     store = Store(data_dir)
     store.append_events([Event(action=Action.DECIDE, reviewer="ana", record_id=1, value="include")])
@@ -133,12 +149,14 @@ def test_events_come_back_in_order_with_their_ids(data_dir: Path) -> None:
     assert events["created_at"].str.endswith("+00:00").all()
 
 
+@pytest.mark.folder_only("a damaged records.parquet")
 def test_a_corrupt_records_file_gives_a_store_error_that_says_what_to_do(data_dir: Path) -> None:
     (data_dir / "records.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(StoreError, match="Restore it from a backup"):
         Store(data_dir).records()
 
 
+@pytest.mark.folder_only("the data folder itself")
 def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -146,6 +164,7 @@ def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> N
         Store(blocker / "data").upsert([article(1)])
 
 
+@pytest.mark.folder_only("a file-size limit on the data folder's writes")
 def test_a_full_disk_keeps_the_previous_records_and_says_so(data_dir: Path) -> None:
     """A real write failure: the child's file-size limit makes the kernel refuse the write."""
     store = Store(data_dir)
@@ -177,12 +196,11 @@ def test_a_full_disk_keeps_the_previous_records_and_says_so(data_dir: Path) -> N
 
 
 def test_two_processes_upserting_at_once_lose_nothing(data_dir: Path) -> None:
-    code = textwrap.dedent(
+    code = CHILD + textwrap.dedent(
         """
-        import sys
+        from backend_choice import open_store
         from tracker.records import Article
-        from tracker.store import Store
-        store = Store(sys.argv[1])
+        store = open_store(sys.argv[1])
         start = int(sys.argv[2])
         for n in range(start, start + 30):
             store.upsert([Article(pmid=n, title=f"t{n}")])
@@ -202,6 +220,7 @@ def test_store_has_no_write_side_effect_on_read(data_dir: Path) -> None:
     assert list(data_dir.iterdir()) == []
 
 
+@pytest.mark.folder_only("the lock file; the server's advisory lock: test_server_store.py")
 def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
     data_dir: Path,
 ) -> None:
@@ -234,12 +253,13 @@ def test_a_store_locked_by_another_process_is_a_clear_error_and_loses_nothing(
 
 @pytest.mark.slow
 def test_processes_creating_the_database_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
-    """Switching a brand-new file to WAL needs it alone; the loser of the race must wait."""
-    code = textwrap.dedent(
+    """Switching a brand-new file to WAL needs it alone, and a new schema on a server is created
+    once: the losers of the race must wait."""
+    code = CHILD + textwrap.dedent(
         """
-        import sys
-        from tracker.store import Event, Store
-        Store(sys.argv[1]).append_events([Event("note", "ana", 1, note=sys.argv[2])])
+        from backend_choice import open_store
+        from tracker.store import Event
+        open_store(sys.argv[1]).append_events([Event("note", "ana", 1, note=sys.argv[2])])
         """
     )
     for trial in range(5):

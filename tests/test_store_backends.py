@@ -1,7 +1,8 @@
-"""The store's behaviour is the same whatever backend keeps it: the data folder, or memory.
+"""The store's behaviour is the same whatever backend keeps it: the data folder, memory, or a
+PostgreSQL server.
 
-Each test runs on both, so the seams (records table, append-only log, side tables, vocabulary,
-write lock) are proven by a second implementation, as a server backend will have to be.
+Each test runs on all three, so the seams (records table, append-only log, side tables,
+vocabulary, write lock) are proven by every implementation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from backend_choice import server_for
+from postgres_server import Server
 
 from tracker.errors import StoreLockedError
 from tracker.records import Action, Article
@@ -21,10 +24,13 @@ from tracker.store import Event, Stamp, Store
 Backends = Callable[[], Store]
 
 
-@pytest.fixture(params=["data folder", "memory"])
+@pytest.fixture(params=["data folder", "memory", "postgresql"])
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Backends:
     if request.param == "memory":
         return Store.in_memory
+    if request.param == "postgresql":
+        server: Server = request.getfixturevalue("postgres")
+        return lambda: Store(backend=server_for(server.url, tmp_path / "data"))
     return lambda: Store(tmp_path / "data")
 
 

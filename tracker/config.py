@@ -23,7 +23,9 @@ CTGOV_URL = "https://clinicaltrials.gov/api/v2/"
 class Settings:
     """Where the store lives and how to reach NCBI, NIH iCite and ClinicalTrials.gov.
 
-    ``api_key`` is kept out of ``repr`` so it never lands in a log or a traceback.
+    ``database_url`` (a PostgreSQL URL) puts the store on a database server instead of the
+    data folder. ``api_key`` and ``database_url`` (which may hold a password) are kept out of
+    ``repr`` so they never land in a log or a traceback.
     """
 
     data_dir: Path = Path("data")
@@ -33,13 +35,14 @@ class Settings:
     icite_url: str = ICITE_URL
     reviewer: str = ""
     ctgov_url: str = CTGOV_URL
+    database_url: str = field(default="", repr=False)  # may carry a password
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
     ) -> Settings:
         """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_ICITE_URL,
-        TRACKER_REVIEWER and TRACKER_CTGOV_URL.
+        TRACKER_REVIEWER, TRACKER_CTGOV_URL and TRACKER_DATABASE_URL.
 
         Keyword overrides (from CLI flags or app widgets) win over the environment when given
         and not ``None``.
@@ -53,11 +56,12 @@ class Settings:
             icite_url=env.get("TRACKER_ICITE_URL") or ICITE_URL,
             reviewer=env.get("TRACKER_REVIEWER", "").strip(),
             ctgov_url=env.get("TRACKER_CTGOV_URL") or CTGOV_URL,
+            database_url=env.get("TRACKER_DATABASE_URL", "").strip(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
             given["data_dir"] = Path(given["data_dir"])
-        for name in ("email", "api_key"):
+        for name in ("email", "api_key", "database_url"):
             if name in given:
                 given[name] = str(given[name]).strip()
         return replace(settings, **given)  # type: ignore[arg-type]

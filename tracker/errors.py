@@ -21,6 +21,7 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     ├── StoreError           the data directory cannot be read or written
     │   ├── StoreLockedError another process holds the store's lock for too long
     │   ├── StoreFullError   the disk is full; the previous state is kept
+    │   ├── StoreUnavailable the database server cannot be reached; nothing was saved
     │   ├── DataDirUnusable  the data directory cannot be created or written
     │   └── MetricsDamaged   the stored citation metrics cannot be read
     ├── TransientError       one answer worth retrying (429, 5xx, reset, cut-off body); the retry
@@ -107,6 +108,23 @@ class StoreLockedError(StoreError):
 
 class StoreFullError(StoreError):
     """The disk filled up during a write; the previous state is intact."""
+
+
+class StoreUnavailable(StoreError):
+    """The review's database server cannot be reached (down, restarting, network gone).
+
+    Whatever was being written when this is raised was not saved: the server rolls back a
+    transaction whose connection is lost, and nothing is retried behind the user's back (a
+    retried decision could be saved twice).
+    """
+
+    def __init__(self, location: str, problem: str) -> None:
+        self.location, self.problem = location, problem
+        super().__init__(
+            f"Cannot reach the review's database {location} ({problem}). Nothing of this"
+            " action was saved. Check that the database server is running and reachable, then"
+            " try again."
+        )
 
 
 class DataDirUnusable(StoreError):

@@ -194,6 +194,20 @@ RUN_COLUMNS: tuple[str, ...] = (
     "count", "retrieved", "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
     "error", "tool_version", "api_key_used", "pid", "host",
 )  # fmt: skip
+LOG_TABLES: dict[str, tuple[str, ...]] = {
+    "runs": (
+        "id", "kind", "query", "started_at", "tool_version", "api_key_used", "pid", "host",
+        "source",
+    ),
+    "run_outcomes": (
+        "run_id", "finished_at", "status", "error", "count", "query_translation", "retrieved",
+        "new", "updated", "unchanged", "gone", "requests", "retries", "warnings",
+    ),
+    "run_records": ("run_id", "record_id"),
+    "events": ("id", *EVENT_COLUMNS),
+}  # fmt: skip
+"""Every table of the append-only log with its columns, as each backend stores them, in the
+order a copy must write them (a run before its outcome and records)."""
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "run_id", "finished_at", "status", "error", "count", "query_translation", "retrieved", "new",
     "updated", "unchanged", "gone", "requests", "retries", "warnings",

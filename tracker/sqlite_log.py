@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tracker import schema
+from tracker import liveness, schema
 from tracker.errors import StoreError, StoreFullError, StoreLockedError
 
 DDL = """
@@ -210,6 +210,44 @@ class SqliteLog:
         with self._transaction() as db:
             rows = db.execute(f"SELECT {columns} FROM events{where} ORDER BY id", args)
             return [tuple(row) for row in rows]
+
+    # -- a whole log, moved between backends -------------------------------------------------
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every log table, ids included, in id order."""
+        if not self.exists():
+            return {table: [] for table in schema.LOG_TABLES}
+        with self._transaction() as db:
+            return {
+                table: [
+                    dict(row)
+                    for row in db.execute(
+                        f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+                        + (", record_id" if table == "run_records" else "")
+                    )
+                ]
+                for table, columns in schema.LOG_TABLES.items()
+            }
+
+    def load(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Write a dumped log into this empty one, ids as they were, in one transaction."""
+        with self._transaction(write=True) as db:
+            (count,) = db.execute(
+                "SELECT (SELECT COUNT(*) FROM runs) + (SELECT COUNT(*) FROM events)"
+            ).fetchone()
+            if count:
+                raise StoreError(f"{self._name} already holds a log; copy into an empty store.")
+            for table, columns in schema.LOG_TABLES.items():
+                listed = ", ".join(columns)
+                marks = ", ".join(f":{c}" for c in columns)
+                db.executemany(
+                    f"INSERT INTO {table} ({listed}) VALUES ({marks})",
+                    [dict(row) for row in tables.get(table, ())],
+                )
+
+    def live_runs(self, unfinished: Sequence[Mapping[str, Any]]) -> set[int]:
+        """The runs still going: their process, on this machine, is alive."""
+        return liveness.running_here(unfinished)
 
     # -- what changed ----------------------------------------------------------------------
 

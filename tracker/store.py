@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,7 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import data_folder, memory_store, schema
+from tracker import data_folder, liveness, memory_store, schema
+from tracker.config import Settings
 from tracker.defaults import LOCK_WAIT_S
 from tracker.errors import StoreError, TrackerError
 from tracker.records import PUBMED, Action, Article
@@ -68,7 +68,17 @@ class RecordsTable(Protocol):
 
 
 class AppendOnlyLog(Protocol):
-    """Runs and events; rows are appended, never changed. Each call is one transaction."""
+    """Runs and events; rows are appended, never changed. Each call is one transaction.
+
+    ``live_runs`` tells which of the runs without an outcome are still going (the others were
+    interrupted): by process id on one machine, by a lock the running process holds on a
+    server that processes on several machines share.
+
+    ``dump`` and ``load`` move a whole log between backends with every row as it is, ids
+    included (``tracker migrate``): ``dump`` gives each table of :data:`schema.LOG_TABLES` as
+    rows in id order, ``load`` writes them into an empty log in one transaction. Nothing else
+    ever writes an id.
+    """
 
     def begin_run(self, row: dict[str, Any]) -> int: ...
     def finish_run(self, outcome: dict[str, Any], record_ids: Iterable[int] = ()) -> None: ...
@@ -79,6 +89,9 @@ class AppendOnlyLog(Protocol):
     def append(self, rows: Sequence[dict[str, Any]]) -> list[int]: ...
     def event_rows(self, actions: Sequence[str] | None = None) -> list[tuple[Any, ...]]: ...
     def stamp(self) -> tuple[str, str]: ...
+    def live_runs(self, unfinished: Sequence[dict[str, Any]]) -> set[int]: ...
+    def dump(self) -> dict[str, list[dict[str, Any]]]: ...
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> None: ...
 
 
 class SideTables(Protocol):
@@ -136,6 +149,25 @@ def memory_backend(*, lock_wait: float = LOCK_WAIT_S) -> Backend:
         vocabulary=memory_store.MemoryVocabulary(),
         lock=memory_store.ThreadLock(),
         location="memory",
+    )
+
+
+def server_backend(
+    url: str, *, schema: str | None = None, lock_wait: float = LOCK_WAIT_S
+) -> Backend:
+    """A review in a PostgreSQL database: a team's shared store. It is kept in one schema of
+    the database: ``schema``, else the one the URL's ``options`` choose, else ``tracker``."""
+    from tracker import server_database, server_log, server_tables  # psycopg only when asked
+
+    chosen = schema or server_database.schema_in(url) or server_database.DEFAULT_SCHEMA
+    database = server_database.Database(url, schema=chosen, lock_wait=lock_wait)
+    return Backend(
+        records=server_tables.ServerRecords(database),
+        log=server_log.ServerLog(database),
+        side_tables=server_tables.ServerSideTables(database),
+        vocabulary=server_tables.ServerVocabulary(database),
+        lock=server_tables.AdvisoryLock(database),
+        location=database.location,
     )
 
 
@@ -234,6 +266,19 @@ class Store:
         """A store that lives in this process only (tests, quick notebooks)."""
         return cls(backend=memory_backend())
 
+    @classmethod
+    def on_server(cls, url: str, *, lock_timeout: float = LOCK_WAIT_S) -> Store:
+        """The review kept in the PostgreSQL database at ``url`` (see :func:`server_backend`)."""
+        return cls(backend=server_backend(url, lock_wait=lock_timeout))
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """The store the settings name: the database server when a URL is set, else the
+        data folder. The CLI and the app open their store here, and nowhere else."""
+        if settings.database_url:
+            return cls.on_server(settings.database_url)
+        return cls(settings.data_dir)
+
     @property
     def location(self) -> str:
         """Where the store is, for messages: the data folder, or "memory"."""
@@ -276,6 +321,10 @@ class Store:
     def records(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """All records, sorted by record id, list fields as Python lists; empty when none."""
         return schema.to_frame(self._read_table(columns), columns)
+
+    def records_table(self) -> pa.Table:
+        """All records as one Arrow table in :data:`schema.RECORD_SCHEMA`, sorted by id."""
+        return self._read_table()
 
     def known_ids(self) -> set[int]:
         """Every record's id."""
@@ -354,7 +403,7 @@ class Store:
                 "tool_version": __version__,
                 "api_key_used": int(api_key_used),
                 "pid": os.getpid(),
-                "host": _host(),
+                "host": liveness.host(),
             }
         )
 
@@ -437,8 +486,9 @@ class Store:
     def runs(self) -> pd.DataFrame:
         """The run log, oldest first; runs whose process died show as failed (interrupted)."""
         rows = self.backend.log.run_rows()
+        live = self.backend.log.live_runs([row for row in rows if row["status"] is None])
         for row in rows:
-            _mark_interrupted(row)
+            _mark_interrupted(row, live)
             row["warnings"] = json.loads(row["warnings"] or "[]")
             row["api_key_used"] = bool(row["api_key_used"])
         return pd.DataFrame(rows, columns=list(schema.RUN_COLUMNS))
@@ -598,27 +648,11 @@ def _summary(run_id: int, result: _Upsert, *, gone: Sequence[int]) -> RunSummary
     )
 
 
-def _mark_interrupted(row: dict[str, Any]) -> None:
+def _mark_interrupted(row: dict[str, Any], live: set[int]) -> None:
     if row["status"] is not None:
         return
-    if row["host"] == _host() and _alive(row["pid"]):
+    if row["id"] in live:
         row["status"] = "running"
         return
     row["status"] = "failed"
     row["error"] = "interrupted: the process ended before the run finished; records unchanged"
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _host() -> str:
-    return socket.gethostname()

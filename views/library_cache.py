@@ -38,7 +38,7 @@ class Snapshot:
 
 def snapshot(settings: tracker.Settings) -> Snapshot:
     """The one place the app opens the store, and reads its stamp once per script run."""
-    store = tracker.Store(settings.data_dir)
+    store = tracker.Store.open(settings)
     return Snapshot(store, store.stamp())
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from tracker.citations import enrich
 from tracker.cli.fetching import _progress_bar
 from tracker.cli.options import data_dir_option
-from tracker.config import Settings
+from tracker.cli.options import settings as cli_settings
 from tracker.store import Store
 
 
@@ -40,10 +40,10 @@ def enrich_command(
     counted and left without metrics. All or nothing: if any request fails after its
     retries, the stored metrics stay exactly as they were.
     """
-    settings = Settings.from_env(data_dir=data_dir, email=email)
+    settings = cli_settings(data_dir=data_dir, email=email)
     console = Console(stderr=True)
     with _progress_bar(console, quiet) as report:
-        summary = enrich(Store(settings.data_dir), settings, pmids=pmids or None, progress=report)
+        summary = enrich(Store.open(settings), settings, pmids=pmids or None, progress=report)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if not summary.asked:

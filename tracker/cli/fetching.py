@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tracker.cli.options import data_dir_option
+from tracker.cli.options import settings as cli_settings
 from tracker.clinicaltrials import TrialQuery
 from tracker.config import Settings
 from tracker.defaults import EFETCH_BATCH_SIZE
@@ -77,7 +78,7 @@ def fetch_command(
     The run is all or nothing: if any batch fails after its retries, nothing is stored and
     the run is logged as failed with the reason (see `tracker runs`).
     """
-    settings = Settings.from_env(data_dir=data_dir, email=email, api_key=api_key)
+    settings = cli_settings(data_dir=data_dir, email=email, api_key=api_key)
     settings.require_email()
     if source == "clinicaltrials":
         _fetch_registry(settings, query, max_tries)
@@ -88,7 +89,7 @@ def fetch_command(
     with _progress_bar(console, quiet) as report:
         summary = fetch(
             settings,
-            store=Store(settings.data_dir),
+            store=Store.open(settings),
             query=query,
             batch_size=batch_size,
             progress=report,
@@ -104,7 +105,7 @@ def _fetch_registry(settings: Settings, query: str | None, max_tries: int) -> No
                                                            term=query)  # fmt: skip
     if not describe(chosen):
         raise QueryRequired()
-    done = fetch_registry(Store(settings.data_dir), settings, query=chosen,
+    done = fetch_registry(Store.open(settings), settings, query=chosen,
                           policy=RetryPolicy(max_tries=max_tries))  # fmt: skip
     s = done.summary
     click.echo(

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tracker import bibliography, export, screening, search_log, study_groups, suggestions
 from tracker.cli.options import data_dir_option, emit
-from tracker.config import Settings
+from tracker.cli.options import settings as cli_settings
 from tracker.errors import ConfigError
 from tracker.importer import import_exports
 from tracker.selection import Filters, select
@@ -21,7 +21,7 @@ from tracker.store import Store
 
 
 def _store(data_dir: Path | None) -> Store:
-    return Store(Settings.from_env(data_dir=data_dir).data_dir)
+    return Store.open(cli_settings(data_dir=data_dir))
 
 
 @click.command("import")

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from tracker.cli.options import data_dir_option
-from tracker.config import Settings
+from tracker.cli.options import settings as cli_settings
+from tracker.store import Store
 from tracker.vocabulary import DEFAULT_PATH, Value, load_vocabulary, write_default
 
 
@@ -25,7 +26,7 @@ def vocabulary_command(init: bool, check: bool, data_dir: Path | None) -> None:
     """
     if init and check:
         raise click.UsageError("give --init or --check, not both")
-    folder = Settings.from_env(data_dir=data_dir).data_dir
+    folder = Store.open(cli_settings(data_dir=data_dir))
     if init:
         path = write_default(folder)
         click.echo(f"Wrote {path}: edit it, then run `tracker vocabulary --check`.")
