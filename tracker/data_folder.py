@@ -20,7 +20,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,7 +96,7 @@ class ParquetRecords:
                 " away and fetch again (screening decisions are kept in tracker.sqlite)."
             ) from exc
 
-    def replace(self, table: pa.Table) -> None:
+    def replace(self, table: pa.Table, changed: Collection[int] | None = None) -> None:
         self.folder.write_atomically(table, self.path, prefix=".records-")
 
     def stamp(self) -> str:

@@ -10,7 +10,7 @@ small, complete example to follow.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,7 +32,7 @@ class MemoryRecords:
             return None
         return self._table.select(list(columns)) if columns else self._table
 
-    def replace(self, table: pa.Table) -> None:
+    def replace(self, table: pa.Table, changed: Collection[int] | None = None) -> None:
         self._table = table
         self._version += 1
 

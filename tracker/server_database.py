@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS records (
     url text, conditions text[], interventions text[], phase text, status text,
     enrolment bigint, start_date text, completion_date text, linked_pmids bigint[]
 );
+CREATE TABLE IF NOT EXISTS records_snapshot (
+    id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL, content bytea NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id bigserial PRIMARY KEY, kind text NOT NULL, query text NOT NULL, started_at text NOT NULL,
     tool_version text NOT NULL, api_key_used integer NOT NULL, pid integer, host text,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -54,13 +54,16 @@ RunKind = Literal["fetch", "import"]
 class RecordsTable(Protocol):
     """One row per record id, in :data:`schema.RECORD_SCHEMA`; replaced whole, atomically.
 
-    ``names`` is the stored table's column names (None when there is none), cheap to ask, so
-    the store can see a table an older version wrote; ``keep_copy`` keeps the table as it is
-    beside it (``drop_copy`` removes that copy) while the store brings it to this version.
+    ``replace`` may be told which record ids ``changed`` (new or updated rows; None: any may
+    have), so a backend that keeps rows apart (a server) writes only those; one that rewrites
+    a file whole ignores it. ``names`` is the stored table's column names (None when there is
+    none), cheap to ask, so the store can see a table an older version wrote; ``keep_copy``
+    keeps the table as it is beside it (``drop_copy`` removes that copy) while the store
+    brings it to this version.
     """
 
     def read(self, columns: Sequence[str] | None = None) -> pa.Table | None: ...
-    def replace(self, table: pa.Table) -> None: ...
+    def replace(self, table: pa.Table, changed: Collection[int] | None = None) -> None: ...
     def stamp(self) -> str: ...
     def names(self) -> list[str] | None: ...
     def keep_copy(self) -> None: ...
@@ -238,6 +241,10 @@ class _Upsert:
     updated: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
 
+    @property
+    def changed(self) -> set[int]:
+        return {*self.new, *self.updated}
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
@@ -349,7 +356,7 @@ class Store:
         """Add or replace records without logging a run (notebooks, tests)."""
         with self.locked():
             result = self._merge(articles, records)
-            self.backend.records.replace(result.table)
+            self.backend.records.replace(result.table, result.changed)
         return _summary(0, result, gone=())
 
     # -- side tables: data kept beside the records by other modules (citation metrics) ------
@@ -431,7 +438,7 @@ class Store:
             result = self._merge(articles, records)
             returned = set(result.new) | set(result.updated) | set(result.unchanged)
             gone = sorted(previous - returned) if previous is not None else []
-            self.backend.records.replace(result.table)
+            self.backend.records.replace(result.table, result.changed)
             summary = _summary(run_id, result, gone=gone)
             outcome = _outcome(
                 run_id,
