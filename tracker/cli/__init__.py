@@ -49,6 +49,7 @@ COMMAND_MODULES = (
     "citations",
     "vocabulary",
     "ranking",
+    "team",
 )
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 
