@@ -74,7 +74,8 @@ def account(email: str) -> str:
 def history(store: Store) -> pd.DataFrame:
     """Every change to the team, oldest first: account, role ("" for a removal), by, at."""
     table = store.read_side_table(TABLE)
-    return (table if table is not None else SCHEMA.empty_table()).to_pandas()
+    frame: pd.DataFrame = (table if table is not None else SCHEMA.empty_table()).to_pandas()
+    return frame
 
 
 def members(store: Store) -> list[Member]:
