@@ -122,6 +122,16 @@ def require_in(team: list[Member], who: str, role: Role = Role.REVIEWER) -> Memb
     return member
 
 
+def conflicts_seen_by(conflicts: pd.DataFrame, member: Member) -> pd.DataFrame:
+    """The open conflicts (:func:`tracker.screening.conflicts`) ``member`` may see: every one
+    for a lead, who settles them; for a reviewer, those on records they decided themselves,
+    since any other would show a partner's decision on a record still blind to them."""
+    if member.role == Role.LEAD:
+        return conflicts
+    mine = [member.account in names for names in conflicts["reviewers"]]
+    return conflicts[mine]
+
+
 # -- changing the team: one row appended per change, under the store's lock -------------------
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import tracker
-from views import conflicts, duplicates, progress, record_detail, screening_form
+from views import conflicts, duplicates, live, progress, record_detail, screening_form
 from views import library_cache as cache
 from views import record_navigation as navigation
 from views.downloads import Download, downloads
@@ -42,7 +42,7 @@ def view(
                                          ranked=ranked.records)  # fmt: skip
     first = f" (showing the first {len(shown):,})" if len(shown) < len(chosen) else ""
     st.text(f"{len(chosen):,} of {len(lib.records):,} records match{first}.")
-    progress.panel(here, choices)
+    live.panel(here, lambda now: progress.panel(now, choices))
     left, right = st.columns([3, 2])
     with left:
         picked = table(shown)
@@ -52,7 +52,7 @@ def view(
         listing = navigation.Listing(shown["Record"].tolist(), state, own, ranked.pmids,
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
-    conflicts.panel(here, choices)
+    live.panel(here, lambda now: conflicts.panel(now, choices))
     duplicates.panel(here, choices)
 
 

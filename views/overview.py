@@ -12,6 +12,11 @@ from views.downloads import Download, downloads
 from views.library_cache import Snapshot
 
 
+def live_view(here: Snapshot) -> None:
+    """The overview from the store as it is now (a live panel redraws it)."""
+    view(here, cache.screening_state(here))
+
+
 def view(here: Snapshot, state: pd.DataFrame) -> None:
     counts = cache.prisma_counts(here)
     chart_data = cache.charts(here)
