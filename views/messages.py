@@ -38,11 +38,11 @@ REMEDIES: dict[type[tracker.TrackerError], Callable[[Any], str]] = {
     tracker.QueryRequired: lambda e: "The query is empty: type one in *PubMed query*.",
     tracker.TagRequired: lambda e: "Type the tag in *Add a tag* first.",
     tracker.NotAMember: lambda e: (
-        f"You are signed in as {_quoted(e.account)}, and this account is not on the review's "
+        f"You are signed in as {_plain(e.account)}, and this account is not on the review's "
         "team. Ask a lead of the review to add it, or sign out and sign in with another one."
     ),
     tracker.RoleRequired: lambda e: (
-        f"Only a {e.role} of the review may do this, and you ({_quoted(e.account)}) are not one:"
+        f"Only a {e.role} of the review may do this, and you ({_plain(e.account)}) are not one:"
         " ask a lead."
     ),
     tracker.AccountInvalid: lambda e: (
@@ -70,6 +70,10 @@ def worded(exc: tracker.TrackerError, remedies: Remedies | None = None) -> str:
 
 def _quoted(text: str) -> str:
     return tracker.dashboard.escape_markdown(repr(text))
+
+
+def _plain(text: str) -> str:
+    return tracker.dashboard.escape_markdown(text)
 
 
 @contextlib.contextmanager
