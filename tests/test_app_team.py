@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, texts
 
+import tracker
 from tracker import Store, screening, team
 from tracker.dashboard import escape_markdown
 from tracker.records import Article
@@ -172,3 +173,43 @@ def test_a_reviewer_on_an_empty_library_is_told_a_lead_brings_records_in(
     at = served(data_dir, monkeypatch, signed_in(ANA))
     assert "a lead of the review brings the first records in" in at.info[0].value
     assert not at.get("form")
+
+
+def test_a_reviewers_filters_and_downloads_never_find_a_partners_blind_decision(
+    review: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(review)
+    screening.decide(store, [101, 102], decision="include", reviewer=BEN)
+    screening.tag(store, [102], reviewer=BEN, add="ben's pick")
+    screening.decide(store, [101], decision="include", reviewer=ANA)
+    at = served(review, monkeypatch, signed_in(ANA))
+    at.sidebar.multiselect(key="f_decisions").set_value(["include"]).run()
+    assert [int(p) for p in at.dataframe(key="table").value["Record"]] == [101]
+    at.sidebar.multiselect(key="f_decisions").set_value([]).run()
+    at.sidebar.text_input(key="f_reviewer").input(BEN).run()
+    assert [int(p) for p in at.dataframe(key="table").value["Record"]] == [101]
+    lead = served(review, monkeypatch, signed_in(LEAD))
+    lead.sidebar.multiselect(key="f_decisions").set_value(["include"]).run()
+    assert [int(p) for p in lead.dataframe(key="table").value["Record"]] == []
+
+
+def test_what_a_reviewer_may_see_is_the_shared_view_for_every_record_at_once(
+    review: Path,
+) -> None:
+    store = Store(review)
+    screening.decide(store, [101, 102], decision="include", reviewer=BEN)
+    screening.decide(store, [101], decision="exclude", reviewer=ANA, reason="duplicate")
+    screening.tag(store, [103], reviewer=BEN, add="look again")
+    state = screening.summary(store)
+    own = screening.reviewer_decisions(store, ANA, "title-abstract")
+    seen = tracker.dashboard.seen_by(state, ANA, own)
+    for pmid in PMIDS:
+        mine = own.get(pmid, "unscreened")
+        shared = tracker.dashboard.shared_view(state, pmid, reviewer=ANA, own_decision=mine)
+        if shared is None:
+            assert (seen.loc[pmid, "decision"], seen.loc[pmid, "reviewers"]) == ("unscreened", [])
+        else:
+            assert seen.loc[pmid].equals(state.loc[pmid])
+    assert seen.loc[101, "decision"] == "conflict" and seen.loc[103, "tags"] == ["look again"]
+    assert seen.loc[102, "tags"] == [] and state.loc[102, "decision"] == "include"
+    assert tracker.screening.annotations(store, state=seen).keys() == {101, 103}

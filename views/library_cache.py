@@ -138,6 +138,14 @@ def own_decisions(here: Snapshot, reviewer: str, stage: str) -> dict[int, str]:
     return tracker.screening.reviewer_decisions(here.store, reviewer, stage)
 
 
+@st.cache_resource(max_entries=8, hash_funcs=EVENTS)
+def seen_state(here: Snapshot, reviewer: str, stage: str) -> pd.DataFrame:
+    """The screening state as a signed-in reviewer may see it (blind to partners' calls on
+    records they have not decided), for the filters and the table."""
+    own = own_decisions(here, reviewer, stage)
+    return DASH.seen_by(screening_state(here), reviewer, own)
+
+
 @st.cache_resource(max_entries=4, hash_funcs=EVENTS)
 def exclusion_reasons(here: Snapshot) -> list[str]:
     return tracker.screening.exclusion_reasons(here.store)

@@ -137,10 +137,20 @@ def source_filter(present: tuple[str, ...]) -> tuple[str, ...]:
     return () if set(chosen) in (set(), set(present)) else tuple(chosen)
 
 
+def visible_state(here: Snapshot, state: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """The screening state this person's filters, table and downloads read: a signed-in
+    reviewer's is blind to partners' decisions on records they have not decided yet; a
+    laptop's is the state as it is, as it always was."""
+    if choices.member is None:
+        return state
+    return cache.seen_state(here, choices.reviewer, choices.stage)
+
+
 def chosen_records(
     here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
 ) -> pd.DataFrame:
     """The records the sidebar's filters keep (rejected suggested tags do not count)."""
+    state = visible_state(here, state, choices)
     evidence = cache.evidence_in_use(here)
     chosen = None
     with reported("The filters could not be applied"):
