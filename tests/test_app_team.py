@@ -206,10 +206,11 @@ def test_what_a_reviewer_may_see_is_the_shared_view_for_every_record_at_once(
     for pmid in PMIDS:
         mine = own.get(pmid, "unscreened")
         shared = tracker.dashboard.shared_view(state, pmid, reviewer=ANA, own_decision=mine)
+        row, full = seen.loc[pmid].to_dict(), state.loc[pmid].to_dict()
         if shared is None:
-            assert (seen.loc[pmid, "decision"], seen.loc[pmid, "reviewers"]) == ("unscreened", [])
+            assert (row["decision"], row["reviewers"], row["tags"]) == ("unscreened", [], [])
         else:
-            assert seen.loc[pmid].equals(state.loc[pmid])
+            assert row == full
     assert seen.loc[101, "decision"] == "conflict" and seen.loc[103, "tags"] == ["look again"]
     assert seen.loc[102, "tags"] == [] and state.loc[102, "decision"] == "include"
     assert tracker.screening.annotations(store, state=seen).keys() == {101, 103}
