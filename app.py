@@ -20,7 +20,6 @@ from views import (
     identity,
     intake,
     library_cache,
-    live,
     messages,
     overview,
     runs,
@@ -46,7 +45,7 @@ def main() -> None:
         pages: dict[str, Callable[[], None]] = {
             "Browse & screen": lambda: browse.view(here, lib, state, choices),
             "Evidence map": lambda: evidence.view(here, lib, state, choices),
-            "Overview": lambda: live.panel(here, overview.live_view),
+            "Overview": lambda: overview.view(here),
             "Search runs": lambda: runs.view(here.store),
             "Fetch & import": lambda: intake.view(here.store, settings, choices.reviewer,
                                                   account=choices.account, lead=choices.lead),

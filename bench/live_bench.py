@@ -45,7 +45,7 @@ def live_page(data_dir: str, tab: str) -> None:
         live.panel(here, lambda now: progress.panel(now, choices))
         live.panel(here, lambda now: conflicts.panel(now, choices))
     else:
-        live.panel(here, overview.live_view)
+        overview.view(here)
 
 
 def ticks(page: AppTest, store: Store, decide: int, repeat: int) -> tuple[float, float]:

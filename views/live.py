@@ -35,9 +35,9 @@ def panel(here: Snapshot, draw: Callable[[Snapshot], None]) -> None:
     A change to the team reruns the whole page instead, so an account taken off it meets the
     sign-in gate at once rather than on its next click.
     """
-    now = cache.refreshed(here)
-    team = tracker.team.TABLE
-    if now.stamp.side_table(team) != here.stamp.side_table(team):
-        st.rerun()
     with reported("The live view could not be refreshed"):
+        now = cache.refreshed(here)
+        team = tracker.team.TABLE
+        if now.stamp.side_table(team) != here.stamp.side_table(team):
+            st.rerun()
         draw(now)
