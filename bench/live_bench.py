@@ -44,8 +44,9 @@ def live_page(data_dir: str, tab: str) -> None:
     if tab == "Browse & screen":
         live.panel(here, lambda now: progress.panel(now, choices))
         live.panel(here, lambda now: conflicts.panel(now, choices))
-    else:
-        overview.view(here)
+    else:  # the Overview's live parts; its library charts are drawn once, not each tick
+        live.panel(here, overview.headline)
+        live.panel(here, lambda now: overview.screening_flow(now, cache.screening_state(now)))
 
 
 def ticks(page: AppTest, store: Store, decide: int, repeat: int) -> tuple[float, float]:
