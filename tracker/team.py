@@ -111,12 +111,7 @@ def require(store: Store, who: str, role: Role = Role.REVIEWER) -> Member:
     Anyone may do anything in an open review, so a laptop review without a team never sees
     these errors, whatever name signs its decisions.
     """
-    return require_in(members(store), who, role)
-
-
-def require_in(team: list[Member], who: str, role: Role = Role.REVIEWER) -> Member:
-    """:func:`require` against a team already read."""
-    member = admit(team, who)
+    member = admit(members(store), who)
     if not member.may(role):
         raise RoleRequired(role.value, member.account)
     return member
