@@ -14,7 +14,17 @@ from collections.abc import Callable
 import streamlit as st
 
 import tracker
-from views import browse, evidence, intake, library_cache, messages, overview, runs, sidebar
+from views import (
+    browse,
+    evidence,
+    identity,
+    intake,
+    library_cache,
+    messages,
+    overview,
+    runs,
+    sidebar,
+)
 
 st.set_page_config(page_title="Ketamine review tracker", layout="wide")
 
@@ -25,19 +35,21 @@ def main() -> None:
     messages.show_flash()
     with messages.reported("The library could not be opened"):
         here = library_cache.snapshot(settings)
+        member = identity.gate(here)  # in team mode: no account, no page
         if not here.has_records:
-            intake.welcome(here.store, settings)
+            intake.welcome(here.store, settings, member)
             return
         lib = library_cache.library(here)
         state = library_cache.screening_state(here)
-        choices = sidebar.sidebar(here, lib, settings)
+        choices = sidebar.sidebar(here, lib, settings, member)
         pages: dict[str, Callable[[], None]] = {
             "Browse & screen": lambda: browse.view(here, lib, state, choices),
             "Evidence map": lambda: evidence.view(here, lib, state, choices),
-            "Overview": lambda: overview.view(here, state),
+            "Overview": lambda: overview.view(here),
             "Search runs": lambda: runs.view(here.store),
-            "Fetch & import": lambda: intake.view(here.store, settings, choices.reviewer),
-        }
+            "Fetch & import": lambda: intake.view(here.store, settings, choices.reviewer,
+                                                  account=choices.account, lead=choices.lead),
+        }  # fmt: skip
         # Only the open tab runs: a filter change does not rebuild the charts, and the
         # overview does not re-select the table.
         tabs = st.tabs(list(pages), key="tab", on_change="rerun")

@@ -11,17 +11,13 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_eutils import FakeNCBI
+from served import streamlit_app
 
 from tracker import Store, ranking, screening, screening_progress
 from views.progress import numbers
@@ -48,12 +44,6 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served_app(
     fake_ncbi_factory: Callable[..., FakeNCBI], data_dir: Path
@@ -61,33 +51,10 @@ def served_app(
     """`streamlit run app.py` headless on a free port, against an empty store and the fake."""
     _require_chromium()
     fake = fake_ncbi_factory(records=300)
-    port = _free_port()
-    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_EUTILS_URL": fake.base_url,
+    env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_EUTILS_URL": fake.base_url,
            "NCBI_EMAIL": "ana@example.org", "TRACKER_REVIEWER": "ana"}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
-         "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(
-            "streamlit did not start: "
-            + (server.stdout.read() if server.stdout else b"").decode()[-2000:]
-        )
-    yield url, data_dir, fake
-    server.terminate()
-    server.wait(timeout=20)
+    with streamlit_app(env) as url:
+        yield url, data_dir, fake
 
 
 def test_a_researcher_fetches_filters_screens_and_downloads(

@@ -32,6 +32,7 @@ PUBLIC_MODULES = {
     "stopping",
     "suggestions",
     "tagging",
+    "team",
 }
 
 
@@ -42,7 +43,7 @@ def test_every_public_name_of_the_package_is_exported() -> None:
 
 
 def test_the_public_modules_are_the_domain_modules_the_app_uses() -> None:
-    assert len(PUBLIC_MODULES) == 15
+    assert len(PUBLIC_MODULES) == 16
     for name in PUBLIC_MODULES:
         assert type(getattr(tracker, name)).__name__ == "module"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
 from tracker import screening, study_groups, suggestions, tagging
@@ -25,7 +26,7 @@ from tracker.clinicaltrials import TrialQuery
 from tracker.errors import ConfigError, QueryRequired
 from tracker.importer import ImportOutcome, import_exports
 from tracker.merging import MergeSummary
-from tracker.records import pubmed_url
+from tracker.records import Decision, pubmed_url
 from tracker.registry_fetch import RegistryFetch
 from tracker.selection import searchable_text
 from tracker.store import RunSummary, Store
@@ -319,6 +320,30 @@ def shared_view(
         return None
     return {"decision": str(row["decision"]), "tags": list(row["tags"]),
             "notes": list(row["notes"])}  # fmt: skip
+
+
+def seen_by(state: pd.DataFrame, reviewer: str, own: dict[int, str]) -> pd.DataFrame:
+    """The screening state as ``reviewer`` may see it: :func:`shared_view`'s rule for every
+    record at once, for what filters, the table and counts read.
+
+    A record another reviewer has decided and ``reviewer`` has not (``own``: their decisions
+    at the stage screened) reads as unscreened, with no reason, tags, notes or reviewers, so
+    no filter finds a partner's call before one's own. The rest is the state as it is.
+    """
+    others = np.fromiter((any(n != reviewer for n in names) for names in state["reviewers"]),
+                         dtype=bool, count=len(state))  # fmt: skip
+    decided = state.index.isin([p for p, d in own.items() if d != Decision.UNSCREENED.value])
+    hidden = others & ~decided
+    if not hidden.any():
+        return state
+    seen = state.copy()
+    blank = Decision.UNSCREENED.value
+    seen.loc[hidden, ["decision", "ta_decision", "ft_decision"]] = blank
+    seen.loc[hidden, ["stage", "exclusion_reason"]] = ""
+    seen.loc[hidden, "conflict"] = False
+    for column in ("tags", "notes", "reviewers"):
+        seen[column] = [[] if h else v for h, v in zip(hidden, seen[column], strict=True)]
+    return seen
 
 
 def next_unscreened(view_pmids: list[int], state: pd.DataFrame, current: int | None,

@@ -25,7 +25,7 @@ from tracker import merging
 from tracker.decision_log import DUPLICATE_JUDGEMENTS, duplicate_judgements
 from tracker.errors import ScreeningError
 from tracker.records import Action
-from tracker.screening import check_pmids, check_reviewer
+from tracker.screening import check_pmids, signer
 from tracker.store import Event, Store
 
 NOTICE_TYPES = {
@@ -181,7 +181,7 @@ def reject(store: Store, pmid: int, *, duplicate_of: int, reviewer: str) -> None
 
 
 def _judge(store: Store, action: Action, pmid: int, duplicate_of: int, reviewer: str) -> None:
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     if pmid == duplicate_of:
         raise ScreeningError("A record cannot duplicate itself: give two different PMIDs.")
     check_pmids(store, [pmid, duplicate_of])

@@ -40,6 +40,11 @@ of its widgets), as sqlite-utils keeps its CLI wording in ``cli.py`` and not in 
     │   ├── ReasonNotAllowed a reason given with a decision other than exclude
     │   ├── NoteRequired     a reason that needs a note ('other') without one
     │   └── TagRequired      a tag action without exactly one tag to add or remove
+    ├── TeamError            (tracker.team) who may act in a review served for a team
+    │   ├── NotAMember       an account not on the review's allow-list (when it has one)
+    │   ├── RoleRequired     an action for a role the account does not have (carries the role)
+    │   ├── AccountInvalid   a team member named by something other than an email address
+    │   └── LastLead         a change that would leave the team without a lead
     ├── RankingError         a stopping rule or simulation that cannot run as asked
     │   └── DatasetError     a labelled dataset that cannot be simulated (names the problem)
     └── ExportError          a format or destination that cannot be written
@@ -235,6 +240,52 @@ class TagRequired(ScreeningError):
 
     def __init__(self) -> None:
         super().__init__("Give exactly one tag, to add or to remove, with a tag name.")
+
+
+class TeamError(TrackerError):
+    """Who may act in a review: its allow-list of accounts and their roles (:mod:`tracker.team`)."""
+
+
+class NotAMember(TeamError):
+    """The review has an allow-list, and ``account`` is not on it."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(
+            f"{account} is not on this review's team. A lead of the review can add the account."
+        )
+
+
+class RoleRequired(TeamError):
+    """Only a member with ``role`` may do this, and ``account`` has another role."""
+
+    def __init__(self, role: str, account: str) -> None:
+        self.role, self.account = role, account
+        super().__init__(f"Only a {role} of the review may do this, and {account} is not one.")
+
+
+class AccountInvalid(TeamError):
+    """Team members are named by the email address their identity provider gives."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{text!r} is not an email address: name a team member by the address they sign in"
+            " with."
+        )
+
+
+class LastLead(TeamError):
+    """Removing ``account`` (or making it a reviewer) would leave the team without a lead, so
+    no one could resolve conflicts or bring records in."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(
+            f"That change to {account} would leave the team without a lead: the first member"
+            " must be a lead, and the last lead stays until another member is made one, so"
+            " someone can always resolve conflicts and bring records in."
+        )
 
 
 class RankingError(TrackerError):

@@ -17,7 +17,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from tracker import decision_log
+from tracker import decision_log, team
 from tracker.agreement import Agreement, compare
 from tracker.decision_log import CONFLICT, latest_decisions, live_events
 from tracker.errors import (
@@ -50,7 +50,7 @@ def decide(
     note: str = "",
 ) -> list[int]:
     """Record one reviewer's decision on records at a stage; returns the new event ids."""
-    who, where = check_reviewer(reviewer), check_stage(stage)
+    who, where = signer(store, reviewer), check_stage(stage)
     what = check_decision(decision)
     why = check_reason(store, what, reason, note)
     targets = check_pmids(store, pmids)
@@ -69,8 +69,10 @@ def resolve(
     reason: str = "",
     note: str = "",
 ) -> list[int]:
-    """Settle a conflict between reviewers with a final decision (its own event)."""
-    who, where, what = check_reviewer(reviewer), check_stage(stage), check_decision(decision)
+    """Settle a conflict between reviewers with a final decision (its own event); only a lead
+    of a review with a team may."""
+    who, where = signer(store, reviewer, team.Role.LEAD), check_stage(stage)
+    what = check_decision(decision)
     why = check_reason(store, what, reason, note)
     (target,) = check_pmids(store, [pmid])
     return store.append_events([Event(Action.RESOLVE, who, target, where, what, why, note.strip())])
@@ -85,7 +87,7 @@ def tag(
     remove: str | None = None,
 ) -> list[int]:
     """Add or remove a free tag on records."""
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     label = " ".join((add if add is not None else remove or "").split())
     if (add is None) == (remove is None) or not label:
         raise TagRequired()
@@ -97,7 +99,7 @@ def tag(
 
 def note(store: Store, pmid: int, text: str, *, reviewer: str) -> list[int]:
     """Attach a free-text note to a record."""
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     if not text.strip():
         raise ScreeningError("The note is empty: write the note text after the PMID.")
     (target,) = check_pmids(store, [pmid])
@@ -110,7 +112,7 @@ def undo(store: Store, *, reviewer: str) -> str | None:
     Added exclusion reasons are not undone: decisions may already cite them; nor are recorded
     stopping checks: they report what the rule said at the time.
     """
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     events = live_events(store.events())
     mine = events[(events["reviewer"] == who) & ~events["action"].isin(list(NOT_UNDONE))]
     if mine.empty:
@@ -124,7 +126,7 @@ def undo(store: Store, *, reviewer: str) -> str | None:
 
 def add_exclusion_reason(store: Store, reason: str, *, reviewer: str) -> None:
     """Extend the controlled list of exclusion reasons."""
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     text = " ".join(reason.split())
     if not text:
         raise ScreeningError("The reason is empty: give the text of the new exclusion reason.")
@@ -237,6 +239,12 @@ def agreement(store: Store, stage: str) -> list[Agreement]:
 
 
 # -- validation: everything is checked before anything is written ----------------------------
+
+
+def signer(store: Store, reviewer: str, role: team.Role = team.Role.REVIEWER) -> str:
+    """Who signs an action: the name given, and, when the review has a team, a member allowed
+    ``role``, spelled as the team spells the account (so one person has one signature)."""
+    return team.require(store, check_reviewer(reviewer), role).account
 
 
 def check_reviewer(name: str) -> str:

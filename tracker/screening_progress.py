@@ -19,7 +19,7 @@ from tracker import screening_order, stopping
 from tracker.decision_log import live_events
 from tracker.ranking import ModelState, model_state
 from tracker.records import Action, Stage
-from tracker.screening import check_reviewer, check_stage
+from tracker.screening import check_stage, signer
 from tracker.stopping import StoppingRule, StoppingVerdict
 from tracker.store import Event, Store
 
@@ -87,7 +87,7 @@ def record_stopping_check(
     store: Store, verdict: StoppingVerdict, *, reviewer: str, stage: str = Stage.TITLE_ABSTRACT
 ) -> int:
     """Append the verdict, with its inputs, to the event log; returns the event's id."""
-    who, where = check_reviewer(reviewer), check_stage(stage)
+    who, where = signer(store, reviewer), check_stage(stage)
     value = "stop" if verdict.stop else "continue"
     event = Event(STOPPING_CHECK, who, None, where, value, note=verdict.to_json())
     (event_id,) = store.append_events([event])

@@ -37,7 +37,7 @@ from tracker import tagging
 from tracker.decision_log import live_events
 from tracker.errors import ScreeningError, StoreError
 from tracker.records import Action, Facet
-from tracker.screening import check_pmids, check_reviewer
+from tracker.screening import check_pmids, signer
 from tracker.store import Event, Store
 from tracker.vocabulary import KNOWN_FACETS, Vocabulary, load_vocabulary
 
@@ -213,7 +213,7 @@ def label(facet: str) -> str:
 
 
 def _judge(store: Store, action: Action, pmid: int, facet: str, value: str, reviewer: str) -> int:
-    who = check_reviewer(reviewer)
+    who = signer(store, reviewer)
     (target,) = check_pmids(store, [pmid])
     key = facet_key(facet)
     frame = suggestions(store)

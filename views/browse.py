@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 import tracker
-from views import conflicts, duplicates, progress, record_detail, screening_form
+from views import conflicts, duplicates, live, progress, record_detail, screening_form
 from views import library_cache as cache
 from views import record_navigation as navigation
 from views.downloads import Download, downloads
 from views.library_cache import Snapshot
 from views.messages import show_notice
-from views.sidebar import Choices, chosen_records
+from views.sidebar import Choices, chosen_records, visible_state
 
 COLUMNS = {
     "Record": st.column_config.NumberColumn(
@@ -37,22 +37,23 @@ def view(
     own = cache.own_decisions(here, choices.reviewer, choices.stage) if choices.reviewer else None
     ranked = ranking(here, choices, len(lib.records))
     sort = order_choice(ranked)
-    shown = tracker.dashboard.table_view(chosen, state, sort=sort, own=own,
+    seen = visible_state(here, state, choices)
+    shown = tracker.dashboard.table_view(chosen, seen, sort=sort, own=own,
                                          metrics=cache.metrics(here),
                                          ranked=ranked.records)  # fmt: skip
     first = f" (showing the first {len(shown):,})" if len(shown) < len(chosen) else ""
     st.text(f"{len(chosen):,} of {len(lib.records):,} records match{first}.")
-    progress.panel(here, choices)
+    live.panel(here, lambda now: progress.panel(now, choices))
     left, right = st.columns([3, 2])
     with left:
         picked = table(shown)
         st.text(f"Download these {len(chosen):,} records, with decisions, tags and notes:")
-        downloads(export_files(here.store, chosen))
+        downloads(export_files(here.store, chosen, None if seen is state else seen))
     with right:
         listing = navigation.Listing(shown["Record"].tolist(), state, own, ranked.pmids,
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
-    conflicts.panel(here, choices)
+    live.panel(here, lambda now: conflicts.panel(now, choices))
     duplicates.panel(here, choices)
 
 
@@ -116,12 +117,15 @@ def record_pane(
     screening_form.screen_form(here, int(row["record_id"]), state, choices, listing)
 
 
-def export_files(store: tracker.Store, chosen: pd.DataFrame) -> list[Download]:
-    """CSV, RIS and BibTeX of exactly ``chosen``, with decisions, tags and notes; each file is
-    built only when its button is pressed."""
+def export_files(
+    store: tracker.Store, chosen: pd.DataFrame, state: pd.DataFrame | None = None
+) -> list[Download]:
+    """CSV, RIS and BibTeX of exactly ``chosen``, with decisions, tags and notes (from
+    ``state`` when given: what a signed-in reviewer may see); each file is built only when its
+    button is pressed."""
 
     def notes() -> dict[int, tracker.Annotation]:
-        return tracker.screening.current_annotations(store)
+        return tracker.screening.current_annotations(store, state=state)
 
     def full() -> pd.DataFrame:
         return tracker.dashboard.export_records(store, chosen)

@@ -14,6 +14,8 @@ from views.sidebar import Choices
 def panel(here: Snapshot, choices: Choices) -> None:
     stage = choices.stage
     table = cache.open_conflicts(here, stage)
+    if choices.member is not None:
+        table = tracker.team.conflicts_seen_by(table, choices.member)
     with st.expander(f"Dual screening at {stage}: {len(table)} open conflicts"):
         pairs = cache.reviewer_agreement(here, stage)
         if not pairs.empty:
@@ -22,6 +24,9 @@ def panel(here: Snapshot, choices: Choices) -> None:
             st.text("No open conflicts.")
             return
         st.dataframe(table, hide_index=True)
+        if not choices.lead:
+            st.text("A lead of the review resolves conflicts.")
+            return
         with st.form("resolve_form"):
             pmid = st.selectbox("Record", table["record_id"].tolist(), key="resolve_pmid")
             decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")

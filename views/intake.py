@@ -8,7 +8,7 @@ import streamlit as st
 
 import tracker
 from views import runs
-from views.messages import Remedies, flash, reported
+from views.messages import Remedies, flash, reported, worded
 
 UPLOAD_TYPES = ["ris", "txt", "nbib", "medline", "csv", "tsv", "xml", "gz"]
 """File endings the uploader offers: every format is told from its content, and these are the
@@ -18,7 +18,16 @@ IMPORT_REVIEWER = "Reviewer (for decisions in Rayyan, Covidence or ASReview file
 TRIAL_FIELDS = ("Conditions", "Interventions", "Other terms (optional search expression)")
 
 
-def fetch_form(store: tracker.Store, settings: tracker.Settings) -> None:
+def lead_only(store: tracker.Store, account: str | None) -> None:
+    """In team mode (``account`` signed in) bringing records in is a lead's work, checked
+    against the team as it is at the moment of the action; the laptop has no accounts."""
+    if account is not None:
+        tracker.team.require(store, account, tracker.team.Role.LEAD)
+
+
+def fetch_form(
+    store: tracker.Store, settings: tracker.Settings, *, account: str | None = None
+) -> None:
     st.subheader("Fetch from PubMed")
     with st.form("fetch_form"):
         email = st.text_input("Your email (NCBI asks for one)", value=settings.email, key="email")
@@ -41,12 +50,15 @@ def fetch_form(store: tracker.Store, settings: tracker.Settings) -> None:
         )
 
     with reported("The fetch did not complete, and nothing was changed"):
+        lead_only(store, account)
         fetching = tracker.Settings.from_env(email=email, api_key=api_key or None)
         summary = tracker.fetch.fetch(fetching, store=store, query=query, progress=show)
         flash(summary.line())
 
 
-def registry_form(store: tracker.Store, settings: tracker.Settings) -> None:
+def registry_form(
+    store: tracker.Store, settings: tracker.Settings, *, account: str | None = None
+) -> None:
     st.subheader("Search ClinicalTrials.gov")
     st.caption(
         "Registered trials, searched in the registry's condition and intervention fields "
@@ -72,6 +84,7 @@ def registry_form(store: tracker.Store, settings: tracker.Settings) -> None:
     )}  # fmt: skip
     with reported("The registry search did not complete, and no record was changed",
                   remedies=remedies):  # fmt: skip
+        lead_only(store, account)
         query = tracker.dashboard.trial_query(conditions=conditions, interventions=interventions,
                                               term=term)  # fmt: skip
         with st.spinner("Searching ClinicalTrials.gov (one request a second)…"):
@@ -79,7 +92,9 @@ def registry_form(store: tracker.Store, settings: tracker.Settings) -> None:
         flash(tracker.dashboard.registry_line(done))
 
 
-def import_form(store: tracker.Store, reviewer: str) -> None:
+def import_form(store: tracker.Store, reviewer: str, *, account: str | None = None) -> None:
+    """The uploader; decisions in the files are signed by ``reviewer`` (a box to change it on
+    a laptop), or by the signed-in ``account`` in team mode, with no box."""
     st.subheader("Import exports")
     st.caption(
         f"Accepted: {tracker.ACCEPTED}. Each file's format is read from its content. The files "
@@ -98,7 +113,11 @@ def import_form(store: tracker.Store, reviewer: str) -> None:
         placeholder="Embase, Scopus, Web of Science, CENTRAL…",
         help="Names the database of every file uploaded together, over what the files say",
     )
-    who = st.text_input(IMPORT_REVIEWER, value=reviewer, key="import_reviewer")
+    if account is None:
+        who = st.text_input(IMPORT_REVIEWER, value=reviewer, key="import_reviewer")
+    else:
+        who = account
+        st.caption(f"Decisions in Rayyan, Covidence or ASReview files are signed by {account}.")
     if not files or not st.button("Import", key="import"):
         return
     remedies: Remedies = {
@@ -111,6 +130,7 @@ def import_form(store: tracker.Store, reviewer: str) -> None:
         ),
     }
     with reported("The import did not complete, and nothing was changed", remedies=remedies):
+        lead_only(store, account)
         outcome = tracker.dashboard.import_uploads(
             store, [(f.name, f.getvalue()) for f in files],
             source=source.strip() or None, reviewer=who.strip(),
@@ -119,7 +139,9 @@ def import_form(store: tracker.Store, reviewer: str) -> None:
         flash(tracker.dashboard.import_line(outcome), warnings=warnings)
 
 
-def enrich_form(store: tracker.Store, settings: tracker.Settings) -> None:
+def enrich_form(
+    store: tracker.Store, settings: tracker.Settings, *, account: str | None = None
+) -> None:
     st.subheader("Citation metrics from NIH iCite")
     st.caption(
         "Citation count and relative citation ratio for every stored PMID, 200 per request. "
@@ -137,29 +159,48 @@ def enrich_form(store: tracker.Store, settings: tracker.Settings) -> None:
         bar.progress(min(done, 1.0), text=f"{progress.records:,} of {progress.total:,} PMIDs")
 
     with reported("Citation metrics were not updated, and the stored ones are kept"):
+        lead_only(store, account)
         summary = tracker.citations.enrich(
             store, tracker.Settings.from_env(email=email), progress=show
         )
         flash(summary.line(), warnings=summary.warnings)
 
 
-def view(store: tracker.Store, settings: tracker.Settings, reviewer: str) -> None:
+def view(
+    store: tracker.Store,
+    settings: tracker.Settings,
+    reviewer: str,
+    *,
+    account: str | None = None,
+    lead: bool = True,
+) -> None:
     """The Fetch & import tab; ``reviewer`` (the sidebar's) signs imported decisions unless
-    the form says otherwise."""
-    fetch_form(store, settings)
-    registry_form(store, settings)
-    import_form(store, reviewer)
-    enrich_form(store, settings)
+    the form says otherwise. In team mode, ``account`` signs them, and only a lead sees the
+    forms."""
+    if not lead:
+        st.info(worded(tracker.RoleRequired(tracker.team.Role.LEAD.value, reviewer)))
+        return
+    fetch_form(store, settings, account=account)
+    registry_form(store, settings, account=account)
+    import_form(store, reviewer, account=account)
+    enrich_form(store, settings, account=account)
 
 
-def welcome(store: tracker.Store, settings: tracker.Settings) -> None:
+def welcome(
+    store: tracker.Store, settings: tracker.Settings, member: tracker.team.Member | None = None
+) -> None:
+    """The page of an empty library: the ways to bring records in, for whoever may."""
+    if member is not None and not member.may(tracker.team.Role.LEAD):
+        st.info("The library is empty: a lead of the review brings the first records in.")
+        return
     st.info(
         "The library is empty. Fetch the review's PubMed query, search ClinicalTrials.gov, "
         "or import exports from any database."
     )
     st.text("The default query:")
     st.code(tracker.DEFAULT_QUERY, language=None, wrap_lines=True)
-    fetch_form(store, settings)
-    registry_form(store, settings)
-    import_form(store, settings.reviewer)
+    account = member.account if member is not None else None
+    fetch_form(store, settings, account=account)
+    registry_form(store, settings, account=account)
+    import_form(store, settings.reviewer, account=account)
     runs.view(store)

@@ -42,6 +42,11 @@ def snapshot(settings: tracker.Settings) -> Snapshot:
     return Snapshot(store, store.stamp())
 
 
+def refreshed(here: Snapshot) -> Snapshot:
+    """The same store with its stamp read again: what a live panel redraws from."""
+    return Snapshot(here.store, here.store.stamp())
+
+
 def _follows(*parts: str) -> dict[str | type[Any], Callable[[Any], Any]]:
     """Hash a snapshot by the store's location and these parts of its stamp only (never by
     the store object): the one rule of when cached data is stale."""
@@ -63,6 +68,7 @@ EVENTS = _follows("records", "events")  # the screening state folds events over 
 EVERYTHING = _follows("records", "events", "vocabulary")
 RUNS = _follows("records", "events", "runs")
 CITATIONS = _follows("side:citations")
+TEAM = _follows(f"side:{tracker.team.TABLE}")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the library…", hash_funcs=RECORDS)
@@ -110,6 +116,12 @@ def metrics(here: Snapshot) -> pd.DataFrame | None:
     return None if here.stamp.side_table(tracker.citations.TABLE) == "none" else _metrics(here)
 
 
+@st.cache_resource(max_entries=2, hash_funcs=TEAM)
+def team(here: Snapshot) -> list[tracker.team.Member]:
+    """The review's team (empty while the review is open), read once per change to it."""
+    return tracker.team.members(here.store)
+
+
 @st.cache_resource(max_entries=4, hash_funcs=EVENTS)
 def screening_state(here: Snapshot) -> pd.DataFrame:
     """Current screening state, recomputed only when the event log changes."""
@@ -124,6 +136,14 @@ def tag_names(here: Snapshot) -> list[str]:
 @st.cache_resource(max_entries=8, hash_funcs=EVENTS)
 def own_decisions(here: Snapshot, reviewer: str, stage: str) -> dict[int, str]:
     return tracker.screening.reviewer_decisions(here.store, reviewer, stage)
+
+
+@st.cache_resource(max_entries=8, hash_funcs=EVENTS)
+def seen_state(here: Snapshot, reviewer: str, stage: str) -> pd.DataFrame:
+    """The screening state as a signed-in reviewer may see it (blind to partners' calls on
+    records they have not decided), for the filters and the table."""
+    own = own_decisions(here, reviewer, stage)
+    return DASH.seen_by(screening_state(here), reviewer, own)
 
 
 @st.cache_resource(max_entries=4, hash_funcs=EVENTS)

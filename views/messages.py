@@ -37,6 +37,19 @@ REMEDIES: dict[type[tracker.TrackerError], Callable[[Any], str]] = {
     ),
     tracker.QueryRequired: lambda e: "The query is empty: type one in *PubMed query*.",
     tracker.TagRequired: lambda e: "Type the tag in *Add a tag* first.",
+    tracker.NotAMember: lambda e: (
+        f"You are signed in as {_plain(e.account)}, and this account is not on the review's "
+        "team. Ask a lead of the review to add it, or sign out and sign in with another one."
+    ),
+    tracker.RoleRequired: lambda e: (
+        f"Only a {e.role} of the review may do this, and you ({_plain(e.account)}) are not one:"
+        " ask a lead."
+    ),
+    tracker.AccountInvalid: lambda e: (
+        "Your identity provider gave no email address for this account, and the team knows its "
+        "members by their addresses: sign out and sign in with another account, or ask whoever "
+        "runs the server to have the provider send the email claim."
+    ),
 }
 """How the app words the errors its widgets fix; the library's own words name no widget."""
 Remedies = Mapping[type[tracker.TrackerError], Callable[[Any], str]]
@@ -57,6 +70,10 @@ def worded(exc: tracker.TrackerError, remedies: Remedies | None = None) -> str:
 
 def _quoted(text: str) -> str:
     return tracker.dashboard.escape_markdown(repr(text))
+
+
+def _plain(text: str) -> str:
+    return tracker.dashboard.escape_markdown(text)
 
 
 @contextlib.contextmanager

@@ -8,18 +8,31 @@ import streamlit as st
 
 import tracker
 from views import library_cache as cache
+from views import live
 from views.downloads import Download, downloads
 from views.library_cache import Snapshot
 
 
-def view(here: Snapshot, state: pd.DataFrame) -> None:
+def view(here: Snapshot) -> None:
+    """The overview, with the parts that follow decisions redrawn live (the counts, the
+    screening-progress chart and the PRISMA flow); the library's charts change only with the
+    records, so they are drawn once."""
+    live.panel(here, headline)
+    library_charts(here)
+    live.panel(here, lambda now: screening_flow(now, cache.screening_state(now)))
+
+
+def headline(here: Snapshot) -> None:
     counts = cache.prisma_counts(here)
-    chart_data = cache.charts(here)
     a, b, c, d = st.columns(4)
     a.metric("Records", f"{counts.identified:,}")
     b.metric("Screened (title/abstract)", f"{counts.screened - counts.screening_pending:,}")
     c.metric("Full texts assessed", f"{counts.assessed - counts.assessment_pending:,}")
     d.metric("Included", f"{counts.total_included:,}")
+
+
+def library_charts(here: Snapshot) -> None:
+    chart_data = cache.charts(here)
     st.altair_chart(
         alt.Chart(chart_data["years"], title="Studies per year")
         .mark_bar()
@@ -34,13 +47,16 @@ def view(here: Snapshot, state: pd.DataFrame) -> None:
             .encode(x="studies:Q", y=alt.Y(f"{facet}:N", sort="-x")),
             key=f"chart_{facet}",
         )
+
+
+def screening_flow(here: Snapshot, state: pd.DataFrame) -> None:
     st.altair_chart(
         alt.Chart(tracker.dashboard.screening_progress(state), title="Screening progress")
         .mark_bar()
         .encode(x="records:Q", y="stage:N", color="decision:N"),
         key="chart_progress",
     )
-    prisma_flow(counts)
+    prisma_flow(cache.prisma_counts(here))
 
 
 def prisma_flow(counts: tracker.prisma.PrismaCounts) -> None:

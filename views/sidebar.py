@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import tracker
+from views import identity
 from views import library_cache as cache
 from views.library_cache import Snapshot
 from views.messages import reported
@@ -38,11 +39,35 @@ class Choices:
     stage: str
     new_only: bool = False
     """Only the records the latest run found for the first time."""
+    member: tracker.team.Member | None = None
+    """The signed-in account in team mode (it is ``reviewer``); None on a laptop."""
+
+    @property
+    def lead(self) -> bool:
+        """Whether this person may do a lead's work (resolve conflicts, bring records in);
+        on a laptop, anyone may, as in an open review."""
+        return self.member is None or self.member.may(tracker.team.Role.LEAD)
+
+    @property
+    def account(self) -> str | None:
+        """Who signs when signed in; None on a laptop, where the typed name signs."""
+        return None if self.member is None else self.member.account
 
 
-def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Settings) -> Choices:
+def sidebar(
+    here: Snapshot,
+    lib: tracker.dashboard.Library,
+    settings: tracker.Settings,
+    member: tracker.team.Member | None = None,
+) -> Choices:
+    """The sidebar's choices; ``member`` is the signed-in account in team mode, which signs
+    instead of a typed *Reviewer* name."""
     side = st.sidebar
-    reviewer = side.text_input("Reviewer", value=settings.reviewer, key="reviewer").strip()
+    if member is None:
+        reviewer = side.text_input("Reviewer", value=settings.reviewer, key="reviewer").strip()
+    else:
+        identity.account_box(member)
+        reviewer = member.account
     stage = side.radio(
         "Screening stage", ["title-abstract", "full-text"], key="stage", horizontal=True
     )
@@ -81,7 +106,8 @@ def sidebar(here: Snapshot, lib: tracker.dashboard.Library, settings: tracker.Se
         evidence={k: v for k, v in evidence.items() if v},
     )
     new_only = side.checkbox("New since the last run only", key="f_new")
-    return Choices(filters=filters, reviewer=reviewer, stage=stage, new_only=new_only)
+    return Choices(filters=filters, reviewer=reviewer, stage=stage, new_only=new_only,
+                   member=member)  # fmt: skip
 
 
 def source_filter(present: tuple[str, ...]) -> tuple[str, ...]:
@@ -111,10 +137,20 @@ def source_filter(present: tuple[str, ...]) -> tuple[str, ...]:
     return () if set(chosen) in (set(), set(present)) else tuple(chosen)
 
 
+def visible_state(here: Snapshot, state: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """The screening state this person's filters, table and downloads read: a signed-in
+    reviewer's is blind to partners' decisions on records they have not decided yet; a
+    laptop's is the state as it is, as it always was."""
+    if choices.member is None:
+        return state
+    return cache.seen_state(here, choices.reviewer, choices.stage)
+
+
 def chosen_records(
     here: Snapshot, lib: tracker.dashboard.Library, state: pd.DataFrame, choices: Choices
 ) -> pd.DataFrame:
     """The records the sidebar's filters keep (rejected suggested tags do not count)."""
+    state = visible_state(here, state, choices)
     evidence = cache.evidence_in_use(here)
     chosen = None
     with reported("The filters could not be applied"):

@@ -50,6 +50,7 @@ COMMAND_MODULES = (
     "vocabulary",
     "ranking",
     "migration",
+    "team",
 )
 """Each module in tracker/cli/ lists its click commands in a module-level ``COMMANDS``."""
 

@@ -49,6 +49,22 @@ _WORDINGS: dict[type[errors.TrackerError], Wording] = {
         f"The reason {e.reason!r} needs a note saying what it is: pass --note."
     ),
     errors.TagRequired: lambda e: "Give exactly one of --add TAG or --remove TAG, with a tag name.",
+    errors.NotAMember: lambda e: (
+        f"{e.account} is not on this review's team: `tracker members add {e.account}` adds it"
+        " (or pass --reviewer with a member's address)."
+    ),
+    errors.RoleRequired: lambda e: (
+        f"Only a {e.role} of the review may do this, and {e.account} is not one: "
+        f"`tracker members add {e.account} --role {e.role}` makes it one."
+    ),
+    errors.AccountInvalid: lambda e: (
+        f"{e.text!r} is not an email address: give the address the person signs in with."
+    ),
+    errors.LastLead: lambda e: (
+        f"That change to {e.account} would leave the team without a lead: first make another"
+        " member one with `tracker members add EMAIL --role lead` (the first member added must"
+        " be a lead)."
+    ),
     errors.DestinationUnwritable: lambda e: (
         f"Cannot write {e.path}: {e.problem}. Choose another --out path."
     ),

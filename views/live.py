@@ -1,0 +1,43 @@
+"""Live team state: panels that follow everyone's decisions without a reload.
+
+A live panel is a fragment Streamlit reruns on its own every :data:`EVERY` seconds. Each run
+reads the store's stamp again (:func:`library_cache.refreshed`: file stats on a laptop, one
+query on a server) and draws from the cached loaders, which recompute only when a part of the
+stamp they follow has changed. So a quiet tick costs a stamp read and a few cache look-ups,
+and a partner's decision costs one refold of the events for the panels on screen; the rest of
+the page (the table, the ranking, the record) is not rerun until this person acts.
+
+What a panel shows is what it showed before, only fresher: the panels are the ones that
+already derive from what this person may see (their own decisions, the conflicts their role
+may see, team-wide counts), so a partner's decision on a record still blind to them never
+appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+import tracker
+from views import library_cache as cache
+from views.library_cache import Snapshot
+from views.messages import reported
+
+EVERY = 3.0
+"""Seconds between two looks at the store: a partner's decision shows within about this."""
+
+
+@st.fragment(run_every=EVERY)
+def panel(here: Snapshot, draw: Callable[[Snapshot], None]) -> None:
+    """``draw`` with the store as it is now, again every :data:`EVERY` seconds.
+
+    A change to the team reruns the whole page instead, so an account taken off it meets the
+    sign-in gate at once rather than on its next click.
+    """
+    with reported("The live view could not be refreshed"):
+        now = cache.refreshed(here)
+        team = tracker.team.TABLE
+        if now.stamp.side_table(team) != here.stamp.side_table(team):
+            st.rerun()
+        draw(now)
