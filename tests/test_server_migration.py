@@ -66,9 +66,7 @@ def test_a_review_goes_to_the_server_and_back_with_every_row_equal(
     assert screening.summary(returned).equals(screening.summary(original))
 
 
-def test_screening_goes_on_on_the_server_after_the_copy(
-    postgres: Server, review: Path
-) -> None:
+def test_screening_goes_on_on_the_server_after_the_copy(postgres: Server, review: Path) -> None:
     url = url_of(postgres, "goes_on")
     assert migrate("--to", url, "--data-dir", str(review))[0] == 0
     server = Store.on_server(url)
