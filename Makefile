@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: app test lint typecheck pytest bench bench-ranking browser postgresql lock clean
+.PHONY: app test lint typecheck pytest bench bench-team bench-ranking browser postgresql lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -52,7 +52,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/export_bench.py --write
 	$(BIN)/python bench/tagging_bench.py --write
 	$(BIN)/python bench/screening_bench.py --write
+	$(BIN)/python bench/live_bench.py --write
+	$(MAKE) bench-team
 	$(MAKE) bench-ranking
+
+## bench-team: many reviewers at once, a restart, a large fetch and the app, on a data folder and
+## on a throwaway PostgreSQL server side by side
+bench-team: $(STAMP) postgresql
+	$(BIN)/python bench/team_bench.py --write
 
 ## bench-ranking: tracker's screening simulation and ASReview's, same seeds and priors, one run.
 ## ASReview needs pandas < 3, so it gets its own .venv-asreview (bench/asreview-requirements.txt).

@@ -19,6 +19,8 @@ from tracker import Store, screening, team
 from tracker.dashboard import escape_markdown
 from tracker.records import Article
 
+pytestmark = pytest.mark.both_backends
+
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "not a secret: a test",

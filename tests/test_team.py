@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from backend_choice import server_for
 from click.testing import CliRunner
+from postgres_server import Server
 from test_error_wording import FLAG_OR_COMMAND
 
 from tracker import Store, duplicates, errors, screening, team
@@ -18,9 +20,13 @@ LEAD, REVIEWER = team.Role.LEAD, team.Role.REVIEWER
 PMIDS = [11, 12, 13]
 
 
-@pytest.fixture(params=["data folder", "memory"])
+@pytest.fixture(params=["data folder", "memory", "postgresql"])
 def store(request: pytest.FixtureRequest, data_dir: Path) -> Store:
-    made = Store(data_dir) if request.param == "data folder" else Store.in_memory()
+    if request.param == "postgresql":
+        server: Server = request.getfixturevalue("postgres")
+        made = Store(backend=server_for(server.url, data_dir))
+    else:
+        made = Store(data_dir) if request.param == "data folder" else Store.in_memory()
     made.upsert([Article(pmid=p, title=f"study {p}") for p in PMIDS])
     return made
 

@@ -41,7 +41,8 @@ def migrate_command(to_url: str | None, from_url: str | None, data_dir: Path | N
     """
     if (to_url is None) == (from_url is None):
         raise click.UsageError("give --to URL (folder to server) or --from URL (server to folder)")
-    folder = Store(cli_settings(data_dir=data_dir).data_dir)
+    settings = cli_settings(data_dir=data_dir)
+    folder = Store(settings.data_dir)
     if to_url is not None:
         done = copy_store(folder, Store.on_server(to_url))
     else:
