@@ -9,6 +9,7 @@ the reader. The seconds measured are printed (run with ``-s`` to read them).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backend_choice import child_env
 from served import auth_secrets, free_port, identity_provider, streamlit_app
 from test_e2e_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, IDLE, _require_chromium
 
@@ -25,7 +27,7 @@ from tracker import Store, screening, team
 from tracker.records import Article
 from views.live import EVERY
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.both_backends]
 
 LEAD, ANA, BEN = "lena@example.org", "ana@example.org", "ben@example.org"
 PMIDS = (101, 102, 103, 104, 105)
@@ -57,7 +59,7 @@ def team_review(data_dir: Path, tmp_path: Path) -> Iterator[Review]:
     port = free_port()
     with identity_provider(tmp_path) as issuer:
         cwd = auth_secrets(tmp_path / "server", app_port=port, issuer=issuer)
-        env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_REVIEWER": BEN}
+        env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_REVIEWER": BEN, **child_env(data_dir)}
         with streamlit_app(env, cwd=cwd, port=port) as url:
             yield Review(url, data_dir)
 
@@ -245,7 +247,7 @@ def test_on_a_laptop_an_open_page_follows_the_command_line(data_dir: Path) -> No
     _require_chromium()
     store = _records(data_dir)
     screening.decide(store, [101], decision="include", reviewer="ana")
-    env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_REVIEWER": "ana"}
+    env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_REVIEWER": "ana", **child_env(data_dir)}
     with streamlit_app(env) as url, sync_playwright() as playwright:
         browser = _browser(playwright)
         page = _page(browser)
@@ -273,4 +275,6 @@ def test_on_a_laptop_an_open_page_follows_the_command_line(data_dir: Path) -> No
 def _tracker(*args: str) -> None:
     """The ``tracker`` command installed beside this Python, in its own process."""
     command = Path(sys.executable).with_name("tracker")
-    subprocess.run([str(command), *args], check=True, capture_output=True)
+    data_dir = Path(args[args.index("--data-dir") + 1]) if "--data-dir" in args else Path("data")
+    env = {**os.environ, **child_env(data_dir)}  # on a server: the folder's schema
+    subprocess.run([str(command), *args], check=True, capture_output=True, env=env)
