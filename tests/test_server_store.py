@@ -197,3 +197,27 @@ def test_after_a_restart_saved_decisions_are_there_and_the_store_recovers_by_its
     screening.decide(store, [7], decision="include", reviewer="ana")  # no reconnect by hand
     decided = screening.reviewer_decisions(store, "ana", "title-abstract")
     assert sorted(decided) == [*saved, 7]
+
+
+@pytest.mark.slow
+def test_the_app_goes_on_by_itself_after_the_server_restarts(
+    own_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page open across a restart: the next decision is saved without reloading anything
+    (the pool drops the dead connections and makes new ones)."""
+    from streamlit.testing.v1 import AppTest
+
+    Store.on_server(own_server.url).upsert(articles(7, 8))
+    monkeypatch.setenv("TRACKER_DATABASE_URL", own_server.url)
+    monkeypatch.setenv("TRACKER_REVIEWER", "ana")
+    at = AppTest.from_file(str(TESTS.parent / "app.py"), default_timeout=60).run()
+    at.text_input(key="goto").input("7").run()
+    assert not at.exception and not at.error
+    own_server.stop("immediate")
+    wait_until_down(own_server)
+    own_server.start()
+    at.button(key="decide_include").click().run()
+    assert not at.exception and not at.error
+    assert any("7: include saved" in s.value for s in at.success)
+    assert screening.reviewer_decisions(Store.on_server(own_server.url), "ana",
+                                        "title-abstract") == {7: "include"}  # fmt: skip
