@@ -221,3 +221,41 @@ def test_the_app_goes_on_by_itself_after_the_server_restarts(
     assert any("7: include saved" in s.value for s in at.success)
     assert screening.reviewer_decisions(Store.on_server(own_server.url), "ana",
                                         "title-abstract") == {7: "include"}  # fmt: skip
+
+
+def test_a_servers_vocabulary_is_edited_by_saving_a_copy_and_loading_it_back(
+    postgres: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    url = f"{postgres.url}?options={quote('-csearch_path=vocabulary_edit')}"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+
+    def tracker(*args: str) -> tuple[int, str]:
+        done = CliRunner().invoke(main, ["vocabulary", *args])
+        return done.exit_code, done.output
+
+    copy = tmp_path / "vocabulary.toml"
+    assert tracker("--save", str(copy))[0] == 0
+    edited = copy.read_text().replace(
+        "text = ['\\bheadaches?\\b']", "text = ['\\bheadaches?\\b', '\\bcephalalgia\\b']"
+    )
+    assert edited != copy.read_text(), "the test's edit must apply"
+    copy.write_text(edited)
+    code, out = tracker("--load", str(copy))
+    assert code == 0 and "made it the library's own vocabulary" in out
+    assert "cephalalgia" in own_vocabulary(url)
+    copy.write_text("[[design]]\nname = 'RCT'\ntext = ['(unclosed']\n")
+    code, out = tracker("--load", str(copy))
+    assert code == 1 and str(copy) in out
+    assert "cephalalgia" in own_vocabulary(url), "a file with a mistake changes nothing"
+    code, out = tracker("--check")
+    assert code == 0 and "this library's own copy" in out and "is valid" in out
+
+
+def own_vocabulary(url: str) -> str:
+    own = Store.open(Settings(database_url=url)).own_vocabulary()
+    assert own is not None
+    return own[1].decode()

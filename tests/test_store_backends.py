@@ -97,6 +97,10 @@ def test_side_tables_and_the_vocabulary_round_trip(new_store: Backends) -> None:
     assert own == (where, b"# my vocabulary\n")
     with pytest.raises(FileExistsError):
         store.create_vocabulary(b"# again\n")
+    before = store.stamp().vocabulary
+    assert store.replace_vocabulary(b"# edited\n") == where
+    assert store.own_vocabulary() == (where, b"# edited\n")
+    assert store.stamp().vocabulary != before
 
 
 def test_each_part_of_the_stamp_changes_with_its_part_only(new_store: Backends) -> None:

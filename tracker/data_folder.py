@@ -185,6 +185,21 @@ class VocabularyFile:
             raise _write_error(self.path, exc) from exc
         return self.path
 
+    def replace(self, content: bytes) -> Path:
+        """Write ``content`` over the copy (or as the first one), atomically."""
+        self.folder.ensure()
+        tmp = self.path.with_name(f".{VOCABULARY_FILE}.tmp")
+        try:
+            with tmp.open("wb") as sink:
+                sink.write(content)
+                sink.flush()
+                os.fsync(sink.fileno())
+            tmp.replace(self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _write_error(self.path, exc) from exc
+        return self.path
+
     def stamp(self) -> str:
         return _file_stamp(self.path)
 

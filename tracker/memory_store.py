@@ -84,6 +84,10 @@ class MemoryVocabulary:
         self._content = content
         return self.path
 
+    def replace(self, content: bytes) -> Path:
+        self._content = content
+        return self.path
+
     def stamp(self) -> str:
         return "none" if self._content is None else f"memory:{hash(self._content)}"
 

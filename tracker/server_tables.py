@@ -203,6 +203,16 @@ class ServerVocabulary:
             self.database.bump(conn, "vocabulary")
         return self.path
 
+    def replace(self, content: bytes) -> Path:
+        with self.database.transaction() as conn:
+            conn.execute(
+                "INSERT INTO documents VALUES ('vocabulary', %s)"
+                " ON CONFLICT (name) DO UPDATE SET content = excluded.content",
+                (content,),
+            )
+            self.database.bump(conn, "vocabulary")
+        return self.path
+
     def stamp(self) -> str:
         version = self.database.versions().get("vocabulary")
         return "none" if version is None else str(version)

@@ -111,6 +111,7 @@ class VocabularyDocument(Protocol):
 
     def read(self) -> tuple[Path, bytes] | None: ...
     def create(self, content: bytes) -> Path: ...
+    def replace(self, content: bytes) -> Path: ...
     def stamp(self) -> str: ...
 
 
@@ -390,6 +391,11 @@ class Store:
     def create_vocabulary(self, content: bytes) -> Path:
         """Give the library its own vocabulary; FileExistsError if it has one already."""
         return self.backend.vocabulary.create(content)
+
+    def replace_vocabulary(self, content: bytes) -> Path:
+        """Make ``content`` the library's own vocabulary, whether or not it had one (a store on
+        a server has no file to edit in place, so an edited copy is loaded whole)."""
+        return self.backend.vocabulary.replace(content)
 
     # -- runs --------------------------------------------------------------------------------
 

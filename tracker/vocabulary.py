@@ -234,6 +234,23 @@ def write_default(library: Store | Path) -> Path:
         ) from None
 
 
+def vocabulary_bytes(library: VocabularyOwner) -> bytes:
+    """The vocabulary in use, as its file's bytes (to save a copy for editing)."""
+    own = _own(library)
+    return own[1] if own is not None else DEFAULT_PATH.read_bytes()
+
+
+def load_file(library: Store, path: Path) -> Path:
+    """Make the file at ``path`` the library's own vocabulary, once it has been checked whole:
+    a mistake is a :class:`VocabularyError` naming the file, and the one in use stays."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise VocabularyError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    _parse(path, content)
+    return library.replace_vocabulary(content)
+
+
 def _own(library: VocabularyOwner) -> tuple[Path, bytes] | None:
     if library is None:
         return None

@@ -8,8 +8,16 @@ import click
 
 from tracker.cli.options import data_dir_option
 from tracker.cli.options import settings as cli_settings
+from tracker.export import save
 from tracker.store import Store
-from tracker.vocabulary import DEFAULT_PATH, Value, load_vocabulary, write_default
+from tracker.vocabulary import (
+    DEFAULT_PATH,
+    Value,
+    load_file,
+    load_vocabulary,
+    vocabulary_bytes,
+    write_default,
+)
 
 
 @click.command("vocabulary")
@@ -17,19 +25,47 @@ from tracker.vocabulary import DEFAULT_PATH, Value, load_vocabulary, write_defau
     "--init", is_flag=True, help="Copy the default to <data dir>/vocabulary.toml for editing."
 )
 @click.option("--check", is_flag=True, help="Check the vocabulary in use; exit 1 if it is wrong.")
+@click.option(
+    "--save",
+    "save_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the vocabulary in use to this file, to edit it.",
+)
+@click.option(
+    "--load",
+    "load_from",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check this file and make it the library's own vocabulary.",
+)
 @data_dir_option
-def vocabulary_command(init: bool, check: bool, data_dir: Path | None) -> None:
+def vocabulary_command(init: bool, check: bool, save_to: Path | None, load_from: Path | None,
+                       data_dir: Path | None) -> None:  # fmt: skip
     """Show the evidence-tag vocabulary in use: its file, facets and values.
 
     A library's own <data dir>/vocabulary.toml wins over the packaged default. Make one with
-    --init, edit it (its comments say how to add a synonym), then run --check.
+    --init, edit it (its comments say how to add a synonym), then run --check. A review on a
+    database server has no file to edit: --save a copy, edit it, then --load it.
     """
-    if init and check:
-        raise click.UsageError("give --init or --check, not both")
-    folder = Store.open(cli_settings(data_dir=data_dir))
+    if sum((init, check, save_to is not None, load_from is not None)) > 1:
+        raise click.UsageError("give one of --init, --check, --save or --load")
+    settings = cli_settings(data_dir=data_dir)
+    folder = Store.open(settings)
+    if save_to is not None:
+        save(vocabulary_bytes(folder), save_to)
+        click.echo(f"Wrote {save_to}: edit it, then load it with `tracker vocabulary --load`.")
+        return
+    if load_from is not None:
+        where = load_file(folder, load_from)
+        click.echo(f"Checked {load_from} and made it the library's own vocabulary ({where}).")
+        return
     if init:
         path = write_default(folder)
-        click.echo(f"Wrote {path}: edit it, then run `tracker vocabulary --check`.")
+        if settings.database_url:
+            click.echo(f"Stored the default as {path}: --save it to a file, edit, then --load.")
+        else:
+            click.echo(f"Wrote {path}: edit it, then run `tracker vocabulary --check`.")
         return
     vocabulary = load_vocabulary(folder)
     own = "the default" if vocabulary.path == DEFAULT_PATH else "this library's own copy"
