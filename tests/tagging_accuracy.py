@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from real_abstracts import Drawn, draw, title_hash
+from real_abstracts import Drawn, draw, draw_effects, title_hash
 
 from tracker.parse import iter_articles
 from tracker.schema import article_row
@@ -98,9 +98,28 @@ def drawn_records(folder: Path) -> list[tuple[Drawn, Labelled]]:
     ]
 
 
-def label_mismatches(drawn: Iterable[Drawn]) -> list[str]:
+def effect_records(folder: Path) -> list[tuple[Drawn, Labelled]]:
+    """The adverse-effect set, each record with its labels (adverse effects only), in draw
+    order."""
+    rows = REAL_LABELS["effects"]["records"]
+    labels = {row["record"]: row for row in rows}
+    drawn = draw_effects(
+        folder,
+        seed=REAL_LABELS["effects"]["draw"]["seed"],
+        count=len(rows),
+        main=len(REAL_LABELS["records"]),
+    )
+    return [
+        (record, Labelled(record.key, record.title, record.abstract, labels[record.key]["labels"]))
+        for record in drawn
+    ]
+
+
+def label_mismatches(
+    drawn: Iterable[Drawn], rows: Sequence[dict[str, Any]] | None = None
+) -> list[str]:
     """Where the label file does not name what the seed draws (a changed source file)."""
-    rows = REAL_LABELS["records"]
+    rows = REAL_LABELS["records"] if rows is None else rows
     found = [(r.key, r.pmid, title_hash(r.title), r.split) for r in drawn]
     stored = [(r["record"], r["pmid"], r["title_hash"], r["split"]) for r in rows]
     return [f"drawn {a}, labelled {b}" for a, b in zip(found, stored, strict=True) if a != b]

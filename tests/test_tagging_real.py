@@ -23,6 +23,7 @@ from tagging_accuracy import (
     Scores,
     crafted_records,
     drawn_records,
+    effect_records,
     fixture_records,
     frame,
     label_mismatches,
@@ -69,6 +70,12 @@ def drawn() -> list[tuple[Drawn, Labelled]]:
 
 
 @pytest.fixture(scope="module")
+def effects(drawn: list[tuple[Drawn, Labelled]]) -> list[tuple[Drawn, Labelled]]:
+    del drawn  # skips with its reason when the datasets are absent
+    return effect_records(screening_dir())
+
+
+@pytest.fixture(scope="module")
 def scored(drawn: list[tuple[Drawn, Labelled]]) -> dict[str, Scores]:
     """Every labelled set, tagged and scored; the table written as an artifact."""
     sets = {
@@ -101,13 +108,28 @@ def test_the_labelled_records_are_the_ones_the_seed_draws(
     assert len(drawn) >= 150 and splits.count("test") == len(drawn) // 3
 
 
-def test_the_label_file_holds_no_abstract_text(drawn: list[tuple[Drawn, Labelled]]) -> None:
-    stored = (Path(__file__).parent / "expected" / "tagging_real_labels.json").read_text()
+def test_the_effect_set_is_the_one_the_seed_draws(
+    effects: list[tuple[Drawn, Labelled]], drawn: list[tuple[Drawn, Labelled]]
+) -> None:
+    rows = REAL_LABELS["effects"]["records"]
+    assert label_mismatches([record for record, _ in effects], rows) == []
+    assert {r.pmid for r, _ in effects}.isdisjoint({r.pmid for r, _ in drawn})
+    assert [r.split for r, _ in effects].count("test") == len(effects) // 3
+
+
+def test_the_label_file_holds_no_abstract_text(
+    drawn: list[tuple[Drawn, Labelled]], effects: list[tuple[Drawn, Labelled]]
+) -> None:
+    stored = _runs((Path(__file__).parent / "expected" / "tagging_real_labels.json").read_text())
     assert len(drawn) == len(REAL_LABELS["records"])
-    for record, _ in drawn:
-        words = record.abstract.split()
-        for start in range(0, max(1, len(words) - 8), 8):
-            assert " ".join(words[start : start + 8]) not in stored, record.key
+    for record, _ in (*drawn, *effects):
+        assert _runs(record.abstract).isdisjoint(stored), record.key
+
+
+def _runs(text: str, length: int = 8) -> set[tuple[str, ...]]:
+    """Every run of ``length`` words, without the quotes, commas and brackets JSON adds."""
+    words = [word.strip('",{}[]') for word in text.split()]
+    return {tuple(words[start : start + length]) for start in range(len(words) - length + 1)}
 
 
 def test_every_record_is_labelled_with_every_family() -> None:
@@ -115,6 +137,8 @@ def test_every_record_is_labelled_with_every_family() -> None:
     for row in (*REAL_LABELS["records"], *REAL_LABELS["fixtures"]):
         assert set(row["labels"]) == families, row
         assert row["labels"]["nameable"] == bool(row["labels"]["design"]), row
+    for row in REAL_LABELS["effects"]["records"]:
+        assert set(row["labels"]) == {"adverse_effects"}, row
 
 
 @pytest.fixture(scope="module")
