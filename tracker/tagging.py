@@ -537,17 +537,37 @@ def _opening(text: str) -> str:
 
 
 def _discount(tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]) -> None:
-    """Drop a cue's tag where its ``unless`` mentions are as many as its own."""
+    """Drop a cue's tag where it matches only inside its ``unless`` mentions.
+
+    The mentions are blanked out and the cue counted again in what is left, in the title and
+    the abstract: "no clinical studies have evaluated X" elsewhere in the text does not cancel
+    "this double-blind study". The evidence span is taken from what is left, so it shows the
+    record's own words rather than a mention."""
     for finding in findings:
         rule = tables.unless.get((finding.facet, finding.value))
-        if rule is None or not finding.from_text:
+        if rule is None or not finding.from_text or not len(finding.rows):
             continue
         pattern, unless = rule
         said = np.zeros(len(finding.rows), dtype=np.int64)
         for field in fields:
-            text = field.text.take(pa.array(finding.rows))
-            said += _count_matches(text, pattern) - _count_matches(text, unless)
+            own = _without(field.text.take(pa.array(finding.rows)), unless)
+            said += _count_matches(own, pattern)
+            if field.name == finding.field:
+                finding.spans = _first_spans(own, pattern, finding.spans)
         finding.drop(_mask(finding.rows[said <= 0], len(fields[0].rows)))
+
+
+def _without(text: pa.Array, pattern: str) -> pa.Array:
+    """The text with every match of ``pattern`` blanked out."""
+    return pc.replace_substring_regex(text, pattern=f"(?i){pattern}", replacement=" ")
+
+
+def _first_spans(text: pa.Array, pattern: str, spans: list[str]) -> list[str]:
+    """Per row, the span it had if ``text`` still holds it, else the first match of
+    ``pattern`` left in ``text`` (the span was a mention)."""
+    found = pc.extract_regex(text, pattern=f"(?i)(?P<span>{pattern})").field("span").to_pylist()
+    kept = zip(text.to_pylist(), found, spans, strict=True)
+    return [old if old in (own or "") else (new or "").strip() or old for own, new, old in kept]
 
 
 def _count_matches(text: pa.Array, pattern: str) -> np.ndarray:
