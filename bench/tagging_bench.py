@@ -5,7 +5,7 @@ and how well the tags agree with the hand labels (issue #17).
 
 The records are half app_bench's synthetic ones (every abstract naming a route, a dose and
 three adverse effects) and half the hand-written abstracts of tests/expected/tagging_labels.json
-in turn (negations, dose formats, reviews, protocols, case reports), each under its own PMID.
+in turn (negations, dose formats, reviews, protocols, case reports), each under its own record id.
 
 Measured in one run, same records, same vocabulary:
 - ``evidence()`` cold (median of ``--repeat``), and the time of its phases once;
@@ -45,7 +45,7 @@ from tracker.vocabulary import Vocabulary, load_vocabulary
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 LABELS = TESTS / "expected" / "tagging_labels.json"
-COLUMNS = ("pmid", "title", "abstract", "publication_types", "mesh_terms", "mesh_qualified")
+COLUMNS = ("record_id", "title", "abstract", "publication_types", "mesh_terms", "mesh_qualified")
 
 
 def records(count: int) -> pd.DataFrame:
