@@ -379,8 +379,10 @@ def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int
             continue
         if cue.facet == "adverse_effects":
             finding, named = _affirmed(tables, cue, field)
+            if field.name == "title":  # a title names the condition, or the topic
+                condition[named] = True
+                condition[_topics(tables, cue, field)] = True
             finding.drop(condition)
-            condition[named] = field.name == "title"  # the title names it as the condition
         else:
             at, found = _scan(field, cue.pattern)
             spans = found.field("span").to_pylist()
@@ -389,6 +391,13 @@ def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int
             finding.drop(_mask(earlier.rows, size))
         findings.append(finding)
     return findings
+
+
+def _topics(tables: _Tables, cue: Cue, field: _Field) -> np.ndarray:
+    """The records whose title names the effect as its topic (effect_context.title_topics)."""
+    at, _ = _scan(field, cue.pattern)
+    titles = field.text.take(pa.array(at, type=pa.int64()))
+    return field.rows[at[effect_context.title_topics(tables.mentions, titles)]] if len(at) else at
 
 
 def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> tuple[_Finding, np.ndarray]:
@@ -407,7 +416,7 @@ def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> tuple[_Finding, np.nd
     for index in np.flatnonzero(blocked).tolist():
         text = str(field.text[at[index]])
         spans[index], credited[index] = effect_context.later_counted(
-            rules, text, cue.pattern, spans[index]
+            rules, text, cue.pattern, spans[index], same_condition=bool(context[index])
         )
     said = np.array([bool(s) for s in spans], dtype=bool)
     rows = field.rows[at[said]] if len(at) else at
