@@ -36,7 +36,8 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   "other chronic pain" means chronic pain that none of the named conditions covers. A
   review's text names the designs of the studies it read, so they are not its own; nor are
   the designs a comment or an editorial names. A protocol reports no results: adverse
-  effects in its text are planned outcomes, not findings.
+  effects in its text are planned outcomes, not findings; and effects in animal work are not
+  effects in people.
 - Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
   else the groups added up, else the first "n = N" or "N patients" that counts no events;
   numbers in words are read. Designs whose records have no sample of their own (vocabulary
@@ -601,7 +602,7 @@ def _suppress(
             drugs[finding.rows] = True
     for finding in findings:
         if finding.facet == "adverse_effects" and finding.from_text:
-            finding.drop(protocols)
+            finding.drop(protocols)  # planned outcomes, not findings
             if finding.credited:
                 elsewhere = effect_context.credited_elsewhere(
                     tables.mentions, finding.rows, finding.credited, drugs
@@ -615,6 +616,19 @@ def _suppress(
         for finding in findings:
             if (finding.facet, finding.value) == tag and (finding.from_text or not text_only):
                 finding.drop(mask)
+    _drop_effects_in_animals(findings, len(humans))
+
+
+def _drop_effects_in_animals(findings: list[_Finding], size: int) -> None:
+    """Effects found in the text of animal work are not effects in people (what the tags are
+    for): dropped where the record stays preclinical after every other rule."""
+    animals = np.zeros(size, dtype=bool)
+    for finding in findings:
+        if (finding.facet, finding.value) == ("design", "preclinical"):
+            animals[finding.rows] = True
+    for finding in findings:
+        if finding.facet == "adverse_effects" and finding.from_text:
+            finding.drop(animals)
 
 
 def _count_by_design(
