@@ -64,11 +64,12 @@ _ENTERED = (
 _GAP = (
     r"(?:[^.;\d(]|\([^()]*\)|\b[A-Z]\.\s|\b(?:[a-z]\.){1,3}|\b(?:19|20)\d\d\b"
     r"|\baged?\s+\d+(?:\s*(?:-|to)\s*\d+)?|\b\d+ [a-z-]+(?=,| and\b)"
-    r"|[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mm\s?hg|cm|mg|years?|yrs?|kg/m2|kg|ml/min|g/dl|mmol/l))"
+    r"|[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mm\s?hg|cm|mg|years?|yrs?|kg/m2|kg|ml/min|g/dl|mmol/l)"
+    r"|[<>=]\s*\d+(?:\.\d+)?)"
 )
 """What may stand between "N patients" and the verb that enters them: a description with
 its parentheses, abbreviations ("H. pylori", "b.i.d."), the groups it is made of ("8 whites and
-8 blacks") and measurements ("< 40%", "160 mmHg")."""
+8 blacks") and measurements ("< 40%", "160 mmHg", "> 4")."""
 
 
 class _Rule(NamedTuple):

@@ -125,9 +125,14 @@ class Negation:
 
     @property
     def released(self) -> str:
-        """RE2: text where an exception follows the last negation."""
+        """RE2: text where an exception follows the last negation, or a clause the negation
+        governs ends ("no serious events were recorded, and ")."""
         words, exceptions = _alternation(self.words), _alternation(self.exceptions)
-        return rf"(?i)\b(?:{words})\b[^.;]*\b(?:{exceptions})\b[^.;]*$"
+        verbs = _alternation(_CLAUSE_VERBS)
+        return (
+            rf"(?i)\b(?:{words})\b[^.;]*(?:\b(?:{exceptions})\b[^.;]*"
+            rf"|\b(?:{verbs})\b[^.;]*,[^.;]*)$"
+        )
 
     @property
     def negated_list(self) -> str:
