@@ -206,12 +206,12 @@ _STUDIES = r"(?:trials|studies|RCTs|reports|articles|papers|publications)"
 _POOLED = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b[^.;]{{0,80}}?"
+        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b[^.;]{{0,80}}?"
         rf"\b(?:included|pooled|analy[sz]ed|eligible|combined|identified|selected|reviewed|met)\b",
         rf"\b(?:included|pooled|analy[sz]ed|identified|selected|combined|reviewed)\s+"
-        rf"(?:data from\s+)?(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b",
-        rf"\bin\s+(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?(?:trials|studies)\b",
-        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b",
+        rf"(?:data from\s+)?(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b",
+        rf"\bin\s+(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?(?:trials|studies)\b",
+        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b",
     )
 )
 
