@@ -3,14 +3,18 @@
 An effect counts only when the record reports it as happening with the intervention (issue
 #17). :mod:`tracker.tagging` finds each mention of an effect and the text around it; this module
 decides, for a whole column of mentions at once (Arrow's RE2), whether the mention
-- is negated ("no dizziness", the vocabulary's [negation]);
+- is negated ("no dizziness", the vocabulary's [negation]), or is an item of a list a
+  negation heads ("not associated with EPS, dystonia or sedation");
 - is, by the words just before or after it, the condition studied, a symptom of it, the effect
   sought, a drug or a habit, an outcome measured or a possibility (the vocabulary's
   [effect_context]: "patients with hypertension", "to induce sedation", "sedative intake",
   "sedation scores", "may cause headache");
 - is credited to the comparator ("more common in the placebo group"), or, in a ketamine record,
   to another drug named in its place ("more frequent after morphine", "midazolam produced
-  sedation").
+  sedation");
+- is, in a title, the record's topic rather than an effect ("Migraine-associated dizziness");
+and whether words before it report it as an event ("the commonest adverse events were"), which
+outweighs the context and the comparator, though not a negation.
 A mention that does not count lets a later one in the same field count, which Python's ``re``
 looks for (rare enough). What these rules cannot tell apart is listed in tracker/tagging.py.
 """

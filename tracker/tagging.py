@@ -11,33 +11,40 @@ is the machinery that runs it. Decisions, each made on purpose and tested in
 tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
 - "ketamine" inside esketamine, arketamine, S-ketamine or norketamine is not racemic ketamine,
   and neither is the phrase "the S-enantiomer of ketamine" that esketamine papers open with.
-- An adverse effect counts only when the record reports it as happening with the
-  intervention (issue #17). It is not tagged when a negation ("no", "not", "without", "absence
+- An adverse effect counts only when the record reports it as happening with the intervention
+  (issue #17). It is not tagged when a negation ("no", "not", "without", "absence of", "lack
   of", "free of", "denied", "neither/nor") comes at most 50 characters before it in the same
-  clause, unless "but"/"although"/"whereas" intervenes: "No difference in nausea" is therefore
-  not a tag, as we prefer missing a tag to inventing an adverse effect. Nor is it tagged when
-  the words around it make it the condition studied ("patients with hypertension"), a symptom
-  of it ("presented with tachycardia"), the effect sought ("to induce sedation", "procedural
-  sedation"), a drug or a habit ("sedative intake") or the comparator's ("more common in the
-  placebo group"; in a ketamine record, "more frequent after morphine" or "midazolam produced
-  sedation"): the vocabulary's [effect_context]. Anxiety and fatigue, which are also outcomes
-  and conditions, count only when reported as experienced or as adverse or side effects. What
-  the rules cannot tell: an effect the abstract attributes to no arm, a background sentence in
-  the past tense, a comparator named only as "the other drug"; those are counted.
+  clause, unless "but"/"although"/"whereas" intervenes, nor when it is an item of a list such a
+  negation heads ("not associated with EPS, dystonia, akathisia or excessive sedation"): "No
+  difference in nausea" is therefore not a tag, as we prefer missing a tag to inventing an
+  adverse effect. Nor is it tagged when the words around it make it the condition studied
+  ("patients with hypertension"), a symptom of it ("presented with tachycardia"), the effect
+  sought ("to induce sedation", "procedural sedation"), a drug or a habit ("sedative intake") or
+  the comparator's ("more common in the placebo group"; in a ketamine record, "more frequent
+  after morphine" or "midazolam produced sedation"): the vocabulary's [effect_context]. Words
+  that report it as an event ("the commonest adverse events were ...") outweigh that context but
+  not a negation. An effect a title names is the record's topic, and does not count anywhere in
+  the record, unless the title frames it as an effect ("ketamine-induced hallucinations") or
+  names a drug. Anxiety and fatigue, which are also outcomes and conditions, count only when
+  reported as experienced or as adverse or side effects. What the rules cannot tell: an effect
+  the abstract attributes to no arm, a background sentence in the past tense, a comparator named
+  only as "the other drug" or not named as the control, context given in an earlier sentence (a
+  challenge drug that provoked the effect, a withdrawal state), a condition's symptoms counted
+  at baseline; those are counted.
 - A record's own design wins over the designs it mentions: its publication types, its title and
-  its own wording ("patients were randomised", "this review", "we searched MEDLINE") count;
-  each design's `unless` counts the mentions ("several randomised trials have shown", "randomly
-  selected", "animal studies suggest") against its cues. Text that says "randomized trial"
-  does not make a (systematic) review, a guideline or a model an RCT; text about rats or mice
-  does not make a study preclinical when MeSH says "Humans" or the abstract counts people.
-  MeSH "Animals" without "Humans" is preclinical. An abstract that reports no study of its own
-  (no people counted, no "we studied", no methods) and has no design from indexing or title is
-  a narrative review. "headache" is not an adverse effect of a headache study, and
-  "other chronic pain" means chronic pain that none of the named conditions covers. A
-  review's text names the designs of the studies it read, so they are not its own; nor are
-  the designs a comment or an editorial names. A protocol reports no results: adverse
-  effects in its text are planned outcomes, not findings; and effects in animal work are not
-  effects in people.
+  its own wording ("patients were randomised", "this review", "we searched MEDLINE") count; each
+  design's `unless` names the mentions ("several randomised trials have shown", "randomly
+  selected", "animal studies suggest"), which are blanked out before its cues are sought, so a
+  mention neither makes the design nor cancels the record's own words for it. Text that says
+  "randomized trial" does not make a (systematic) review, a guideline or a model an RCT; text
+  about rats or mice does not make a study preclinical when MeSH says "Humans" or the abstract
+  counts people. MeSH "Animals" without "Humans" is preclinical. An abstract that reports no
+  study of its own (no people counted, no "we studied", no methods) and has no design from
+  indexing or title is a narrative review. "headache" is not an adverse effect of a headache
+  study, and "other chronic pain" means chronic pain that none of the named conditions covers. A
+  review's text names the designs of the studies it read, so they are not its own; nor are the
+  designs a comment or an editorial names. A protocol reports no results: adverse effects in its
+  text are planned outcomes, not findings; and effects in animal work are not effects in people.
 - Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
   else the groups added up, else the first "n = N" or "N patients" that counts no events;
   numbers in words are read. Designs whose records have no sample of their own (vocabulary
