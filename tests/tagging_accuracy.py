@@ -242,6 +242,13 @@ def pooled(*parts: Scores) -> Scores:
     return total
 
 
+def effects_only(scores: Scores) -> Scores:
+    """A set's adverse-effect counts alone. A column that pools sets for their adverse effects
+    (the held-out effects) would otherwise repeat another column's designs and sample sizes, as
+    if they had been measured twice."""
+    return Scores(records=scores.records, adverse=list(scores.adverse), misses=scores.misses)
+
+
 def _count_set(
     scores: Scores, counts: list[int], record: Labelled, family: str, found: Iterable[str]
 ) -> None:
@@ -312,6 +319,6 @@ def table(sets: dict[str, Scores]) -> str:
 
 def _cell(scores: Scores, key: str, counts: str) -> str:
     """A measure with its counts, or a dash where there was nothing to count."""
-    if counts.startswith("0/0"):
+    if counts in ("0/0", "0/0, 0 false"):
         return "—"
     return f"{scores.measures()[key]:.3f} ({counts})"
