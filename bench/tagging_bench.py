@@ -5,7 +5,7 @@ and how well the tags agree with the hand labels (issue #17).
 
 The records are half app_bench's synthetic ones (every abstract naming a route, a dose and
 three adverse effects) and half the hand-written abstracts of tests/expected/tagging_labels.json
-in turn (negations, dose formats, reviews, protocols, case reports), each under its own PMID.
+in turn (negations, dose formats, reviews, protocols, case reports), each under its own record id.
 
 Measured in one run, same records, same vocabulary:
 - ``evidence()`` cold (median of ``--repeat``), and the time of its phases once;
@@ -15,9 +15,10 @@ Measured in one run, same records, same vocabulary:
   same rules. It does what a straightforward implementation would, without the cancelling
   rules and the adverse effects' context.
 
-Then the accuracy table of tests/tagging_accuracy.py: the test and tuning splits of the real
-labelled abstracts (read in place from ../shared/screening-datasets), the fixture records and
-the crafted set, when those folders are there.
+Then the accuracy table of tests/tagging_accuracy.py: the fresh and earlier test splits, the
+tuning split and the adverse-effect set of the real labelled abstracts (read in place from
+../shared/screening-datasets), the held-out adverse effects pooled, the fixture records and the
+crafted set, when those folders are there.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from tracker.vocabulary import Vocabulary, load_vocabulary
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 LABELS = TESTS / "expected" / "tagging_labels.json"
-COLUMNS = ("pmid", "title", "abstract", "publication_types", "mesh_terms", "mesh_qualified")
+COLUMNS = ("record_id", "title", "abstract", "publication_types", "mesh_terms", "mesh_qualified")
 
 
 def records(count: int) -> pd.DataFrame:
@@ -176,31 +177,21 @@ def phases(frame: pd.DataFrame) -> list[tuple[str, float]]:
 
 
 def accuracy() -> str:
-    """The accuracy table on every labelled set that is present, or why there is none."""
+    """The accuracy table on every labelled set that is present: totals only, never a miss."""
     sys.path.insert(0, str(TESTS))
     from conftest import FIXTURES
     from real_abstracts import screening_dir
-    from tagging_accuracy import (
-        Labelled,
-        crafted_records,
-        drawn_records,
-        fixture_records,
-        frame,
-        score,
-        table,
-    )
+    from tagging_accuracy import effects_only, frame, labelled_sets, pooled, score, table
 
-    sets: dict[str, list[Labelled]] = {}
-    if (screening_dir() / "MANIFEST.md").is_file():
-        drawn = drawn_records(screening_dir())
-        sets["test split"] = [r for d, r in drawn if d.split == "test"]
-        sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
-    sets["crafted set"] = crafted_records()
-    if (FIXTURES / "MANIFEST.md").is_file():
-        sets["fixture records"] = fixture_records(FIXTURES)
+    screening = screening_dir() if (screening_dir() / "MANIFEST.md").is_file() else None
+    fixtures = FIXTURES if (FIXTURES / "MANIFEST.md").is_file() else None
+    sets = labelled_sets(screening, fixtures)
     scores = {
         name: score(records, tagging.evidence(frame(records))) for name, records in sets.items()
     }
+    if screening is not None:
+        held_out = pooled(scores["fresh test split"], scores["effect set, test"])
+        scores["held-out effects"] = effects_only(held_out)
     return table(scores)
 
 

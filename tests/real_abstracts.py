@@ -16,10 +16,18 @@ The draw is a pure function of the seed, so anyone can repeat it:
   smallest keys are drawn, in key order; a record whose PMID was drawn already (the same
   article screened in two reviews) is passed over, so that no text is in both splits;
 - the drawn records are split by their place in that order: every third one (places 2, 5, 8, …)
-  is the test split, the others the tuning split.
+  is the test split, the others the tuning split. Places from :data:`FRESH_FROM` on are the
+  third batch, whose test records are the fresh test split (tests/expected/tagging_real_rules.md).
 
-Run ``python tests/real_abstracts.py [--seed 17] [--count 240] [--from 0]`` to print the drawn
-records for reading (to the terminal only).
+The adverse-effect set (:func:`draw_effects`) is drawn the same way from a narrower population:
+the records whose text matches one of the frozen patterns of
+tests/expected/tagging_effects_selection.txt (RE2, case ignored, as the tagger runs them),
+passing over every PMID of the main draw. Every adverse effect the tagger can suggest from text
+lies in that population, so its suggestions are a fair sample of the tagger's suggestions, at
+about six times the density of a plain draw.
+
+Run ``python tests/real_abstracts.py [--seed 17] [--count 600] [--from 0] [--effects]`` to print
+the drawn records for reading (to the terminal only).
 """
 
 from __future__ import annotations
@@ -28,16 +36,24 @@ import argparse
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 240
-"""180 in the first batch, 60 more in the second (tests/expected/tagging_real_rules.md)."""
+COUNT = 600
+"""180, then 60, then 360 more (tests/expected/tagging_real_rules.md, "The draw")."""
+FRESH_FROM = 240
+"""The third batch's first place: its test records are the fresh test split."""
+EFFECTS_COUNT = 150
+"""The adverse-effect set's size."""
 POPULATION = "Cohen_2006_*.csv"
+SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
 
 def screening_dir() -> Path:
@@ -58,11 +74,18 @@ class Drawn:
     title: str
     abstract: str
     split: str
+    place: int = 0
 
     @property
     def key(self) -> str:
         """How the label file names the record."""
         return f"{self.file}#{self.record_id}"
+
+    @property
+    def fresh(self) -> bool:
+        """Drawn in the third batch: its test records were never scored before the rules of
+        issue #17's third round were tuned."""
+        return self.place >= FRESH_FROM
 
 
 def title_hash(title: str) -> str:
@@ -72,21 +95,59 @@ def title_hash(title: str) -> str:
 
 def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
     """The ``count`` records the seed picks from the population, in draw order."""
-    candidates: list[tuple[str, str, pd.Series]] = []
+    return _drawn(_keyed(folder, str(seed)), count, set())
+
+
+def draw_effects(
+    folder: Path, *, seed: int = SEED, count: int = EFFECTS_COUNT, main: int = COUNT
+) -> list[Drawn]:
+    """The adverse-effect set: ``count`` records of the narrower population, none of them in
+    the first ``main`` records of :func:`draw`."""
+    taken = {str(r.pmid) if r.pmid else r.key for r in draw(folder, seed=seed, count=main)}
+    keyed = _keyed(folder, f"{seed}|effects")
+    texts = pa.array([f"{row['title']} {row['abstract']}" for _, _, row in keyed])
+    selected = pc.match_substring_regex(texts, "|".join(selection_patterns()), ignore_case=True)
+    chosen = [item for item, hit in zip(keyed, selected.to_pylist(), strict=True) if hit]
+    return _drawn(chosen, count, taken)
+
+
+def selection_patterns() -> list[str]:
+    """The adverse-effect set's frozen patterns (comment lines start with #)."""
+    lines = SELECTION.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _keyed(folder: Path, seed: str) -> list[tuple[str, str, pd.Series]]:
+    """Every record of the population with its key, smallest key first."""
+    candidates = [
+        (hashlib.sha256(f"{seed}|{name}|{row['record_id']}".encode()).hexdigest(), name, row)
+        for name, row in _population(folder)
+    ]
+    candidates.sort(key=lambda item: item[0])
+    return candidates
+
+
+@cache
+def _population(folder: Path) -> tuple[tuple[str, pd.Series], ...]:
+    """The population's records (file name, row), read once per folder: the main draw and the
+    adverse-effect set both need them."""
+    rows: list[tuple[str, pd.Series]] = []
     for path in sorted(folder.glob(POPULATION)):
         frame = pd.read_csv(path, dtype={"record_id": "int64"}, keep_default_na=False)
-        for _, row in frame.iterrows():
-            if str(row["abstract"]).strip():
-                key = hashlib.sha256(f"{seed}|{path.name}|{row['record_id']}".encode()).hexdigest()
-                candidates.append((key, path.name, row))
-    candidates.sort(key=lambda item: item[0])
+        rows += [(path.name, row) for _, row in frame.iterrows() if str(row["abstract"]).strip()]
+    return tuple(rows)
+
+
+def _drawn(keyed: list[tuple[str, str, pd.Series]], count: int, seen: set[str]) -> list[Drawn]:
+    """The first ``count`` records in key order, passing over a PMID already seen."""
     drawn: list[tuple[str, pd.Series]] = []
-    seen: set[str] = set()
-    for _, name, row in candidates:
+    for _, name, row in keyed:
         pmid = str(row.get("pubmedID", "")).strip() or f"{name}#{row['record_id']}"
         if pmid not in seen:
             seen.add(pmid)
             drawn.append((name, row))
+        if len(drawn) == count:
+            break
     return [
         Drawn(
             file=name,
@@ -95,8 +156,9 @@ def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
             title=str(row["title"]).strip(),
             abstract=str(row["abstract"]).strip(),
             split="test" if place % 3 == 2 else "tune",
+            place=place,
         )
-        for place, (name, row) in enumerate(drawn[:count])
+        for place, (name, row) in enumerate(drawn)
     ]
 
 
@@ -106,8 +168,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=COUNT)
     parser.add_argument("--from", dest="start", type=int, default=0)
     parser.add_argument("--to", dest="stop", type=int, default=None)
+    parser.add_argument("--effects", action="store_true", help="the adverse-effect set")
     args = parser.parse_args()
-    for place, record in enumerate(draw(screening_dir(), seed=args.seed, count=args.count)):
+    if args.effects:
+        records = draw_effects(screening_dir(), seed=args.seed, main=args.count)
+    else:
+        records = draw(screening_dir(), seed=args.seed, count=args.count)
+    for place, record in enumerate(records):
         if place < args.start or (args.stop is not None and place >= args.stop):
             continue
         print(f"=== {place} {record.key} pmid={record.pmid} {record.split} "

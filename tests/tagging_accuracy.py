@@ -1,8 +1,10 @@
 """How well the evidence tags agree with hand labels, on three labelled sets.
 
-- the real draw: 180 screening-dataset abstracts (tests/real_abstracts.py), labelled in
-  tests/expected/tagging_real_labels.json by the rules of tagging_real_rules.md, in a tuning and
-  a test split;
+- the real draw: 600 screening-dataset abstracts (tests/real_abstracts.py), labelled in
+  tests/expected/tagging_real_labels.json by the rules of tagging_real_rules.md: a tuning split,
+  the fresh test split (the third batch's test records) and the earlier test split;
+- the adverse-effect set: 150 abstracts that name an effect, labelled for adverse effects only,
+  in a tuning and a test part;
 - the fixture records: the 8 real PubMed records of ../shared/fixtures/eutils, same file;
 - the crafted set: the hand-written abstracts of tests/expected/tagging_labels.json.
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from real_abstracts import Drawn, draw, title_hash
+from real_abstracts import Drawn, draw, draw_effects, title_hash
 
 from tracker.parse import iter_articles
 from tracker.schema import article_row
@@ -98,9 +100,49 @@ def drawn_records(folder: Path) -> list[tuple[Drawn, Labelled]]:
     ]
 
 
-def label_mismatches(drawn: Iterable[Drawn]) -> list[str]:
+HELD_OUT = ("fresh test split", "earlier test split", "effect set, test")
+"""The sets no rule is tuned on: their misses are never printed, only their totals."""
+
+
+def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, list[Labelled]]:
+    """Every labelled set, by name; the real ones only where their folders are given."""
+    sets: dict[str, list[Labelled]] = {}
+    if screening is not None:
+        drawn = drawn_records(screening)
+        sets["fresh test split"] = [r for d, r in drawn if d.split == "test" and d.fresh]
+        sets["earlier test split"] = [r for d, r in drawn if d.split == "test" and not d.fresh]
+        sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
+        effects = effect_records(screening)
+        sets["effect set, test"] = [r for d, r in effects if d.split == "test"]
+        sets["effect set, tuning"] = [r for d, r in effects if d.split == "tune"]
+    sets["crafted set"] = crafted_records()
+    if fixtures is not None:
+        sets["fixture records"] = fixture_records(fixtures)
+    return sets
+
+
+def effect_records(folder: Path) -> list[tuple[Drawn, Labelled]]:
+    """The adverse-effect set, each record with its labels (adverse effects only), in draw
+    order."""
+    rows = REAL_LABELS["effects"]["records"]
+    labels = {row["record"]: row for row in rows}
+    drawn = draw_effects(
+        folder,
+        seed=REAL_LABELS["effects"]["draw"]["seed"],
+        count=len(rows),
+        main=len(REAL_LABELS["records"]),
+    )
+    return [
+        (record, Labelled(record.key, record.title, record.abstract, labels[record.key]["labels"]))
+        for record in drawn
+    ]
+
+
+def label_mismatches(
+    drawn: Iterable[Drawn], rows: Sequence[dict[str, Any]] | None = None
+) -> list[str]:
     """Where the label file does not name what the seed draws (a changed source file)."""
-    rows = REAL_LABELS["records"]
+    rows = REAL_LABELS["records"] if rows is None else rows
     found = [(r.key, r.pmid, title_hash(r.title), r.split) for r in drawn]
     stored = [(r["record"], r["pmid"], r["title_hash"], r["split"]) for r in rows]
     return [f"drawn {a}, labelled {b}" for a, b in zip(found, stored, strict=True) if a != b]
@@ -166,20 +208,45 @@ def frame(records: Sequence[Labelled]) -> pd.DataFrame:
 
 
 def score(records: Sequence[Labelled], tags: pd.DataFrame) -> Scores:
-    """Every measure over ``records``, tagged in ``tags`` (indexed 1, 2, … in their order)."""
+    """Every measure over ``records``, tagged in ``tags`` (indexed 1, 2, … in their order).
+
+    A family a record is not labelled for is not scored on it: the adverse-effect set is
+    labelled for adverse effects only."""
     scores = Scores(records=len(records))
     for number, record in enumerate(records, start=1):
-        found = tags.loc[number]
-        _count_set(scores, scores.design, record, "design", found["design"])
+        found, labels = tags.loc[number], record.labels
         _count_set(scores, scores.adverse, record, "adverse_effects", found["adverse_effects"])
+        if "design" not in labels:
+            continue
+        _count_set(scores, scores.design, record, "design", found["design"])
         _count_set(scores, scores.route, record, "route", found["route"])
-        if record.labels["nameable"]:
+        if labels["nameable"]:
             scores.nameable += 1
-            correct = set(record.labels["design"]) & set(found["design"])
-            scores.covered += bool(correct)
+            scores.covered += bool(set(labels["design"]) & set(found["design"]))
         _count_number(scores, record, "sample_size", _number(found["sample_size"]))
         _count_number(scores, record, "studies_pooled", _number(found.get("studies_pooled")))
     return scores
+
+
+def pooled(*parts: Scores) -> Scores:
+    """Several sets' counts added up, as if they were one set."""
+    total = Scores()
+    for part in parts:
+        for name in ("design", "adverse", "route"):
+            mine, theirs = getattr(total, name), getattr(part, name)
+            setattr(total, name, [a + b for a, b in zip(mine, theirs, strict=True)])
+        for name in ("records", "nameable", "covered", "stated", "exact", "false_n",
+                     "pooled_stated", "pooled_exact", "false_pooled"):  # fmt: skip
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        total.misses += part.misses
+    return total
+
+
+def effects_only(scores: Scores) -> Scores:
+    """A set's adverse-effect counts alone. A column that pools sets for their adverse effects
+    (the held-out effects) would otherwise repeat another column's designs and sample sizes, as
+    if they had been measured twice."""
+    return Scores(records=scores.records, adverse=list(scores.adverse), misses=scores.misses)
 
 
 def _count_set(
@@ -245,6 +312,13 @@ def table(sets: dict[str, Scores]) -> str:
         ),
     }
     for title, key in MEASURES:
-        cells = [f"{s.measures()[key]:.3f} ({details[key](s)})" for s in sets.values()]
+        cells = [_cell(s, key, details[key](s)) for s in sets.values()]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(scores: Scores, key: str, counts: str) -> str:
+    """A measure with its counts, or a dash where there was nothing to count."""
+    if counts in ("0/0", "0/0, 0 false"):
+        return "—"
+    return f"{scores.measures()[key]:.3f} ({counts})"

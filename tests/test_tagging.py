@@ -64,7 +64,7 @@ def test_the_evidence_says_which_field_and_words_justified_a_tag() -> None:
     spans = {(e["value"], e["field"], e["span"]) for e in _tags(CASES[0])["evidence"]}
     assert ("RCT", "publication type", "Randomized Controlled Trial") in spans
     assert ("intranasal", "title", "Intranasal") in spans
-    assert ("60", "abstract", "n = 60") in spans
+    assert ("60", "abstract", "Sixty patients (n = 60) received") in spans  # the stated total
     assert ("28 mg", "abstract", "28 mg esketamine") in spans
 
 

@@ -1,11 +1,17 @@
-"""Evidence tags against 240 real abstracts labelled by hand (issue #17).
+"""Evidence tags against 600 real abstracts labelled by hand, and 150 more that name an adverse
+effect (issue #17).
 
-The abstracts are read in place from ../shared/screening-datasets (tests/real_abstracts.py
-draws them by seed); the labels, the draw and the rules are in tests/expected/
-(tagging_real_labels.json, tagging_real_rules.md). Rules were tuned on the tuning split only;
-the test split, which no rule was tuned on, is guarded at what it measured when the rules were
-frozen (FLOORS), below the issue's targets (ISSUE_TARGETS), which are not reached yet. The
-measured table, with the fixture records and the crafted set, is written to
+The abstracts are read in place from ../shared/screening-datasets (tests/real_abstracts.py draws
+them by seed); the labels, the draws and the rules are in tests/expected/
+(tagging_real_labels.json, tagging_real_rules.md). Rules were tuned on the tuning splits only.
+The acceptance is measured on the sets no rule was tuned on: the fresh test split (the third
+batch's test records) for designs and sample sizes, and for adverse-effect precision the fresh
+test split and the adverse-effect set's test part pooled ("held-out effects"), so that it rests
+on enough suggestions. None of the issue's four targets is met there yet: FLOORS guard what the
+fresh split measured, and the target tests are strict expected failures (NOT_MET), so the day
+one passes the suite fails until its floor is raised to the target. The earlier test split stays
+held out and is guarded at what it measured, as is the tuning side. Held-out sets are reported
+by their totals only: their misses are never printed or written. The table is written to
 tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
 """
 
@@ -18,14 +24,17 @@ import pytest
 from conftest import FIXTURES
 from real_abstracts import Drawn, screening_dir
 from tagging_accuracy import (
+    HELD_OUT,
     REAL_LABELS,
     Labelled,
     Scores,
-    crafted_records,
     drawn_records,
-    fixture_records,
+    effect_records,
+    effects_only,
     frame,
     label_mismatches,
+    labelled_sets,
+    pooled,
     score,
     table,
 )
@@ -33,24 +42,37 @@ from tagging_accuracy import (
 from tracker.tagging import evidence
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-ISSUE_TARGETS = {  # issue #17's acceptance on the test split: NOT yet reached (see below)
+ISSUE_TARGETS = {  # issue #17's acceptance on a test split no rule was tuned on
     "design_precision": 0.97,
     "design_coverage": 0.85,
     "adverse_precision": 0.95,
     "sample_size_exact": 0.90,
 }
-FLOORS = {  # what the test split measured when the rules were frozen (2026-12-03): a guard
-    # against regression, below the issue's targets; issue #17 stays open until they are met.
-    "design_precision": 0.91,  # 68/74
-    "design_coverage": 0.77,  # 61/79
-    "adverse_precision": 0.33,  # 2/6: the split holds only 3 real adverse effects
-    "sample_size_exact": 0.82,  # 51/62
+FLOORS = {  # what the fresh test split measured when the rules were frozen (see NOT_MET)
+    "design_precision": 0.91,  # 113/124
+    "design_coverage": 0.80,  # 96/119
+    "adverse_precision": 0.85,  # held-out effects, 52/61
+    "sample_size_exact": 0.83,  # 67/80
 }
-TUNING_FLOORS = {  # what the tuning split measured when the rules were frozen, less a little
-    "design_precision": 0.97,
-    "design_coverage": 0.88,
-    "adverse_precision": 0.90,
-    "sample_size_exact": 0.90,
+NOT_MET = {measure for measure, floor in FLOORS.items() if floor < ISSUE_TARGETS[measure]}
+"""Targets the rules do not reach yet: their floors guard the measured value, and the target
+test below is expected to fail for them, strictly, so that reaching one makes the suite ask
+for its floor to be raised to the target."""
+HELD_OUT_SUGGESTIONS = 40
+"""Held-out adverse-effect precision must rest on at least this many suggestions."""
+EARLIER_FLOORS = {  # the earlier test split (80 records), held out, at what it measured
+    "design_precision": 0.92,  # 69/75
+    "design_coverage": 0.78,  # 62/79
+    "adverse_precision": 0.33,  # 2/6: too few suggestions to say much
+    "sample_size_exact": 0.83,  # 52/62
+}
+TUNING_FLOORS = {  # the tuning split with the adverse-effect set's tuning part
+    "design_precision": 0.97,  # 414/426
+    "design_coverage": 0.91,  # 365/398
+    "adverse_precision": 0.97,  # 101/104
+    "adverse_recall": 0.84,  # 101/119
+    "sample_size_exact": 0.94,  # 266/282
+    "studies_pooled_exact": 1.0,  # 7/7
 }
 CRAFTED_FLOORS = {  # the crafted set must not regress: it scored 1.0 on all four
     "design_precision": 1.0,
@@ -69,24 +91,29 @@ def drawn() -> list[tuple[Drawn, Labelled]]:
 
 
 @pytest.fixture(scope="module")
+def effects(drawn: list[tuple[Drawn, Labelled]]) -> list[tuple[Drawn, Labelled]]:
+    del drawn  # skips with its reason when the datasets are absent
+    return effect_records(screening_dir())
+
+
+@pytest.fixture(scope="module")
 def scored(drawn: list[tuple[Drawn, Labelled]]) -> dict[str, Scores]:
-    """Every labelled set, tagged and scored; the table written as an artifact."""
-    sets = {
-        "test split": [labelled for record, labelled in drawn if record.split == "test"],
-        "tuning split": [labelled for record, labelled in drawn if record.split == "tune"],
-        "crafted set": crafted_records(),
-    }
-    if (FIXTURES / "MANIFEST.md").is_file():
-        sets["fixture records"] = fixture_records(FIXTURES)
+    """Every labelled set, tagged and scored; the table written as an artifact, with the misses
+    of the sets rules were tuned on only."""
+    del drawn  # skips with its reason when the datasets are absent
+    fixtures = FIXTURES if (FIXTURES / "MANIFEST.md").is_file() else None
+    sets = labelled_sets(screening_dir(), fixtures)
     scores = {name: score(records, evidence(frame(records))) for name, records in sets.items()}
-    ARTIFACTS.mkdir(exist_ok=True)
-    report = {
-        name: {"measures": s.measures(), "misses": s.misses}
+    held_out = pooled(scores["fresh test split"], scores["effect set, test"])
+    scores["held-out effects"] = effects_only(held_out)
+    report: dict[str, object] = {
+        name: {"measures": s.measures()}
+        if name in (*HELD_OUT, "held-out effects")
+        else {"measures": s.measures(), "misses": s.misses}
         for name, s in scores.items()
-        if name != "test split"
     }
-    report["test split"] = {"measures": scores["test split"].measures()}
-    report["table"] = table(scores)  # type: ignore[assignment]
+    report["table"] = table(scores)
+    ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / "tagging_real_scores.json"
     path.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print("\n" + table(scores))
@@ -101,13 +128,28 @@ def test_the_labelled_records_are_the_ones_the_seed_draws(
     assert len(drawn) >= 150 and splits.count("test") == len(drawn) // 3
 
 
-def test_the_label_file_holds_no_abstract_text(drawn: list[tuple[Drawn, Labelled]]) -> None:
-    stored = (Path(__file__).parent / "expected" / "tagging_real_labels.json").read_text()
+def test_the_effect_set_is_the_one_the_seed_draws(
+    effects: list[tuple[Drawn, Labelled]], drawn: list[tuple[Drawn, Labelled]]
+) -> None:
+    rows = REAL_LABELS["effects"]["records"]
+    assert label_mismatches([record for record, _ in effects], rows) == []
+    assert {r.pmid for r, _ in effects}.isdisjoint({r.pmid for r, _ in drawn})
+    assert [r.split for r, _ in effects].count("test") == len(effects) // 3
+
+
+def test_the_label_file_holds_no_abstract_text(
+    drawn: list[tuple[Drawn, Labelled]], effects: list[tuple[Drawn, Labelled]]
+) -> None:
+    stored = _runs((Path(__file__).parent / "expected" / "tagging_real_labels.json").read_text())
     assert len(drawn) == len(REAL_LABELS["records"])
-    for record, _ in drawn:
-        words = record.abstract.split()
-        for start in range(0, max(1, len(words) - 8), 8):
-            assert " ".join(words[start : start + 8]) not in stored, record.key
+    for record, _ in (*drawn, *effects):
+        assert _runs(record.abstract).isdisjoint(stored), record.key
+
+
+def _runs(text: str, length: int = 8) -> set[tuple[str, ...]]:
+    """Every run of ``length`` words, without the quotes, commas and brackets JSON adds."""
+    words = [word.strip('",{}[]') for word in text.split()]
+    return {tuple(words[start : start + length]) for start in range(len(words) - length + 1)}
 
 
 def test_every_record_is_labelled_with_every_family() -> None:
@@ -115,17 +157,22 @@ def test_every_record_is_labelled_with_every_family() -> None:
     for row in (*REAL_LABELS["records"], *REAL_LABELS["fixtures"]):
         assert set(row["labels"]) == families, row
         assert row["labels"]["nameable"] == bool(row["labels"]["design"]), row
+    for row in REAL_LABELS["effects"]["records"]:
+        assert set(row["labels"]) == {"adverse_effects"}, row
 
 
 @pytest.fixture(scope="module")
 def held_out_measures(scored: dict[str, Scores]) -> dict[str, float]:
-    """The test split's totals only: a failure must not print its misses, which would invite
-    tuning on them."""
-    return dict(scored["test split"].measures())
+    """The held-out sets' totals only: a failure must not print their misses, which would
+    invite tuning on them. Adverse-effect precision pools the fresh test split with the
+    adverse-effect set's test part."""
+    measures = dict(scored["fresh test split"].measures())
+    measures["adverse_precision"] = scored["held-out effects"].measures()["adverse_precision"]
+    return measures
 
 
 @pytest.mark.parametrize("measure", sorted(FLOORS))
-def test_the_test_split_keeps_what_it_measured(
+def test_the_fresh_test_split_keeps_its_floors(
     held_out_measures: dict[str, float], measure: str
 ) -> None:
     measured = held_out_measures[measure]
@@ -133,9 +180,43 @@ def test_the_test_split_keeps_what_it_measured(
     assert FLOORS[measure] <= ISSUE_TARGETS[measure]
 
 
+@pytest.mark.parametrize(
+    "measure",
+    [
+        pytest.param(
+            measure,
+            marks=pytest.mark.xfail(strict=True, reason="issue #17 target not met yet"),
+        )
+        if measure in NOT_MET
+        else measure
+        for measure in sorted(ISSUE_TARGETS)
+    ],
+)
+def test_the_fresh_test_split_meets_the_issues_targets(
+    held_out_measures: dict[str, float], measure: str
+) -> None:
+    measured = held_out_measures[measure]
+    assert measured >= ISSUE_TARGETS[measure], (measure, measured)
+
+
+def test_held_out_adverse_effect_precision_rests_on_enough_suggestions(
+    scored: dict[str, Scores],
+) -> None:
+    true, false, _ = scored["held-out effects"].adverse
+    assert true + false >= HELD_OUT_SUGGESTIONS, (true, false)
+
+
+@pytest.mark.parametrize("measure", sorted(EARLIER_FLOORS))
+def test_the_earlier_test_split_keeps_what_it_measured(
+    scored: dict[str, Scores], measure: str
+) -> None:
+    measured = scored["earlier test split"].measures()[measure]
+    assert measured >= EARLIER_FLOORS[measure], (measure, measured)
+
+
 @pytest.mark.parametrize("measure", sorted(TUNING_FLOORS))
 def test_the_tuning_split_keeps_what_it_measured(scored: dict[str, Scores], measure: str) -> None:
-    tuning = scored["tuning split"]
+    tuning = pooled(scored["tuning split"], scored["effect set, tuning"])
     assert tuning.measures()[measure] >= TUNING_FLOORS[measure], (measure, tuning.misses)
 
 

@@ -3,14 +3,18 @@
 An effect counts only when the record reports it as happening with the intervention (issue
 #17). :mod:`tracker.tagging` finds each mention of an effect and the text around it; this module
 decides, for a whole column of mentions at once (Arrow's RE2), whether the mention
-- is negated ("no dizziness", the vocabulary's [negation]);
+- is negated ("no dizziness", the vocabulary's [negation]), or is an item of a list a
+  negation heads ("not associated with EPS, dystonia or sedation");
 - is, by the words just before or after it, the condition studied, a symptom of it, the effect
   sought, a drug or a habit, an outcome measured or a possibility (the vocabulary's
   [effect_context]: "patients with hypertension", "to induce sedation", "sedative intake",
   "sedation scores", "may cause headache");
 - is credited to the comparator ("more common in the placebo group"), or, in a ketamine record,
   to another drug named in its place ("more frequent after morphine", "midazolam produced
-  sedation").
+  sedation");
+- is, in a title, the record's topic rather than an effect ("Migraine-associated dizziness");
+and whether words before it report it as an event ("the commonest adverse events were"), which
+outweighs the context and the comparator, though not a negation.
 A mention that does not count lets a later one in the same field count, which Python's ``re``
 looks for (rare enough). What these rules cannot tell apart is listed in tracker/tagging.py.
 """
@@ -32,10 +36,15 @@ AFTER = 60
 BEFORE = 160
 """Characters before it (a negation must be nearer: the vocabulary's reach)."""
 _CREDITED_AFTER = (
-    r"(?i)^[^.;]{0,30}?\b(?:more|most|only|mainly|higher|greater)\b(?:\s+[\w-]+){0,3}?\s+"
+    r"(?i)^(?:[^.;]{0,30}?\b(?:more|most|only|mainly|higher|greater)\b(?:\s+[\w-]+){0,3}?\s+"
+    r"|\s*(?:was|were)?\s*(?:\w+\s+)?from [\d.,]+ to [\d.,]+ [\w/]+\s+)"
     r"(?:with|after|in|on|among|following|by)\s+(?:the\s+)?(?P<who>[a-z][\w-]*)"
 )
-"""The word an effect is credited to after it: "more frequent after morphine"."""
+"""The word an effect is credited to after it: "more frequent after morphine", "increased from
+130 to 134 mmHg in the placebo group"."""
+_CLAUSE = r"(?:[^.;]|\.\d|(?i:e\.g|i\.e|vs|approx|ca)\.)"
+"""A character of the same clause: a full stop ends it, but not one inside a number ("51.2")
+or an abbreviation ("e.g.")."""
 _CREDITED_BEFORE = (
     r"(?i)\b(?P<who>[a-z][\w-]*)(?:\s+(?:group|arm|recipients|infusions?|treatment))?\s+"
     r"(?:produced|caused|induced)\s+(?:[\w,-]+\s+){0,4}$"
@@ -59,6 +68,9 @@ class MentionRules(NamedTuple):
     released: str
     window: int
     """How far back a negation reaches, in characters."""
+    negated_list: str
+    """RE2: a list a negation heads ("no EPS, dystonia or "), however long (Negation)."""
+    released_list: str
     preceding: str
     """RE2 for the text before a mention that makes it no effect ("" when none)."""
     following: str
@@ -66,6 +78,10 @@ class MentionRules(NamedTuple):
     comparators: frozenset[str]
     drugs: str
     """Any drug cue of the vocabulary, to tell a ketamine from the drug it was compared with."""
+    framing: str
+    """RE2 for a title that frames the effects it names as effects ("" when none)."""
+    affirming: str
+    """RE2 for the text before a mention that reports it as an effect ("" when none)."""
 
     @classmethod
     def of(cls, vocabulary: Vocabulary) -> MentionRules:
@@ -77,17 +93,23 @@ class MentionRules(NamedTuple):
             negated=negation.negated,
             released=negation.released,
             window=negation.reach + max(len(word) for word in negation.words),
+            negated_list=negation.negated_list,
+            released_list=negation.released_list,
             preceding=context.preceding,
             following=context.following,
             comparators=frozenset(word.casefold() for word in context.comparators),
             drugs="|".join(drugs),
+            framing=context.framing,
+            affirming=context.affirming,
         )
 
 
 def with_context(pattern: str) -> str:
     """A cue's pattern with the text before (group ``before``) and after (``after``) it, in the
     same sentence; the mention itself is the group ``span``."""
-    return rf"(?P<before>[^.;]{{0,{BEFORE}}})(?P<span>{pattern})(?P<after>[^.;]{{0,{AFTER}}})"
+    return (
+        rf"(?P<before>{_CLAUSE}{{0,{BEFORE}}})(?P<span>{pattern})(?P<after>{_CLAUSE}{{0,{AFTER}}})"
+    )
 
 
 def judge(
@@ -102,22 +124,36 @@ def judge(
     if rules.following:
         context |= _matches(after, rules.following)
     comparator = np.array([word in rules.comparators for word in credited], dtype=bool)
+    if rules.affirming:  # "the commonest adverse events were ..." outweighs the context
+        affirmed = _matches(before, rules.affirming)
+        context &= ~affirmed
+        comparator &= ~affirmed
+        credited = ["" if a else c for a, c in zip(affirmed.tolist(), credited, strict=True)]
     return _negated(rules, before) | comparator | context, context, credited
 
 
-def later_counted(rules: MentionRules, text: str, pattern: str, blocked: str) -> tuple[str, str]:
+def later_counted(
+    rules: MentionRules, text: str, pattern: str, blocked: str, *, same_condition: bool = False
+) -> tuple[str, str]:
     """The first mention after a blocked one that counts, and whom it is credited to; or "".
 
-    Python's regex, which starts just after the blocked mention.
+    With ``same_condition`` (the blocked mention was the condition, the effect sought or a
+    drug), a later mention of the same thing is that too: once "patients with hypertension"
+    names the condition, "severe hypertension" later in the text is no effect either. Python's
+    regex, which starts just after the blocked mention.
     """
-    compiled = _python_rules(rules.negated, rules.released, rules.preceding, rules.following)
+    compiled = _python_rules(rules)
     start = text.find(blocked) + 1
+    stem = _stem(blocked) if same_condition else ""
     for match in re.compile(pattern, flags=re.I).finditer(text, start):
-        before = re.split(r"[.;]", text[max(0, match.start() - BEFORE) : match.start()])[-1]
-        after = re.split(r"[.;]", text[match.end() : match.end() + AFTER])[0]
-        near = before[-rules.window :]
-        if compiled.negated.search(near) and not compiled.released.search(near):
+        if stem and stem in match.group(0).casefold():
             continue
+        before = _last_clause(text[max(0, match.start() - BEFORE) : match.start()])
+        after = _first_clause(text[match.end() : match.end() + AFTER])
+        if compiled.negates(before, rules.window):
+            continue
+        if compiled.affirming and compiled.affirming.search(before):
+            return match.group(0), ""
         if any(rule and rule.search(part) for rule, part in compiled.context(before, after)):
             continue
         credit = compiled.credited_after.search(after) or compiled.credited_before.search(before)
@@ -125,6 +161,46 @@ def later_counted(rules: MentionRules, text: str, pattern: str, blocked: str) ->
         if who not in rules.comparators:
             return match.group(0), who
     return "", ""
+
+
+_NOT_AN_END = re.compile(r"\.\d|\b(?:e\.g|i\.e|vs|approx|ca)\.", re.I)
+"""Full stops that end no clause, for Python's ``re``: the twin of :data:`_CLAUSE`."""
+
+
+def _ends(text: str) -> list[int]:
+    """Where the clauses of ``text`` end (each ``.`` or ``;`` that ends one)."""
+    inside = {m.start() + i for m in _NOT_AN_END.finditer(text) for i in range(len(m.group()))}
+    return [i for i, char in enumerate(text) if char in ".;" and i not in inside]
+
+
+def _last_clause(text: str) -> str:
+    ends = _ends(text)
+    return text[ends[-1] + 1 :] if ends else text
+
+
+def _first_clause(text: str) -> str:
+    ends = _ends(text)
+    return text[: ends[0]] if ends else text
+
+
+def _stem(span: str) -> str:
+    """The first seven letters of a mention's longest word ("hyperten" of "severe
+    hypertension"): what later mentions of the same thing share."""
+    words = re.findall(r"[a-z]+", span.casefold())
+    return max(words, key=len)[:7] if words else ""
+
+
+def title_topics(rules: MentionRules, titles: pa.Array) -> np.ndarray:
+    """Per title that names an effect: is the effect its topic rather than an effect of the
+    intervention? It is unless the title frames it ("captopril-induced", "adverse effects of")
+    or names a drug of the vocabulary ("hallucinations after ketamine"). Without framing
+    patterns in the vocabulary, no title is a topic."""
+    if not rules.framing:
+        return np.zeros(len(titles), dtype=bool)
+    framed = _matches(titles, rules.framing)
+    if rules.drugs:
+        framed |= _matches(titles, f"(?i){rules.drugs}")
+    return ~framed
 
 
 def credited_elsewhere(
@@ -158,12 +234,13 @@ def _credited(before: pa.Array, after: pa.Array) -> list[str]:
 
 
 def _negated(rules: MentionRules, before: pa.Array) -> np.ndarray:
-    """Per mention: does a negation end the text just before it, with no "but" since?"""
+    """Per mention: does a negation end the text just before it, with no "but" since, or head
+    the list it ends, with no new clause since?"""
     near = pc.utf8_slice_codeunits(before, start=-rules.window)
-    negated = pc.match_substring_regex(near, pattern=rules.negated)
-    released = pc.match_substring_regex(near, pattern=rules.released)
-    both = pc.and_(negated, pc.invert(released))
-    return np.asarray(both.to_numpy(zero_copy_only=False), dtype=bool)
+    negated = _matches(near, rules.negated) & ~_matches(near, rules.released)
+    listed = _matches(before, rules.negated_list) & ~_matches(before, rules.released_list)
+    both: np.ndarray = negated | listed
+    return both
 
 
 class _PythonRules(NamedTuple):
@@ -171,8 +248,11 @@ class _PythonRules(NamedTuple):
 
     negated: re.Pattern[str]
     released: re.Pattern[str]
+    negated_list: re.Pattern[str]
+    released_list: re.Pattern[str]
     preceding: re.Pattern[str] | None
     following: re.Pattern[str] | None
+    affirming: re.Pattern[str] | None
     credited_after: re.Pattern[str]
     credited_before: re.Pattern[str]
 
@@ -181,14 +261,24 @@ class _PythonRules(NamedTuple):
     ) -> tuple[tuple[re.Pattern[str] | None, str], tuple[re.Pattern[str] | None, str]]:
         return (self.preceding, before), (self.following, after)
 
+    def negates(self, before: str, window: int) -> bool:
+        """The Python twin of :func:`_negated`, for one mention."""
+        near = before[-window:]
+        if self.negated.search(near) and not self.released.search(near):
+            return True
+        return bool(self.negated_list.search(before) and not self.released_list.search(before))
+
 
 @cache
-def _python_rules(negated: str, released: str, preceding: str, following: str) -> _PythonRules:
+def _python_rules(rules: MentionRules) -> _PythonRules:
     return _PythonRules(
-        re.compile(negated),
-        re.compile(released),
-        re.compile(preceding) if preceding else None,
-        re.compile(following) if following else None,
+        re.compile(rules.negated),
+        re.compile(rules.released),
+        re.compile(rules.negated_list),
+        re.compile(rules.released_list),
+        re.compile(rules.preceding) if rules.preceding else None,
+        re.compile(rules.following) if rules.following else None,
+        re.compile(rules.affirming) if rules.affirming else None,
         re.compile(_CREDITED_AFTER),
         re.compile(_CREDITED_BEFORE),
     )

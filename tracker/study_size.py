@@ -44,21 +44,32 @@ _NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD}(?:[\s-]+(?:and[\s-]+)?{_WORD}
 _PEOPLE = (
     r"(?:patients|participants|subjects|volunteers|individuals|people|persons|adults|children"
     r"|adolescents|infants|neonates|women|men|males?|females?|boys|girls|veterans|cases|controls"
-    r"|outpatients|inpatients|in-patients|pts|students|runners|smokers|recipients|respondents"
+    r"|outpatients|out-patients|inpatients|in-patients|pts|students|runners|smokers|recipients"
+    r"|respondents|responders|non-?responders|siblings"
     r"|applicators|workers|residents|survivors|nonsmokers|hypertensives|diabetics"
     r"|physicians|doctors|nurses|clinicians|pharmacists|practitioners|surgeons|psychiatrists)"
 )
 _ADJECTIVES = (  # words between a number and its noun, but no unit, time or joining word
     r"(?:(?:type\s+(?:1|2|I|II)\s+)|(?:\d+-?\s*(?:to|-)\s*\d+-year-old\s+|\d+-year-old\s+)|(?!(?:mg|mcg|µg|g|kg|ml|mmol|mm|hg|mmhg|cm|units?|years?|yrs?|weeks?|wk"
     r"|days?|months?|hours?|min|times|per|of|in|with|from|at|on|for|who|were|was|had)\b)"
-    r"(?!h(?:[\s,;)]|$))(?:[A-Za-z]{1,2}\.|[A-Za-z][\w'/-]*(?:\.[\w'/-]+)*),?\s+){0,5}?"
+    r"(?!h(?:[\s,;)]|$))(?:[A-Za-z]{1,2}\.|[A-Za-z][\w'/-]*(?:\.[\w'/-]+)*),?\s+){0,6}?"
 )
 _ITEM = rf"(?P<n>{_NUMBER})\s+(?:\((?![^)]*%)[^)]*\)\s+)?{_ADJECTIVES}{_PEOPLE}\b"
 _ENTERED = (
     r"(?:randomi[sz]ed|enrolled|included|recruited|allocated|assigned|studied|analy[sz]ed"
     r"|evaluated|examined|investigated|treated|selected|entered|followed|observed|tested|assessed"
-    r"|qualified|divided|monitored|interviewed|surveyed|reviewed)"
+    r"|qualified|divided|monitored|interviewed|surveyed|reviewed|involved|given|administered"
+    r"|exposed|re-?examined|re-?evaluated)"
 )
+_GAP = (
+    r"(?:[^.;\d(]|\([^()]*\)|\b[A-Z]\.\s|\b(?:[a-z]\.){1,3}|\b(?:19|20)\d\d\b"
+    r"|\baged?\s+\d+(?:\s*(?:-|to)\s*\d+)?|\b\d+ [a-z-]+(?=,| and\b)"
+    r"|[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mm\s?hg|cm|mg|years?|yrs?|kg/m2|kg|ml/min|g/dl|mmol/l)"
+    r"|[<>=]\s*\d+(?:\.\d+)?)"
+)
+"""What may stand between "N patients" and the verb that enters them: a description with
+its parentheses, abbreviations ("H. pylori", "b.i.d."), the groups it is made of ("8 whites and
+8 blacks") and measurements ("< 40%", "160 mmHg", "> 4")."""
 
 
 class _Rule(NamedTuple):
@@ -80,13 +91,18 @@ def _rule(before: str | None, at: str) -> _Rule:
 
 
 _TOTALS = (
-    _rule(r"\b(?:a total of|in total,?|overall,?|altogether,?)", _ITEM),
+    _rule(
+        r"\b(?:a total of|in total,?|overall,?|altogether,?)",
+        rf"(?P<n>{_NUMBER})\s+{_ADJECTIVES}(?:{_PEOPLE}\b|(?-i:[A-Z][a-z]+s)\b)",
+    ),
     _rule(
         None,
-        rf"{_ITEM}(?:\s*\([^)]*\))?(?:(?!\b(?:were|was|had|have)\b)"
-        rf"(?:[^.;\d]|\b(?:19|20)\d\d\b|\baged?\s+\d+(?:\s*(?:-|to)\s*\d+)?)){{0,80}}?"
+        rf"{_ITEM}(?:\s*\([^)]*\))?(?:(?!\b(?:were|was|had|have)\b){_GAP}){{0,160}}?"
         rf"\b(?:were|was|had been|have been)\s+(?:\w+\s+)?{_ENTERED}\b",
     ),
+    # "Of 193 patients at 16 centres, 111 had ...": the sentence opens with the whole
+    _rule(r"(?:^|(?<=[.;])\s+)Of\s+(?:the\s+|a total of\s+|all\s+)?", _ITEM),
+    _rule(None, rf"{_ITEM}\s+had (?:complete|full|evaluable|available|adequate) (?:data|records)"),
     _rule(
         r"\b(?:enrolled|enrolling|randomi[sz]ed|randomly assigned|randomly allocated|recruited"
         r"|studied|included|evaluated|examined|investigated|involving|involved|comprising"
@@ -103,8 +119,9 @@ _TOTALS = (
     ),
     _rule(
         None,
-        rf"{_ITEM}(?:\s*\([^)]*\))?[^.;\d]{{0,60}}?\b(?:participated|took part|completed"
-        rf"|underwent)\b",
+        rf"{_ITEM}(?:\s*\([^)]*\))?(?:(?!\b(?:were|was|had|have)\b){_GAP}){{0,160}}?"
+        rf"\b(?:participated|took part|completed|underwent|entered|joined|began|started"
+        rf"|received(?!\s+(?:ratings?|scores?|a diagnosis|diagnoses|questionnaires?|letters?)))\b",
     ),
     _rule(
         r"\b(?:studied|study|trial|determined|measured|assessed|evaluated|examined|investigated"
@@ -143,7 +160,7 @@ _GROUP_PAIR = re.compile(
 """Two groups sharing one noun: "2371 and 862 hospitalized patients", "3591 white and 506
 black men"."""
 _GROUP_MORE = re.compile(
-    rf"(?:,|;|\band\b|\bor\b)\s+(?P<n>{_NUMBER})\s+(?:\([^)]*\)\s*)?(?:to|in|on|received)\b"
+    rf"(?:,|;|\band\b|\bor\b)\s+(?P<n>{_NUMBER})\s+(?:\([^)]*\)\s*)?(?:to|in|on|received|with)\b"
     rf"(?!\s+\d)",
     re.I,
 )
@@ -189,12 +206,12 @@ _STUDIES = r"(?:trials|studies|RCTs|reports|articles|papers|publications)"
 _POOLED = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b[^.;]{{0,80}}?"
+        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b[^.;]{{0,80}}?"
         rf"\b(?:included|pooled|analy[sz]ed|eligible|combined|identified|selected|reviewed|met)\b",
         rf"\b(?:included|pooled|analy[sz]ed|identified|selected|combined|reviewed)\s+"
-        rf"(?:data from\s+)?(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b",
-        rf"\bin\s+(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?(?:trials|studies)\b",
-        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,4}}?{_STUDIES}\b",
+        rf"(?:data from\s+)?(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b",
+        rf"\bin\s+(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?(?:trials|studies)\b",
+        rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[\w-]+,?\s+){{0,4}}?{_STUDIES}\b",
     )
 )
 
@@ -281,11 +298,14 @@ def _first_groups(text: str, until: int) -> tuple[int, Count] | None:
         if offset > until:
             break
         items = _groups(body)
-        if len(items) >= 2 and _ALLOCATED.search(body) and not _counts_events(body, items):
+        paired = len(items) == 2 and _GROUP_PAIR.search(body) is not None  # two groups, named
+        listed = paired or _ALLOCATED.search(body) is not None
+        if len(items) >= 2 and listed and not _counts_events(body, items):
             start, end = items[0][0], items[-1][1]
             total = sum(value for _, _, value in items)
-            if len(items) > 2 and items[0][2] * 2 == total:  # a total, then its groups
-                total = items[0][2]
+            first, rest = items[0][2], total - items[0][2]
+            if len(items) > 2 and rest <= first <= rest * 1.1:  # a total, then its groups
+                total = first
             if offset + start <= until:
                 return offset + start, Count(total, body[start:end].strip(), True)
     return None
@@ -329,8 +349,8 @@ def _groups(sentence: str) -> list[tuple[int, int, int]]:
         for match in sorted(items, key=lambda m: m.start()):
             if not _APPROXIMATE.search(sentence, 0, match.start()):
                 found.append((match.start(), match.end(), number(match.group("n"))))
-        if found:
-            more = _GROUP_MORE.finditer(sentence, found[-1][1])  # "and 428 to placebo"
+        if found:  # "and 428 to placebo", outside the parentheses that describe a group
+            more = _GROUP_MORE.finditer(outside, found[-1][1])
             found += [(m.start(), m.end(), number(m.group("n"))) for m in more if not _year(m)]
     return sorted((start, end, value) for start, end, value in found if value)
 

@@ -11,32 +11,40 @@ is the machinery that runs it. Decisions, each made on purpose and tested in
 tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
 - "ketamine" inside esketamine, arketamine, S-ketamine or norketamine is not racemic ketamine,
   and neither is the phrase "the S-enantiomer of ketamine" that esketamine papers open with.
-- An adverse effect counts only when the record reports it as happening with the
-  intervention (issue #17). It is not tagged when a negation ("no", "not", "without", "absence
+- An adverse effect counts only when the record reports it as happening with the intervention
+  (issue #17). It is not tagged when a negation ("no", "not", "without", "absence of", "lack
   of", "free of", "denied", "neither/nor") comes at most 50 characters before it in the same
-  clause, unless "but"/"although"/"whereas" intervenes: "No difference in nausea" is therefore
-  not a tag, as we prefer missing a tag to inventing an adverse effect. Nor is it tagged when
-  the words around it make it the condition studied ("patients with hypertension"), a symptom
-  of it ("presented with tachycardia"), the effect sought ("to induce sedation", "procedural
-  sedation"), a drug or a habit ("sedative intake") or the comparator's ("more common in the
-  placebo group"; in a ketamine record, "more frequent after morphine" or "midazolam produced
-  sedation"): the vocabulary's [effect_context]. Anxiety and fatigue, which are also outcomes
-  and conditions, count only when reported as experienced or as adverse or side effects. What
-  the rules cannot tell: an effect the abstract attributes to no arm, a background sentence in
-  the past tense, a comparator named only as "the other drug"; those are counted.
+  clause, unless "but"/"although"/"whereas" intervenes, nor when it is an item of a list such a
+  negation heads ("not associated with EPS, dystonia, akathisia or excessive sedation"): "No
+  difference in nausea" is therefore not a tag, as we prefer missing a tag to inventing an
+  adverse effect. Nor is it tagged when the words around it make it the condition studied
+  ("patients with hypertension"), a symptom of it ("presented with tachycardia"), the effect
+  sought ("to induce sedation", "procedural sedation"), a drug or a habit ("sedative intake") or
+  the comparator's ("more common in the placebo group"; in a ketamine record, "more frequent
+  after morphine" or "midazolam produced sedation"): the vocabulary's [effect_context]. Words
+  that report it as an event ("the commonest adverse events were ...") outweigh that context but
+  not a negation. An effect a title names is the record's topic, and does not count anywhere in
+  the record, unless the title frames it as an effect ("ketamine-induced hallucinations") or
+  names a drug. Anxiety and fatigue, which are also outcomes and conditions, count only when
+  reported as experienced or as adverse or side effects. What the rules cannot tell: an effect
+  the abstract attributes to no arm, a background sentence in the past tense, a comparator named
+  only as "the other drug" or not named as the control, context given in an earlier sentence (a
+  challenge drug that provoked the effect, a withdrawal state), a condition's symptoms counted
+  at baseline; those are counted.
 - A record's own design wins over the designs it mentions: its publication types, its title and
-  its own wording ("patients were randomised", "this review", "we searched MEDLINE") count;
-  each design's `unless` counts the mentions ("several randomised trials have shown", "randomly
-  selected", "animal studies suggest") against its cues. Text that says "randomized trial"
-  does not make a (systematic) review, a guideline or a model an RCT; text about rats or mice
-  does not make a study preclinical when MeSH says "Humans" or the abstract counts people.
-  MeSH "Animals" without "Humans" is preclinical. An abstract that reports no study of its own
-  (no people counted, no "we studied", no methods) and has no design from indexing or title is
-  a narrative review. "headache" is not an adverse effect of a headache study, and
-  "other chronic pain" means chronic pain that none of the named conditions covers. A
-  review's text names the designs of the studies it read, so they are not its own; nor are
-  the designs a comment or an editorial names. A protocol reports no results: adverse
-  effects in its text are planned outcomes, not findings.
+  its own wording ("patients were randomised", "this review", "we searched MEDLINE") count; each
+  design's `unless` names the mentions ("several randomised trials have shown", "randomly
+  selected", "animal studies suggest"), which are blanked out before its cues are sought, so a
+  mention neither makes the design nor cancels the record's own words for it. Text that says
+  "randomized trial" does not make a (systematic) review, a guideline or a model an RCT; text
+  about rats or mice does not make a study preclinical when MeSH says "Humans" or the abstract
+  counts people. MeSH "Animals" without "Humans" is preclinical. An abstract that reports no
+  study of its own (no people counted, no "we studied", no methods) and has no design from
+  indexing or title is a narrative review. "headache" is not an adverse effect of a headache
+  study, and "other chronic pain" means chronic pain that none of the named conditions covers. A
+  review's text names the designs of the studies it read, so they are not its own; nor are the
+  designs a comment or an editorial names. A protocol reports no results: adverse effects in its
+  text are planned outcomes, not findings; and effects in animal work are not effects in people.
 - Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
   else the groups added up, else the first "n = N" or "N patients" that counts no events;
   numbers in words are read. Designs whose records have no sample of their own (vocabulary
@@ -379,8 +387,10 @@ def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int
             continue
         if cue.facet == "adverse_effects":
             finding, named = _affirmed(tables, cue, field)
+            if field.name == "title":  # a title names the condition, or the topic
+                condition[named] = True
+                condition[_topics(tables, cue, field)] = True
             finding.drop(condition)
-            condition[named] = field.name == "title"  # the title names it as the condition
         else:
             at, found = _scan(field, cue.pattern)
             spans = found.field("span").to_pylist()
@@ -389,6 +399,13 @@ def _cue_findings(tables: _Tables, cue: Cue, fields: Sequence[_Field], size: int
             finding.drop(_mask(earlier.rows, size))
         findings.append(finding)
     return findings
+
+
+def _topics(tables: _Tables, cue: Cue, field: _Field) -> np.ndarray:
+    """The records whose title names the effect as its topic (effect_context.title_topics)."""
+    at, _ = _scan(field, cue.pattern)
+    titles = field.text.take(pa.array(at, type=pa.int64()))
+    return field.rows[at[effect_context.title_topics(tables.mentions, titles)]] if len(at) else at
 
 
 def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> tuple[_Finding, np.ndarray]:
@@ -407,7 +424,7 @@ def _affirmed(tables: _Tables, cue: Cue, field: _Field) -> tuple[_Finding, np.nd
     for index in np.flatnonzero(blocked).tolist():
         text = str(field.text[at[index]])
         spans[index], credited[index] = effect_context.later_counted(
-            rules, text, cue.pattern, spans[index]
+            rules, text, cue.pattern, spans[index], same_condition=bool(context[index])
         )
     said = np.array([bool(s) for s in spans], dtype=bool)
     rows = field.rows[at[said]] if len(at) else at
@@ -537,17 +554,37 @@ def _opening(text: str) -> str:
 
 
 def _discount(tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]) -> None:
-    """Drop a cue's tag where its ``unless`` mentions are as many as its own."""
+    """Drop a cue's tag where it matches only inside its ``unless`` mentions.
+
+    The mentions are blanked out and the cue counted again in what is left, in the title and
+    the abstract: "no clinical studies have evaluated X" elsewhere in the text does not cancel
+    "this double-blind study". The evidence span is taken from what is left, so it shows the
+    record's own words rather than a mention."""
     for finding in findings:
         rule = tables.unless.get((finding.facet, finding.value))
-        if rule is None or not finding.from_text:
+        if rule is None or not finding.from_text or not len(finding.rows):
             continue
         pattern, unless = rule
         said = np.zeros(len(finding.rows), dtype=np.int64)
         for field in fields:
-            text = field.text.take(pa.array(finding.rows))
-            said += _count_matches(text, pattern) - _count_matches(text, unless)
+            own = _without(field.text.take(pa.array(finding.rows)), unless)
+            said += _count_matches(own, pattern)
+            if field.name == finding.field:
+                finding.spans = _first_spans(own, pattern, finding.spans)
         finding.drop(_mask(finding.rows[said <= 0], len(fields[0].rows)))
+
+
+def _without(text: pa.Array, pattern: str) -> pa.Array:
+    """The text with every match of ``pattern`` blanked out."""
+    return pc.replace_substring_regex(text, pattern=f"(?i){pattern}", replacement=" ")
+
+
+def _first_spans(text: pa.Array, pattern: str, spans: list[str]) -> list[str]:
+    """Per row, the span it had if ``text`` still holds it, else the first match of
+    ``pattern`` left in ``text`` (the span was a mention)."""
+    found = pc.extract_regex(text, pattern=f"(?i)(?P<span>{pattern})").field("span").to_pylist()
+    kept = zip(text.to_pylist(), found, spans, strict=True)
+    return [old if old in (own or "") else (new or "").strip() or old for own, new, old in kept]
 
 
 def _count_matches(text: pa.Array, pattern: str) -> np.ndarray:
@@ -572,7 +609,7 @@ def _suppress(
             drugs[finding.rows] = True
     for finding in findings:
         if finding.facet == "adverse_effects" and finding.from_text:
-            finding.drop(protocols)
+            finding.drop(protocols)  # planned outcomes, not findings
             if finding.credited:
                 elsewhere = effect_context.credited_elsewhere(
                     tables.mentions, finding.rows, finding.credited, drugs
@@ -586,6 +623,19 @@ def _suppress(
         for finding in findings:
             if (finding.facet, finding.value) == tag and (finding.from_text or not text_only):
                 finding.drop(mask)
+    _drop_effects_in_animals(findings, len(humans))
+
+
+def _drop_effects_in_animals(findings: list[_Finding], size: int) -> None:
+    """Effects found in the text of animal work are not effects in people (what the tags are
+    for): dropped where the record stays preclinical after every other rule."""
+    animals = np.zeros(size, dtype=bool)
+    for finding in findings:
+        if (finding.facet, finding.value) == ("design", "preclinical"):
+            animals[finding.rows] = True
+    for finding in findings:
+        if finding.facet == "adverse_effects" and finding.from_text:
+            finding.drop(animals)
 
 
 def _count_by_design(

@@ -44,7 +44,7 @@ _VALUE_KEYS = frozenset({
     "cancelled_by", "cancelled_in_text_by", "claimed", "sample",
 })  # fmt: skip
 _NEGATION_KEYS = frozenset({"words", "except", "reach"})
-_CONTEXT_KEYS = frozenset({"before", "after", "comparators"})
+_CONTEXT_KEYS = frozenset({"before", "after", "comparators", "title", "affirm"})
 _SECTIONS = (*KNOWN_FACETS, "negation", "commentary", "effect_context")
 
 
@@ -102,6 +102,13 @@ class Value:
         return tuple(cues)
 
 
+_CLAUSE_VERBS = (
+    "was", "were", "is", "are", "occurred", "reported", "experienced", "developed", "had",
+    "has", "have", "caused", "induced", "produced", "showed", "complained",
+)  # fmt: skip
+"""Verbs that open a new clause inside a list: a negation before them does not reach past."""
+
+
 @dataclass(frozen=True, slots=True)
 class Negation:
     """Words that negate an adverse effect named at most ``reach`` characters later, unless
@@ -118,9 +125,29 @@ class Negation:
 
     @property
     def released(self) -> str:
-        """RE2: text where an exception follows the last negation."""
+        """RE2: text where an exception follows the last negation, or a clause the negation
+        governs ends ("no serious events were recorded, and ")."""
         words, exceptions = _alternation(self.words), _alternation(self.exceptions)
-        return rf"(?i)\b(?:{words})\b[^.;]*\b(?:{exceptions})\b[^.;]*$"
+        verbs = _alternation(_CLAUSE_VERBS)
+        return (
+            rf"(?i)\b(?:{words})\b[^.;]*(?:\b(?:{exceptions})\b[^.;]*"
+            rf"|\b(?:{verbs})\b[^.;]*,[^.;]*)$"
+        )
+
+    @property
+    def negated_list(self) -> str:
+        """RE2: text that ends in a list a negation heads, beyond its reach ("not associated
+        with EPS, dystonia, akathisia or excessive "): the negation covers every item."""
+        first, item = r"[^,.;]{0,100},\s*", r"[^,.;]{0,60}"
+        return rf"(?i)\b(?:{_alternation(self.words)})\b{first}(?:{item},\s*){{0,8}}{item}$"
+
+    @property
+    def released_list(self) -> str:
+        """RE2: a list after a negation that a verb or an exception breaks ("no serious events
+        were reported, and headache"): a new clause the negation does not reach."""
+        words = _alternation(self.words)
+        breaks = _alternation((*self.exceptions, *_CLAUSE_VERBS))
+        return rf"(?i)\b(?:{words})\b[^.;]*\b(?:{breaks})\b[^.;]*$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +162,34 @@ class EffectContext:
     """RE2 patterns for the text that starts right after it (" intake")."""
     comparators: tuple[str, ...] = ()
     """Words naming what an intervention is compared with ("placebo")."""
+    title: tuple[str, ...] = ()
+    """RE2 patterns that frame an effect a title names as an effect ("-induced", "adverse");
+    without one of them (or a drug of the vocabulary) the effect is the record's topic."""
+    affirm: tuple[str, ...] = ()
+    """RE2 patterns for the text before a mention that report it as an effect that occurred
+    ("the commonest adverse events were "): they outweigh ``before``, ``after`` and a
+    comparator, not a negation."""
 
     @property
     def preceding(self) -> str:
-        """RE2: text whose end makes the mention that follows it no effect; "" if none."""
-        return rf"(?i)(?:{'|'.join(self.before)})\s*$" if self.before else ""
+        """RE2: text whose end makes the mention that follows it no effect; "" if none. A
+        hyphenated prefix may come between ("treatment of moderate-to-")."""
+        return rf"(?i)(?:{'|'.join(self.before)})(?:\w+-)*\s*$" if self.before else ""
 
     @property
     def following(self) -> str:
         """RE2: text whose start makes the mention before it no effect; "" if none."""
         return rf"(?i)^\s*(?:{'|'.join(self.after)})" if self.after else ""
+
+    @property
+    def affirming(self) -> str:
+        """RE2: text whose end reports the mention that follows as an effect; "" if none."""
+        return rf"(?i)(?:{'|'.join(self.affirm)})(?:\w+-)*\s*$" if self.affirm else ""
+
+    @property
+    def framing(self) -> str:
+        """RE2: a title that frames the effects it names as effects; "" if none."""
+        return rf"(?i)(?:{'|'.join(self.title)})" if self.title else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,13 +440,23 @@ def _negation(where: _Where, entry: Any) -> Negation:
 def _effect_context(where: _Where, entry: Any) -> EffectContext:
     label = "[effect_context]"
     if not isinstance(entry, dict) or set(entry) - _CONTEXT_KEYS:
-        raise where.error(label, "may hold only before = [...], after = [...], comparators = [...]")
+        raise where.error(
+            label, "may hold only before, after, affirm, title (lists of patterns) and comparators"
+        )
     context = EffectContext(
         _patterns(where, label, entry, "before"),
         _patterns(where, label, entry, "after"),
         _strings(where, label, entry, "comparators"),
+        _patterns(where, label, entry, "title"),
+        _patterns(where, label, entry, "affirm"),
     )
-    for key, pattern in (("before", context.preceding), ("after", context.following)):
+    checks = (
+        ("before", context.preceding),
+        ("after", context.following),
+        ("title", context.framing),
+        ("affirm", context.affirming),
+    )
+    for key, pattern in checks:
         _pattern(where, label, key, pattern)
     return context
 
