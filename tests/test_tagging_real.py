@@ -8,8 +8,8 @@ The acceptance is measured on the sets no rule was tuned on: the fresh test spli
 batch's test records) for designs and sample sizes, and for adverse-effect precision the fresh
 test split and the adverse-effect set's test part pooled ("held-out effects"), so that it rests
 on enough suggestions. None of the issue's four targets is met there yet: FLOORS guard what the
-fresh split measured, and the target tests are strict expected failures (NOT_MET), so the day
-one passes the suite fails until its floor is raised to the target. The earlier test split stays
+fresh split measured, below the issue's targets (ISSUE_TARGETS, reported in the table, not
+asserted: issue #17 stays open until they are met). The earlier test split stays
 held out and is guarded at what it measured, as is the tuning side. Held-out sets are reported
 by their totals only: their misses are never printed or written. The table is written to
 tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
@@ -48,16 +48,12 @@ ISSUE_TARGETS = {  # issue #17's acceptance on a test split no rule was tuned on
     "adverse_precision": 0.95,
     "sample_size_exact": 0.90,
 }
-FLOORS = {  # what the fresh test split measured when the rules were frozen (see NOT_MET)
+FLOORS = {  # what the fresh test split measured when the rules were frozen: below the targets
     "design_precision": 0.91,  # 113/124
     "design_coverage": 0.80,  # 96/119
     "adverse_precision": 0.85,  # held-out effects, 52/61
     "sample_size_exact": 0.83,  # 67/80
 }
-NOT_MET = {measure for measure, floor in FLOORS.items() if floor < ISSUE_TARGETS[measure]}
-"""Targets the rules do not reach yet: their floors guard the measured value, and the target
-test below is expected to fail for them, strictly, so that reaching one makes the suite ask
-for its floor to be raised to the target."""
 HELD_OUT_SUGGESTIONS = 40
 """Held-out adverse-effect precision must rest on at least this many suggestions."""
 EARLIER_FLOORS = {  # the earlier test split (80 records), held out, at what it measured
@@ -178,25 +174,6 @@ def test_the_fresh_test_split_keeps_its_floors(
     measured = held_out_measures[measure]
     assert measured >= FLOORS[measure], (measure, measured)
     assert FLOORS[measure] <= ISSUE_TARGETS[measure]
-
-
-@pytest.mark.parametrize(
-    "measure",
-    [
-        pytest.param(
-            measure,
-            marks=pytest.mark.xfail(strict=True, reason="issue #17 target not met yet"),
-        )
-        if measure in NOT_MET
-        else measure
-        for measure in sorted(ISSUE_TARGETS)
-    ],
-)
-def test_the_fresh_test_split_meets_the_issues_targets(
-    held_out_measures: dict[str, float], measure: str
-) -> None:
-    measured = held_out_measures[measure]
-    assert measured >= ISSUE_TARGETS[measure], (measure, measured)
 
 
 def test_held_out_adverse_effect_precision_rests_on_enough_suggestions(
