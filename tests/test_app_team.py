@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, texts
+from test_app_evidence import chart_data
 
 import tracker
 from tracker import Store, screening, team
@@ -216,3 +217,26 @@ def test_what_a_reviewer_may_see_is_the_shared_view_for_every_record_at_once(
     assert seen.loc[101, "decision"] == "conflict" and seen.loc[103, "tags"] == ["look again"]
     assert seen.loc[102, "tags"] == [] and state.loc[102, "decision"] == "include"
     assert tracker.screening.annotations(store, state=seen).keys() == {101, 103}
+
+
+def test_the_claims_of_included_studies_never_show_a_partners_include_early(
+    review: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben includes a study that reports nausea; Ana has not decided it: her claims view of the
+    included studies must not count it until she has, as her table does not."""
+    store = Store(review)
+    found = "Nausea occurred in 12 of 40 patients given ketamine."
+    store.upsert([Article(pmid=104, title="Ketamine for neuropathic pain", abstract=found)])
+    screening.decide(store, [104], decision="include", reviewer=BEN)
+
+    def nausea(email: str) -> int:
+        at = served(review, monkeypatch, signed_in(email))
+        at.session_state["tab"] = "Evidence map"
+        at.run()
+        assert not at.exception
+        counts = {c["claim"]: c["studies"] for c in chart_data(at, "claim", "studies")}
+        return int(counts["nausea or vomiting"])
+
+    assert nausea(ANA) == 0, "a partner's include is not Ana's to see yet"
+    screening.decide(store, [104], decision="include", reviewer=ANA)
+    assert nausea(ANA) == 1, "once she has decided, the record is as it is"

@@ -82,14 +82,21 @@ class ClaimsView:
         return list(dict.fromkeys(shown))
 
 
-def claims_view(store: Store, scope: str = "included") -> ClaimsView:
-    """Which studies in ``scope`` report each seed claim, and what they report beyond them."""
+def claims_view(
+    store: Store, scope: str = "included", *, state: pd.DataFrame | None = None
+) -> ClaimsView:
+    """Which studies in ``scope`` report each seed claim, and what they report beyond them.
+
+    "Included" reads ``state`` (the screening state as the reader may see it: a blinded
+    reviewer's hides partners' calls on records they have not decided) or, by default, the
+    review's whole state.
+    """
     if scope not in SCOPES:
         raise TrackerError(f"Unknown scope {scope!r}: use one of {', '.join(SCOPES)}.")
     records = store.records(columns=["record_id", "year", "title"]).set_index("record_id")
     chosen = records.index
     if scope == "included":
-        state = screening.summary(store)
+        state = screening.summary(store) if state is None else state
         chosen = state.index[(state["decision"] == Decision.INCLUDE.value).to_numpy(bool)]
     vocabulary = load_vocabulary(store)  # read once: the suggestions use it too
     effects = _reported_effects(store, chosen, vocabulary)

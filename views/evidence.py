@@ -45,10 +45,11 @@ def view(
             + base.mark_text().encode(text="studies:Q"),
             key="chart_map",
         )
-    claims_panel(here)
+    claims_panel(here, None if choices.member is None else (choices.reviewer, choices.stage))
 
 
-def claims_panel(here: Snapshot) -> None:
+def claims_panel(here: Snapshot, blind_to: tuple[str, str] | None = None) -> None:
+    """The leaflet's claims; ``blind_to`` as in :func:`library_cache.claims_of`."""
     st.subheader("Side effects in the patient leaflet, against the studies")
     scope = st.radio(
         "Studies",
@@ -58,7 +59,7 @@ def claims_panel(here: Snapshot) -> None:
         key="claims_scope",
     )
     with reported("The claims view could not be built"):
-        view, counts, unlisted = cache.claims_of(here, str(scope))
+        view, counts, unlisted = cache.claims_of(here, str(scope), blind_to)
         st.text(
             f"{view.reporting:,} of the {view.in_scope:,} studies in scope report an adverse "
             "effect (suggested tags, rejected ones left out)."

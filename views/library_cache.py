@@ -98,11 +98,13 @@ def evidence_in_use(here: Snapshot) -> pd.DataFrame:
 @st.cache_resource(max_entries=4, show_spinner="Reading the studies' side effects…",
                    hash_funcs=EVERYTHING)  # fmt: skip
 def claims_of(
-    here: Snapshot, scope: str
+    here: Snapshot, scope: str, blind_to: tuple[str, str] | None = None
 ) -> tuple[tracker.claims.ClaimsView, pd.DataFrame, list[str]]:
     """The claims view with its chart data and unlisted effects: at 100,000 records these take
-    a third of a second to count, too long to redo on every rerun."""
-    view = tracker.claims.claims_view(here.store, scope)
+    a third of a second to count, too long to redo on every rerun. ``blind_to`` (a signed-in
+    reviewer and the stage) scopes "included studies" to what that reviewer may see."""
+    state = seen_state(here, *blind_to) if blind_to is not None else None
+    view = tracker.claims.claims_view(here.store, scope, state=state)
     return view, DASH.claim_counts(view), view.unlisted()
 
 
