@@ -235,7 +235,9 @@ def test_the_claims_of_included_studies_never_show_a_partners_include_early(
         at.run()
         assert not at.exception
         counts = {c["claim"]: c["studies"] for c in chart_data(at, "claim", "studies")}
-        return int(counts["nausea or vomiting"])
+        studies = counts["nausea or vomiting"]
+        assert isinstance(studies, int)
+        return studies
 
     assert nausea(ANA) == 0, "a partner's include is not Ana's to see yet"
     screening.decide(store, [104], decision="include", reviewer=ANA)
