@@ -110,7 +110,9 @@ _ready: set[tuple[str, str]] = set()  # (url, schema) whose tables this process 
 
 
 def pool(url: str, *, wait: float) -> ConnectionPool[psycopg.Connection[Any]]:
-    """The process's pool for ``url``, opened on first use; every pool closes at exit."""
+    """The process's pool for ``url``, opened on first use; every pool closes at exit. The
+    first caller's ``wait`` sets its connect and reconnect timeouts; each borrower passes its
+    own wait for a free connection."""
     with _pools_lock:
         found = _pools.get(url)
         if found is None or found.closed:
@@ -197,7 +199,7 @@ class Database:
         after: list[Callable[[], None]] = []
         with (
             self.errors(),
-            pool(self.url, wait=self.lock_wait).connection() as conn,
+            pool(self.url, wait=self.lock_wait).connection(timeout=self.lock_wait) as conn,
             conn.transaction(),
         ):
             conn.execute(
@@ -227,7 +229,7 @@ class Database:
             return
         with (
             self.errors(),
-            pool(self.url, wait=self.lock_wait).connection() as conn,
+            pool(self.url, wait=self.lock_wait).connection(timeout=self.lock_wait) as conn,
             conn.transaction(),
         ):
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('tracker schema'))")
