@@ -171,50 +171,15 @@ def _screen_in_ranked_order(
             shown = page.get_by_text(f"PMID {expected}", exact=True)
             expect(shown).to_be_visible(timeout=30_000)
             settled(page)
+        page.keyboard.press(decision[0])
         pmid = _shown(page) if number == 0 else expected
-        _press_until_saved(page, decision, pmid, data_dir)
+        expect(page.get_by_text(f"PMID {pmid}: {decision} saved.")).to_be_visible(timeout=30_000)
         settled(page)
         if number == 0:  # the model trains on this exclude: ask for the top of its order
-            _press_until_shown(page, "j", _top_ranked(data_dir, listed))
+            page.keyboard.press("j")
             settled(page)
         screened.append(pmid)
     return screened
-
-
-def _press_until_saved(page: Any, decision: str, pmid: int, data_dir: Path) -> None:
-    """Press the decision's key and see it saved. A key that lands while a live panel's
-    timed rerun (views/live.py) is on its way can be dropped by Streamlit: nothing is saved
-    and nothing is shown, and the reviewer presses again. So may the test, once, and only
-    after checking that the store holds no such decision (a second press never saves twice)."""
-    from playwright.sync_api import expect
-
-    saved = page.get_by_text(f"PMID {pmid}: {decision} saved.")
-    page.keyboard.press(decision[0])
-    try:
-        expect(saved).to_be_visible(timeout=10_000)
-        return
-    except AssertionError:
-        mine = screening.reviewer_decisions(Store(data_dir), "ana", "title-abstract")
-        assert pmid not in mine, f"{pmid} was saved ({mine[pmid]}) but the page did not say so"
-    print(f"\nthe {decision[0]!r} key for {pmid} was dropped; pressed again")
-    page.keyboard.press(decision[0])
-    expect(saved).to_be_visible(timeout=30_000)
-
-
-def _press_until_shown(page: Any, key: str, pmid: int) -> None:
-    """Press a navigation key until ``pmid`` shows; as :func:`_press_until_saved`, a key a
-    live panel's rerun swallowed is pressed once more (moving twice cannot change a record)."""
-    from playwright.sync_api import expect
-
-    shown = page.get_by_text(f"PMID {pmid}", exact=True)
-    page.keyboard.press(key)
-    try:
-        expect(shown).to_be_visible(timeout=10_000)
-        return
-    except AssertionError:
-        print(f"\nthe {key!r} key was dropped; pressed again")
-    page.keyboard.press(key)
-    expect(shown).to_be_visible(timeout=30_000)
 
 
 def _top_ranked(data_dir: Path, listed: set[int]) -> int:
