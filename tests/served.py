@@ -5,6 +5,7 @@ with."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,9 +84,11 @@ def identity_provider(tmp: Path) -> Iterator[str]:
 
 def auth_secrets(folder: Path, *, app_port: int, issuer: str) -> Path:
     """``folder/.streamlit/secrets.toml`` with the ``[auth]`` section that signs in through
-    ``issuer``; returns ``folder``, the working directory to start the app from."""
+    ``issuer``, beside the project's own ``config.toml`` (so the app runs as deployed);
+    returns ``folder``, the working directory to start the app from."""
     secrets = folder / ".streamlit" / "secrets.toml"
     secrets.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / ".streamlit" / "config.toml", secrets.parent / "config.toml")
     secrets.write_text(
         "[auth]\n"
         f'redirect_uri = "http://127.0.0.1:{app_port}/oauth2callback"\n'
