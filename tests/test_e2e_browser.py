@@ -51,8 +51,13 @@ def served_app(
     """`streamlit run app.py` headless on a free port, against an empty store and the fake."""
     _require_chromium()
     fake = fake_ncbi_factory(records=300)
+    # Live panels off: this test screens by keyboard at full speed, and in a long suite a
+    # panel's timed rerun that lands during a key's rerun made that key's page freeze or drop
+    # it (3 of 6 clean CI runs; never alone). The live panels have their own browser tests
+    # (test_e2e_signin.py); the interplay is reported in README's live views section.
     env = {"TRACKER_DATA_DIR": str(data_dir), "TRACKER_EUTILS_URL": fake.base_url,
-           "NCBI_EMAIL": "ana@example.org", "TRACKER_REVIEWER": "ana"}  # fmt: skip
+           "NCBI_EMAIL": "ana@example.org", "TRACKER_REVIEWER": "ana",
+           "TRACKER_LIVE_SECONDS": "0"}  # fmt: skip
     with streamlit_app(env) as url:
         yield url, data_dir, fake
 

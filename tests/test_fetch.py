@@ -33,9 +33,9 @@ pytestmark = pytest.mark.both_backends
 KEY = "zz-SECRET-api-key-0123456789"
 
 
-def settings(fake: FakeNCBI, data_dir: Path, **extra: str) -> Settings:
+def settings(fake: FakeNCBI, data_dir: Path, *, api_key: str = "") -> Settings:
     return Settings(data_dir=data_dir, email="reviewer@example.org", eutils_url=fake.base_url,
-                    **extra)  # fmt: skip
+                    api_key=api_key)  # fmt: skip
 
 
 def stored_pmids(data_dir: Path) -> list[int]:

@@ -259,3 +259,20 @@ def own_vocabulary(url: str) -> str:
     own = Store.open(Settings(database_url=url)).own_vocabulary()
     assert own is not None
     return own[1].decode()
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"), [(None, 3.0), ("0", 0.0), ("10", 10.0), ("soon", 3.0), ("-2", 3.0)]
+)
+def test_how_often_a_page_looks_is_a_setting_whose_bad_values_fall_back(
+    given: str | None, seconds: float
+) -> None:
+    environ = {} if given is None else {"TRACKER_LIVE_SECONDS": given}
+    assert Settings.from_env(environ).live_seconds == seconds
+
+
+def test_the_database_url_is_read_from_the_environment_and_a_flag_wins() -> None:
+    environ = {"TRACKER_DATABASE_URL": " postgresql://a@h/review "}
+    assert Settings.from_env(environ).database_url == "postgresql://a@h/review"
+    chosen = Settings.from_env(environ, database_url="postgresql://b@h/other")
+    assert chosen.database_url == "postgresql://b@h/other"

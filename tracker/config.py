@@ -36,13 +36,15 @@ class Settings:
     reviewer: str = ""
     ctgov_url: str = CTGOV_URL
     database_url: str = field(default="", repr=False)  # may carry a password
+    live_seconds: float = 3.0
+    """How often an open page looks for others' decisions; 0 turns the live panels off."""
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: str | Path | None
     ) -> Settings:
         """Read TRACKER_DATA_DIR, NCBI_EMAIL, NCBI_API_KEY, TRACKER_EUTILS_URL, TRACKER_ICITE_URL,
-        TRACKER_REVIEWER, TRACKER_CTGOV_URL and TRACKER_DATABASE_URL.
+        TRACKER_REVIEWER, TRACKER_CTGOV_URL, TRACKER_DATABASE_URL and TRACKER_LIVE_SECONDS.
 
         Keyword overrides (from CLI flags or app widgets) win over the environment when given
         and not ``None``.
@@ -57,6 +59,7 @@ class Settings:
             reviewer=env.get("TRACKER_REVIEWER", "").strip(),
             ctgov_url=env.get("TRACKER_CTGOV_URL") or CTGOV_URL,
             database_url=env.get("TRACKER_DATABASE_URL", "").strip(),
+            live_seconds=_seconds(env.get("TRACKER_LIVE_SECONDS"), default=3.0),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
@@ -76,3 +79,12 @@ class Settings:
         if "@" not in self.email:
             raise EmailRequired("NCBI")
         return self.email
+
+
+def _seconds(text: str | None, *, default: float) -> float:
+    """A number of seconds from the environment: the default when unset or not a number >= 0."""
+    try:
+        value = float(text) if text is not None and text.strip() else default
+    except ValueError:
+        return default
+    return value if value >= 0 else default

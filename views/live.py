@@ -24,11 +24,13 @@ from views import library_cache as cache
 from views.library_cache import Snapshot
 from views.messages import reported
 
-EVERY = 3.0
-"""Seconds between two looks at the store: a partner's decision shows within about this."""
+EVERY = tracker.Settings.from_env().live_seconds
+"""Seconds between two looks at the store (TRACKER_LIVE_SECONDS, read when the app starts; 3
+by default): a partner's decision shows within about this. 0 turns the looks off, and the
+panels are then redrawn when the person acts, as every other part of the page is."""
 
 
-@st.fragment(run_every=EVERY)
+@st.fragment(run_every=EVERY or None)
 def panel(here: Snapshot, draw: Callable[[Snapshot], None]) -> None:
     """``draw`` with the store as it is now, again every :data:`EVERY` seconds.
 
