@@ -46,12 +46,16 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 600
-"""180, then 60, then 360 more (tests/expected/tagging_real_rules.md, "The draw")."""
+COUNT = 780
+"""180, then 60, then 360, then 180 more (tests/expected/tagging_real_rules.md, "The draw")."""
 FRESH_FROM = 240
 """The third batch's first place: its test records are the fresh test split."""
-EFFECTS_COUNT = 150
-"""The adverse-effect set's size."""
+FOURTH_FROM = 600
+"""The fourth batch's first place: its test records are the fourth test split."""
+EFFECTS_COUNT = 240
+"""The adverse-effect set's size: 150, then 90 more."""
+EFFECTS_FIRST = 150
+"""The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
@@ -85,7 +89,18 @@ class Drawn:
     def fresh(self) -> bool:
         """Drawn in the third batch: its test records were never scored before the rules of
         issue #17's third round were tuned."""
-        return self.place >= FRESH_FROM
+        return FRESH_FROM <= self.place < FOURTH_FROM
+
+    @property
+    def fourth(self) -> bool:
+        """Drawn in the fourth batch: labelled before the learned second opinions of issue
+        #17's fourth round were built, its test records never scored before they were done."""
+        return self.place >= FOURTH_FROM
+
+    @property
+    def identity(self) -> str:
+        """What a draw passes over when it meets it again: the PMID, else the key."""
+        return str(self.pmid) if self.pmid else self.key
 
 
 def title_hash(title: str) -> str:
@@ -94,8 +109,16 @@ def title_hash(title: str) -> str:
 
 
 def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
-    """The ``count`` records the seed picks from the population, in draw order."""
-    return _drawn(_keyed(folder, str(seed)), count, set())
+    """The ``count`` records the seed picks from the population, in draw order.
+
+    Places from :data:`FOURTH_FROM` on also pass over the adverse-effect set's first
+    :data:`EFFECTS_FIRST` records, which were drawn before them; that set was drawn clear of the
+    first places, so those places are the same whatever the count."""
+    keyed = _keyed(folder, str(seed))
+    if count <= FOURTH_FROM:
+        return _drawn(keyed, count, set())
+    first = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
+    return _drawn(keyed, count, {record.identity for record in first})
 
 
 def draw_effects(
@@ -103,7 +126,7 @@ def draw_effects(
 ) -> list[Drawn]:
     """The adverse-effect set: ``count`` records of the narrower population, none of them in
     the first ``main`` records of :func:`draw`."""
-    taken = {str(r.pmid) if r.pmid else r.key for r in draw(folder, seed=seed, count=main)}
+    taken = {record.identity for record in draw(folder, seed=seed, count=main)}
     keyed = _keyed(folder, f"{seed}|effects")
     texts = pa.array([f"{row['title']} {row['abstract']}" for _, _, row in keyed])
     selected = pc.match_substring_regex(texts, "|".join(selection_patterns()), ignore_case=True)
