@@ -29,9 +29,9 @@ from tagging_accuracy import Labelled, frame  # noqa: E402
 from train_effect_model import (  # noqa: E402
     C,
     THRESHOLD,
+    Fitted,
     Tuned,
     fit,
-    probability,
     record_mentions,
     tuning_records,
 )
@@ -47,7 +47,7 @@ Scores = dict[tuple[int, str], float]
 def rules(records: Sequence[Tuned]) -> list[set[str]]:
     """The rules' adverse effects per record."""
     labelled = [Labelled(r.key, r.title, r.abstract, {}) for r in records]
-    tags = tagging.evidence(frame(labelled))
+    tags = tagging.evidence(frame(labelled), learned=False)
     return [set(tags.loc[n, "adverse_effects"]) for n in range(1, len(records) + 1)]
 
 
@@ -64,17 +64,15 @@ def out_of_fold(
     scores: Scores = {}
     for k in range(folds):
         train = [i for i in range(len(records)) if fold[i] != k]
-        weights, bias = fit([found[i] for i in train], [records[i] for i in train], c)
+        fitted = fit([found[i] for i in train], [records[i] for i in train], c)
         for i in np.flatnonzero(fold == k).tolist():
-            _score(scores, i, found[i], weights, bias)
+            _score(scores, i, found[i], fitted)
     return scores
 
 
-def _score(
-    scores: Scores, i: int, found: Sequence[Mention], weights: dict[str, float], bias: float
-) -> None:
+def _score(scores: Scores, i: int, found: Sequence[Mention], fitted: Fitted) -> None:
     for m in found:
-        p = probability(weights, bias, m.features)
+        p = fitted.probability(m.features)
         scores[(i, m.value)] = max(p, scores.get((i, m.value), 0.0))
 
 
@@ -96,10 +94,12 @@ def line(name: str, counts: Sequence[tuple[int, int, int]]) -> str:
 
 
 def vetoed(ruled: Sequence[set[str]], scores: Scores, t: float) -> list[set[str]]:
-    return [{v for v in got if scores.get((i, v), 0.0) >= t} for i, got in enumerate(ruled)]
+    """The rules' suggestions the model lets stand."""
+    return [{v for v in got if scores.get((i, v), 1.0) >= t} for i, got in enumerate(ruled)]
 
 
 def alone(size: int, scores: Scores, t: float) -> list[set[str]]:
+    """The effects the model alone suggests."""
     found: list[set[str]] = [set() for _ in range(size)]
     for (i, v), p in scores.items():
         if p >= t:
@@ -129,10 +129,10 @@ def main() -> None:
         print(line(f"model alone >= {t}", [count(older, alone(len(older), s, t)) for s in repeats]))
     newest = [r for r in everything if r.newest]
     if args.newest and newest:
-        weights, bias = fit(found, older, args.c)
+        fitted = fit(found, older, args.c)
         scores: Scores = {}
         for i, ms in enumerate(record_mentions(newest)):
-            _score(scores, i, ms, weights, bias)
+            _score(scores, i, ms, fitted)
         ruled_new = rules(newest)
         print(f"\nfourth batch's tuning records: {len(newest)}")
         print(line("rules only", [count(newest, ruled_new)]))

@@ -38,9 +38,9 @@ from tracker.effect_mentions import Mention, effect_cues, mentions  # noqa: E402
 from tracker.effect_model import MODEL_PATH  # noqa: E402
 from tracker.tagging import default_vocabulary  # noqa: E402
 
-C = 0.3
+C = 1.0
 """Inverse regularisation strength, chosen by cross-validation."""
-THRESHOLD = 0.5
+THRESHOLD = 0.4
 """A suggestion stands when one of its mentions scores at least this."""
 MIN_COUNT = 3
 """A feature must describe this many training mentions to get a weight."""
@@ -56,6 +56,8 @@ class Tuned:
     effects: frozenset[str]
     newest: bool
     """Drawn in the fourth batch (labelled after the rules and the model were built)."""
+    place: int = 0
+    effect_set: bool = False
 
 
 def tuning_records(*, newest: bool = True) -> list[Tuned]:
@@ -65,13 +67,13 @@ def tuning_records(*, newest: bool = True) -> list[Tuned]:
     found = []
     for drawn, labelled in drawn_records(folder):
         if drawn.split == "tune":
-            found.append((labelled, drawn.place >= FOURTH_FROM))
+            found.append((labelled, drawn.place >= FOURTH_FROM, drawn.place, False))
     for drawn, labelled in effect_records(folder):
         if drawn.split == "tune":
-            found.append((labelled, drawn.place >= EFFECTS_FIRST))
+            found.append((labelled, drawn.place >= EFFECTS_FIRST, drawn.place, True))
     return [
-        Tuned(r.id, r.title, r.abstract, frozenset(r.labels["adverse_effects"]), new)
-        for r, new in found
+        Tuned(r.id, r.title, r.abstract, frozenset(r.labels["adverse_effects"]), new, place, kind)
+        for r, new, place, kind in found
         if newest or not new
     ]
 
@@ -82,9 +84,18 @@ def record_mentions(records: Sequence[Tuned]) -> list[list[Mention]]:
     return [mentions(cues, r.title, r.abstract) for r in records]
 
 
-def fit(
-    found: Sequence[Sequence[Mention]], records: Sequence[Tuned], c: float = C
-) -> tuple[dict[str, float], float]:
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted model: weights per feature and the intercept."""
+
+    weights: dict[str, float]
+    bias: float
+
+    def probability(self, features: Iterable[str]) -> float:
+        return probability(self.weights, self.bias, features)
+
+
+def fit(found: Sequence[Sequence[Mention]], records: Sequence[Tuned], c: float = C) -> Fitted:
     """Weights per feature and the intercept, from the mentions of ``records``."""
     rows = [(m.features, m.value in r.effects) for ms, r in zip(found, records) for m in ms]
     counts = Counter(f for features, _ in rows for f in features)
@@ -95,7 +106,7 @@ def fit(
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
     model.fit(matrix, labels)
     weights = {name: float(w) for name, w in zip(names, model.coef_[0]) if abs(w) >= 5e-4}
-    return weights, float(model.intercept_[0])
+    return Fitted(weights, float(model.intercept_[0]))
 
 
 def probability(weights: dict[str, float], bias: float, features: Iterable[str]) -> float:
@@ -112,7 +123,7 @@ def _matrix(rows: Sequence[frozenset[str]], index: dict[str, int]) -> csr_matrix
     return csr_matrix((data, np.array(cols, dtype=int), np.array(ptr)), shape=(len(rows), len(index)))
 
 
-def document(weights: dict[str, float], bias: float, records: int, found: int) -> dict[str, Any]:
+def document(fitted: Fitted, records: int, found: int) -> dict[str, Any]:
     return {
         "about": (
             "Learned second opinion on adverse-effect suggestions (tracker/effect_model.py): a "
@@ -121,8 +132,10 @@ def document(weights: dict[str, float], bias: float, records: int, found: int) -
         ),
         "trained_on": {"records": records, "mentions": found, "C": C, "min_count": MIN_COUNT},
         "threshold": THRESHOLD,
-        "bias": round(bias, 4),
-        "weights": {name: round(w, 4) for name, w in sorted(weights.items()) if round(w, 4)},
+        "bias": round(fitted.bias, 4),
+        "weights": {
+            name: round(w, 4) for name, w in sorted(fitted.weights.items()) if round(w, 4)
+        },
     }
 
 
@@ -132,8 +145,8 @@ def main() -> None:
     args = parser.parse_args()
     records = tuning_records()
     found = record_mentions(records)
-    weights, bias = fit(found, records)
-    text = json.dumps(document(weights, bias, len(records), sum(map(len, found))), indent=1)
+    fitted = fit(found, records)
+    text = json.dumps(document(fitted, len(records), sum(map(len, found))), indent=1)
     text += "\n"
     if args.check:
         same = MODEL_PATH.read_text(encoding="utf-8") == text
@@ -141,7 +154,7 @@ def main() -> None:
         raise SystemExit(0 if same else 1)
     MODEL_PATH.parent.mkdir(exist_ok=True)
     MODEL_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {MODEL_PATH} ({len(weights)} weights, {len(records)} records)")
+    print(f"wrote {MODEL_PATH} ({len(fitted.weights)} weights, {len(records)} records)")
 
 
 if __name__ == "__main__":

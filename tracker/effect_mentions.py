@@ -15,9 +15,9 @@ rules already gave an effect, a few in a hundred, so a loop costs little.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from tracker import effect_context
 from tracker.effect_context import MentionRules
@@ -61,7 +61,6 @@ class EffectCues:
     framing: re.Pattern[str] | None
 
 
-@cache
 def effect_cues(vocabulary: Vocabulary) -> EffectCues:
     """The vocabulary's adverse-effect cues, ready to find every mention."""
     cues = tuple(
@@ -85,18 +84,33 @@ def mentions(
     """Every mention of an effect (of ``values`` only, when given) in the title and abstract,
     in order, each with its features. Overlapping matches of one value count once."""
     found: list[Mention] = []
-    title_words = _bag(title, "t:")
+    record = _bag(title, "t:")
     for name, text in (("title", title), ("abstract", abstract)):
         if not text:
             continue
         taken: dict[str, int] = {}
-        for value, pattern, title_only, match in _matches(cues, text, name, values):
+        for value, _, _, match in _matches(cues, text, name, values):
             if match.start() < taken.get(value, -1):
                 continue
             taken[value] = match.end()
-            features = _features(cues, value, name, text, match, title, title_words)
+            features = _features(cues, value, name, text, match, title, record)
             found.append(Mention(value, name, match.start(), match.group(0), features))
-    return found
+    return _with_counts(found)
+
+
+def _with_counts(found: list[Mention]) -> list[Mention]:
+    """Each mention also told how often its effect is named in the record and whether the
+    title names it: an effect named throughout is more often the record's topic."""
+    counts = Counter(m.value for m in found)
+    titled = {m.value for m in found if m.field == "title"}
+    described = []
+    for m in found:
+        many = counts[m.value]
+        extra = {"named:once" if many == 1 else "named:twice" if many == 2 else "named:often"}
+        if m.value in titled:
+            extra.add("named:in title")
+        described.append(Mention(m.value, m.field, m.start, m.span, m.features | extra))
+    return described
 
 
 def _matches(
@@ -119,7 +133,7 @@ def _features(
     text: str,
     match: re.Match[str],
     title: str,
-    title_words: frozenset[str],
+    record: frozenset[str],
 ) -> frozenset[str]:
     """What a reviewer would look at around one mention, as feature names."""
     rules = cues.rules
@@ -129,6 +143,7 @@ def _features(
     sentence = _sentence(text, start, end)
     said = effect_context.said(rules, before, after)
     features = {f"v={value}", f"f={field}", *said, *(f"{s}&v={value}" for s in said)}
+    features.update(f"m:{w}" for w in _WORD.findall(match.group(0).casefold()))
     if not said:
         features.add("rules:counted")
     left = _WORD.findall(before.casefold())[-BEFORE_WORDS:][::-1]
@@ -138,7 +153,7 @@ def _features(
     features.update(f"a{i}={w}" for i, w in enumerate(right[:2], start=1))
     features.update(f"a:{w}" for w in right)
     features.update(_bag(sentence, "s:"))
-    features.update(title_words)
+    features.update(record)
     negation = [m.end() for m in _NEGATION.finditer(before)]
     if negation:
         distance = len(before) - negation[-1]

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from tracker.effect_mentions import EffectCues, mentions
 
 MODEL_PATH = Path(__file__).resolve().parent / "learned" / "adverse_effects.json"
 
@@ -57,3 +59,26 @@ def packaged_model() -> EffectModel | None:
     if not MODEL_PATH.exists():
         return None
     return EffectModel.of(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+
+
+def doubted(
+    model: EffectModel,
+    cues: EffectCues,
+    suggested: Mapping[int, Sequence[str]],
+    texts: Mapping[int, tuple[str, str]],
+) -> dict[int, set[str]]:
+    """Per record row, the suggested effects the model vetoes: none of their mentions in the
+    record scores ``model.threshold``. An effect none of whose mentions Python's ``re`` finds
+    (it cannot happen with the packaged cues) is not vetoed: there is nothing to weigh."""
+    vetoed: dict[int, set[str]] = {}
+    for row, values in suggested.items():
+        title, abstract = texts[row]
+        found = mentions(cues, title, abstract, values)
+        best: dict[str, float] = {}
+        for mention in found:
+            p = model.probability(mention.features)
+            best[mention.value] = max(p, best.get(mention.value, 0.0))
+        low = {v for v in values if v in best and best[v] < model.threshold}
+        if low:
+            vetoed[row] = low
+    return vetoed
