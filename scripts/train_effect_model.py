@@ -97,7 +97,9 @@ class Fitted:
 
 def fit(found: Sequence[Sequence[Mention]], records: Sequence[Tuned], c: float = C) -> Fitted:
     """Weights per feature and the intercept, from the mentions of ``records``."""
-    rows = [(m.features, m.value in r.effects) for ms, r in zip(found, records) for m in ms]
+    rows = [
+        (m.features, m.value in r.effects) for ms, r in zip(found, records, strict=True) for m in ms
+    ]
     counts = Counter(f for features, _ in rows for f in features)
     names = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
     index = {name: i for i, name in enumerate(names)}
@@ -105,7 +107,9 @@ def fit(found: Sequence[Sequence[Mention]], records: Sequence[Tuned], c: float =
     labels = np.array([label for _, label in rows], dtype=int)
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
     model.fit(matrix, labels)
-    weights = {name: float(w) for name, w in zip(names, model.coef_[0]) if abs(w) >= 5e-4}
+    weights = {
+        name: float(w) for name, w in zip(names, model.coef_[0], strict=True) if abs(w) >= 5e-4
+    }
     return Fitted(weights, float(model.intercept_[0]))
 
 
@@ -120,7 +124,9 @@ def _matrix(rows: Sequence[frozenset[str]], index: dict[str, int]) -> csr_matrix
         cols += sorted(index[f] for f in features if f in index)
         ptr.append(len(cols))
     data = np.ones(len(cols))
-    return csr_matrix((data, np.array(cols, dtype=int), np.array(ptr)), shape=(len(rows), len(index)))
+    return csr_matrix(
+        (data, np.array(cols, dtype=int), np.array(ptr)), shape=(len(rows), len(index))
+    )
 
 
 def document(fitted: Fitted, records: int, found: int) -> dict[str, Any]:
@@ -133,9 +139,7 @@ def document(fitted: Fitted, records: int, found: int) -> dict[str, Any]:
         "trained_on": {"records": records, "mentions": found, "C": C, "min_count": MIN_COUNT},
         "threshold": THRESHOLD,
         "bias": round(fitted.bias, 4),
-        "weights": {
-            name: round(w, 4) for name, w in sorted(fitted.weights.items()) if round(w, 4)
-        },
+        "weights": {name: round(w, 4) for name, w in sorted(fitted.weights.items()) if round(w, 4)},
     }
 
 

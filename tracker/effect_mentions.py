@@ -27,10 +27,11 @@ _WORD = re.compile(r"[a-z][a-z-]*[a-z]|[a-z]")
 _NEGATION = re.compile(
     r"\b(?:no|not|without|nor|neither|absence of|lack of|free of|denied|never|none)\b|n't\b", re.I
 )
-_STOP = frozenset(
-    "a an the of and or in on at to for with by from as is are was were be been this that these "
-    "those it its their there which who whom than then also".split()
-)
+_STOP = frozenset({
+    "a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with", "by", "from",
+    "as", "is", "are", "was", "were", "be", "been", "this", "that", "these", "those", "it",
+    "its", "their", "there", "which", "who", "whom", "than", "then", "also",
+})  # fmt: skip
 """Words too common to say anything in a bag of words (kept next to the mention, where
 "with" and "of" do matter)."""
 BEFORE_WORDS = 5
