@@ -167,12 +167,15 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=C)
     parser.add_argument("--newest", action="store_true")
     parser.add_argument("--old-rules", action="store_true")
+    parser.add_argument(
+        "--all", action="store_true", help="cross-validate over every tuning record, the newest too"
+    )
     args = parser.parse_args()
     everything = tuning_records()
-    older = [r for r in everything if not r.newest]
+    older = everything if args.all else [r for r in everything if not r.newest]
     found = record_mentions(older)
     ruled = rules(older)
-    print(f"{len(older)} older tuning records, {sum(map(len, found))} mentions, "
+    print(f"{len(older)} tuning records, {sum(map(len, found))} mentions, "
           f"{sum(len(r.effects) for r in older)} labelled effects")  # fmt: skip
     print("| | precision | recall | TP/suggested per repeat |\n|---|---:|---:|---|")
     repeats = [out_of_fold(found, older, args.folds, seed, args.c) for seed in range(args.seeds)]
@@ -195,7 +198,7 @@ def main() -> None:
             counts = [count(fresh, pick(vetoed(ruled_old, s, t))) for s in repeats]
             print(line(f"old rules AND model >= {t}", counts))
     newest = [r for r in everything if r.newest]
-    if args.newest and newest:
+    if args.newest and newest and not args.all:
         fitted = fit(found, older, args.c)
         scores: Scores = {}
         for i, ms in enumerate(record_mentions(newest)):
