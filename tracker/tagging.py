@@ -30,7 +30,11 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   the abstract attributes to no arm, a background sentence in the past tense, a comparator named
   only as "the other drug" or not named as the control, context given in an earlier sentence (a
   challenge drug that provoked the effect, a withdrawal state), a condition's symptoms counted
-  at baseline; those are counted.
+  at baseline; those are counted. A learned second opinion (tracker.effect_model) then vetoes
+  the suggestions from text whose mentions a logistic regression, trained on the hand-labelled
+  tuning records, scores below its threshold; the suggestions it keeps keep the rules' spans.
+  It is asked only about records that name none of the vocabulary's drugs, like those it was
+  trained on.
 - A record's own design wins over the designs it mentions: its publication types, its title and
   its own wording ("patients were randomised", "this review", "we searched MEDLINE") count; each
   design's `unless` names the mentions ("several randomised trials have shown", "randomly
@@ -77,9 +81,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import effect_context, effect_model, study_size
+from tracker import effect_context, effect_mentions, effect_model, study_size
 from tracker.effect_context import MentionRules
-from tracker.effect_mentions import EffectCues, effect_cues
+from tracker.effect_mentions import EffectCues
 from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
 
@@ -111,11 +115,21 @@ FACET_VALUES: Mapping[str, tuple[str, ...]] = _PackagedValues()
 
 NUMBERS = ("sample_size", "studies_pooled", "dose")
 """The evidence frame's number columns, after the facets."""
-RULE_SOURCES: tuple[Path, ...] = tuple(
-    Path(module.__file__ or "") for module in (sys.modules[__name__], study_size, effect_context)
+RULE_SOURCES: tuple[Path, ...] = (
+    *(
+        Path(module.__file__ or "")
+        for module in (
+            sys.modules[__name__],
+            study_size,
+            effect_context,
+            effect_mentions,
+            effect_model,
+        )
+    ),
+    effect_model.MODEL_PATH,
 )
-"""The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
-when any of them changes (tracker.suggestions)."""
+"""The files whose rules the tags depend on, besides the vocabulary, the learned weights among
+them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
 
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
@@ -182,7 +196,7 @@ def _tables(vocabulary: Vocabulary | None) -> _Tables:
             commentary=vocabulary.commentary,
             mentions=MentionRules.of(vocabulary),
             samples=vocabulary.samples(),
-            effect_cues=effect_cues(vocabulary),
+            effect_cues=effect_mentions.effect_cues(vocabulary),
         )
     return _TABLES[key]
 
