@@ -148,8 +148,8 @@ def later_counted(
     for match in re.compile(pattern, flags=re.I).finditer(text, start):
         if stem and stem in match.group(0).casefold():
             continue
-        before = _last_clause(text[max(0, match.start() - BEFORE) : match.start()])
-        after = _first_clause(text[match.end() : match.end() + AFTER])
+        before = last_clause(text[max(0, match.start() - BEFORE) : match.start()])
+        after = first_clause(text[match.end() : match.end() + AFTER])
         if compiled.negates(before, rules.window):
             continue
         if compiled.affirming and compiled.affirming.search(before):
@@ -173,12 +173,33 @@ def _ends(text: str) -> list[int]:
     return [i for i, char in enumerate(text) if char in ".;" and i not in inside]
 
 
-def _last_clause(text: str) -> str:
+def said(rules: MentionRules, before: str, after: str) -> list[str]:
+    """What the rules say of one mention, as feature names for the learned second opinion
+    (tracker.effect_mentions): "rules:negated", "rules:context" (the condition, the effect
+    sought, a drug, an outcome), "rules:comparator", "rules:affirmed" (reported as an event).
+    ``before`` and ``after`` are the clause's text either side of it. Empty: it counts."""
+    compiled = _python_rules(rules)
+    found = []
+    if compiled.negates(before, rules.window):
+        found.append("rules:negated")
+    if compiled.affirming and compiled.affirming.search(before):
+        return [*found, "rules:affirmed"]
+    if any(rule and rule.search(part) for rule, part in compiled.context(before, after)):
+        found.append("rules:context")
+    credit = compiled.credited_after.search(after) or compiled.credited_before.search(before)
+    if credit and credit.group("who").casefold() in rules.comparators:
+        found.append("rules:comparator")
+    return found
+
+
+def last_clause(text: str) -> str:
+    """The last clause of ``text``: what a mention at its end shares a clause with."""
     ends = _ends(text)
     return text[ends[-1] + 1 :] if ends else text
 
 
-def _first_clause(text: str) -> str:
+def first_clause(text: str) -> str:
+    """The first clause of ``text``."""
     ends = _ends(text)
     return text[: ends[0]] if ends else text
 

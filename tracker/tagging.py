@@ -30,7 +30,11 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   the abstract attributes to no arm, a background sentence in the past tense, a comparator named
   only as "the other drug" or not named as the control, context given in an earlier sentence (a
   challenge drug that provoked the effect, a withdrawal state), a condition's symptoms counted
-  at baseline; those are counted.
+  at baseline; those are counted. A learned second opinion (tracker.effect_model) then vetoes
+  the suggestions from text whose mentions a logistic regression, trained on the hand-labelled
+  tuning records, scores below its threshold; the suggestions it keeps keep the rules' spans.
+  It is asked only about records that name none of the vocabulary's drugs, like those it was
+  trained on.
 - A record's own design wins over the designs it mentions: its publication types, its title and
   its own wording ("patients were randomised", "this review", "we searched MEDLINE") count; each
   design's `unless` names the mentions ("several randomised trials have shown", "randomly
@@ -77,8 +81,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import effect_context, study_size
+from tracker import effect_context, effect_mentions, effect_model, study_size
 from tracker.effect_context import MentionRules
+from tracker.effect_mentions import EffectCues
 from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
 
@@ -110,11 +115,21 @@ FACET_VALUES: Mapping[str, tuple[str, ...]] = _PackagedValues()
 
 NUMBERS = ("sample_size", "studies_pooled", "dose")
 """The evidence frame's number columns, after the facets."""
-RULE_SOURCES: tuple[Path, ...] = tuple(
-    Path(module.__file__ or "") for module in (sys.modules[__name__], study_size, effect_context)
+RULE_SOURCES: tuple[Path, ...] = (
+    *(
+        Path(module.__file__ or "")
+        for module in (
+            sys.modules[__name__],
+            study_size,
+            effect_context,
+            effect_mentions,
+            effect_model,
+        )
+    ),
+    effect_model.MODEL_PATH,
 )
-"""The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
-when any of them changes (tracker.suggestions)."""
+"""The files whose rules the tags depend on, besides the vocabulary, the learned weights among
+them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
 
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
@@ -148,6 +163,8 @@ class _Tables(NamedTuple):
     """Whether an adverse-effect mention counts (tracker.effect_context)."""
     samples: Mapping[str, str]
     """Design -> "none" or "studies" (vocabulary ``sample``)."""
+    effect_cues: EffectCues
+    """The adverse-effect cues for Python's ``re``, for the learned second opinion."""
 
 
 _TABLES: dict[str, _Tables] = {}
@@ -179,6 +196,7 @@ def _tables(vocabulary: Vocabulary | None) -> _Tables:
             commentary=vocabulary.commentary,
             mentions=MentionRules.of(vocabulary),
             samples=vocabulary.samples(),
+            effect_cues=effect_mentions.effect_cues(vocabulary),
         )
     return _TABLES[key]
 
@@ -275,6 +293,7 @@ def evidence(
     text: pd.Series | None = None,
     *,
     vocabulary: Vocabulary | None = None,
+    learned: bool = True,
 ) -> pd.DataFrame:
     """Evidence tags for every record, indexed by PMID.
 
@@ -284,7 +303,9 @@ def evidence(
     charts use directly. ``text`` is accepted for older callers and not used: spans are taken
     from the original title and abstract, whose case the lower-cased search text has lost.
     ``vocabulary`` is the packaged one when ``None`` (see
-    :func:`tracker.vocabulary.load_vocabulary`).
+    :func:`tracker.vocabulary.load_vocabulary`). ``learned=False`` leaves out the learned
+    second opinion on adverse effects (tracker.effect_model): the rules alone, as measured
+    against it.
     """
     del text
     tables = _tables(vocabulary)
@@ -308,6 +329,8 @@ def evidence(
         commentary |= types.having(kind, size)
     humans = mesh.having("Humans", size) | people
     _suppress(tables, findings, humans=humans, commentary=commentary)
+    if learned:
+        _second_opinion(tables, findings, fields)
     findings += _count_by_design(tables, findings, fields)
     return _frame(tables, records, findings)
 
@@ -631,6 +654,41 @@ def _suppress(
             if (finding.facet, finding.value) == tag and (finding.from_text or not text_only):
                 finding.drop(mask)
     _drop_effects_in_animals(findings, len(humans))
+
+
+def _second_opinion(tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]) -> None:
+    """Drop the adverse effects from text that the learned model doubts (tracker.effect_model):
+    the rules' suggestions that stand keep their spans. Only records with such a suggestion are
+    read again, a few in a hundred; and only records that name none of the vocabulary's drugs,
+    like every record the model was trained on (drug-class reviews of other drugs): where a
+    rise in blood pressure is mostly the condition treated, the model learnt to doubt it,
+    which says nothing of a ketamine record, where it is a known effect."""
+    model = effect_model.packaged_model()
+    if model is None:
+        return
+    size = len(fields[0].rows)
+    drugs = np.zeros(size, dtype=bool)
+    for finding in findings:
+        if finding.facet == "drug":
+            drugs[finding.rows] = True
+    suggested: dict[int, list[str]] = {}
+    for finding in findings:
+        if finding.facet == "adverse_effects" and finding.from_text:
+            for row in finding.rows[~drugs[finding.rows]].tolist():
+                suggested.setdefault(row, []).append(finding.value)
+    if not suggested:
+        return
+    rows = pa.array(sorted(suggested), type=pa.int64())
+    titles, abstracts = (field.text.take(rows).to_pylist() for field in fields)
+    texts = {
+        row: (title or "", abstract or "")
+        for row, title, abstract in zip(rows.to_pylist(), titles, abstracts, strict=True)
+    }
+    vetoed = effect_model.doubted(model, tables.effect_cues, suggested, texts)
+    for finding in findings:
+        if finding.facet == "adverse_effects" and finding.from_text:
+            doubted = [row for row, values in vetoed.items() if finding.value in values]
+            finding.drop(_mask(np.array(doubted, dtype=np.int64), size))
 
 
 def _drop_effects_in_animals(findings: list[_Finding], size: int) -> None:
