@@ -77,8 +77,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import effect_context, study_size
+from tracker import design_words, effect_context, learned_design, study_size
 from tracker.effect_context import MentionRules
+from tracker.learned_design import DesignModel
 from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
 
@@ -110,11 +111,21 @@ FACET_VALUES: Mapping[str, tuple[str, ...]] = _PackagedValues()
 
 NUMBERS = ("sample_size", "studies_pooled", "dose")
 """The evidence frame's number columns, after the facets."""
-RULE_SOURCES: tuple[Path, ...] = tuple(
-    Path(module.__file__ or "") for module in (sys.modules[__name__], study_size, effect_context)
+RULE_SOURCES: tuple[Path, ...] = (
+    *(
+        Path(module.__file__ or "")
+        for module in (
+            sys.modules[__name__],
+            study_size,
+            effect_context,
+            learned_design,
+            design_words,
+        )
+    ),
+    learned_design.PACKAGED,
 )
 """The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
-when any of them changes (tracker.suggestions)."""
+when any of them (or the learned design model) changes (tracker.suggestions)."""
 
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
@@ -275,6 +286,7 @@ def evidence(
     text: pd.Series | None = None,
     *,
     vocabulary: Vocabulary | None = None,
+    design_model: DesignModel | None = None,
 ) -> pd.DataFrame:
     """Evidence tags for every record, indexed by PMID.
 
@@ -284,7 +296,9 @@ def evidence(
     charts use directly. ``text`` is accepted for older callers and not used: spans are taken
     from the original title and abstract, whose case the lower-cased search text has lost.
     ``vocabulary`` is the packaged one when ``None`` (see
-    :func:`tracker.vocabulary.load_vocabulary`).
+    :func:`tracker.vocabulary.load_vocabulary`). ``design_model`` is the learned second
+    opinion on designs (:mod:`tracker.learned_design`), the packaged one when ``None``;
+    ``DesignModel.empty()`` leaves designs to the cues alone.
     """
     del text
     tables = _tables(vocabulary)
@@ -308,6 +322,7 @@ def evidence(
         commentary |= types.having(kind, size)
     humans = mesh.having("Humans", size) | people
     _suppress(tables, findings, humans=humans, commentary=commentary)
+    findings += _second_opinion(design_model or learned_design.packaged(), findings, fields)
     findings += _count_by_design(tables, findings, fields)
     return _frame(tables, records, findings)
 
@@ -636,6 +651,43 @@ def _drop_effects_in_animals(findings: list[_Finding], size: int) -> None:
     for finding in findings:
         if finding.facet == "adverse_effects" and finding.from_text:
             finding.drop(animals)
+
+
+def _second_opinion(
+    model: DesignModel, findings: list[_Finding], fields: Sequence[_Field]
+) -> list[_Finding]:
+    """The learned model's veto of the cues' designs, and its additions where no source gave
+    one (tracker.learned_design). Designs from indexing are left as they are and settle a
+    record: the publisher's own statement keeps its precedence."""
+    if not model.values:
+        return []
+    titles, abstracts = fields[0].text, fields[1].text
+    probabilities = model.probabilities(titles, abstracts)
+    size = len(fields[0].rows)
+    settled = np.zeros(size, dtype=bool)
+    for finding in findings:
+        if finding.facet != "design":
+            continue
+        if finding.from_text and finding.value in model.values:
+            column = probabilities[finding.rows, model.values.index(finding.value)]
+            finding.drop(
+                _mask(finding.rows[learned_design.vetoed(model, finding.value, column)], size)
+            )
+        settled[finding.rows] = True
+    added = []
+    for value, rows in learned_design.additions(model, probabilities, settled):
+        column = model.values.index(value)
+        spans = [
+            model.explain(
+                titles[row].as_py() or "",
+                abstracts[row].as_py() or "",
+                value,
+                float(probabilities[row, column]),
+            )
+            for row in rows.tolist()
+        ]
+        added.append(_Finding("design", value, "learned", rows, spans))
+    return added
 
 
 def _count_by_design(
