@@ -69,7 +69,10 @@ class Fixed(DesignModel):
         return self.fixed
 
 
-def fixed(probabilities: np.ndarray, veto: Mapping[str, float], add: Mapping[str, float]) -> Fixed:
+def fixed(
+    probabilities: np.ndarray, veto: Mapping[str, float], add: Mapping[str, float | None]
+) -> Fixed:
+    add = {v: 2.0 if a is None else a for v, a in add.items()}
     weights = np.zeros((0, len(VALUES)))
     return Fixed(VALUES, (), weights, np.zeros(len(VALUES)), veto, add, probabilities)
 
@@ -224,15 +227,16 @@ def main() -> None:
     veto, add = choose(old_cues, probabilities[third], [older[i] for i in third])
     print("chosen thresholds (veto_below, add_from):")
     for value in VALUES:
-        same = (veto[value], add[value]) == (VETO_BELOW[value], ADD_FROM[value])
+        same = (veto[value], add[value]) == (VETO_BELOW[value], ADD_FROM[value] or 2.0)
         print(f"  {value}: {veto[value]}, {add[value]}{'' if same else '  (the script has other)'}")
 
     print("\nDesign only, honest cue proxy (cues of f34a8e0, third batch's tuning records):")
     print("| | precision | coverage |\n|---|---:|---:|")
     print(line("cues alone", *counts(old_cues, [older[i] for i in third])))
+    script = {v: 2.0 if a is None else a for v, a in ADD_FROM.items()}
     for name, v, a in (
         ("with the chosen opinion", veto, add),
-        ("with the script's thresholds", VETO_BELOW, ADD_FROM),
+        ("with the script's thresholds", VETO_BELOW, script),
     ):
         print(
             line(

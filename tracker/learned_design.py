@@ -49,7 +49,8 @@ class DesignModel:
     """One logistic model per design value over the same terms, and how the tagger uses it.
 
     ``weights`` has a row per term and a column per value; ``veto_below`` and ``add_from`` are
-    per value (a value missing from them is never vetoed or added)."""
+    per value (a value missing from them, or whose ``add_from`` is infinite, null in the file,
+    is never vetoed or added)."""
 
     values: tuple[str, ...]
     terms: tuple[str, ...]
@@ -75,7 +76,10 @@ class DesignModel:
             weights=weights,
             bias=np.array([float(models[v]["bias"]) for v in values]),
             veto_below={v: float(models[v]["veto_below"]) for v in values},
-            add_from={v: float(models[v]["add_from"]) for v in values},
+            add_from={
+                v: math.inf if models[v]["add_from"] is None else float(models[v]["add_from"])
+                for v in values
+            },
         )
 
     @classmethod
@@ -162,7 +166,7 @@ def stored(
     weights: np.ndarray,
     bias: Sequence[float],
     veto_below: Mapping[str, float],
-    add_from: Mapping[str, float],
+    add_from: Mapping[str, float | None],
     about: Mapping[str, Any],
 ) -> str:
     """The JSON text of a model: non-zero weights only, rounded, in a fixed order, so that the
