@@ -55,7 +55,8 @@ LAMBDA = 10.0
 """What a wrong tag costs against a correct one (precision first)."""
 VETO_GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)
 ADD_GRID = (2.0, 0.95, 0.9, 0.8)
-"""2.0: never added; ties go to the higher. Additions below 0.8 named words too weak to convince a reviewer."""
+"""2.0: never added; ties go to the higher. Additions below 0.8 named words too weak to
+convince a reviewer ("# patients, was")."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,9 @@ class Fixed(DesignModel):
 def fixed(
     probabilities: np.ndarray, veto: Mapping[str, float], add: Mapping[str, float | None]
 ) -> Fixed:
-    add = {v: 2.0 if a is None else a for v, a in add.items()}
+    never = {v: 2.0 if a is None else a for v, a in add.items()}
     weights = np.zeros((0, len(VALUES)))
-    return Fixed(VALUES, (), weights, np.zeros(len(VALUES)), veto, add, probabilities)
+    return Fixed(VALUES, (), weights, np.zeros(len(VALUES)), veto, never, probabilities)
 
 
 def out_of_fold(records: Sequence[Labelled], folds: int, seeds: int) -> np.ndarray:
@@ -175,8 +176,8 @@ def choose(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per value, the veto and addition thresholds that maximise the objective on these
     records (coordinate search, two sweeps)."""
-    veto = {v: 0.0 for v in VALUES}
-    add = {v: 2.0 for v in VALUES}
+    veto = dict.fromkeys(VALUES, 0.0)
+    add = dict.fromkeys(VALUES, 2.0)
     for _ in range(2):
         for value in VALUES:
             best: tuple[float, float, float] | None = None
@@ -202,8 +203,9 @@ def line(name: str, right: int, wrong: int, covered: int, nameable: int) -> str:
 
 def scored(name: str, scores: Scores) -> str:
     m = scores.measures()
+    given = scores.design[0] + scores.design[1]
     return (
-        f"| {name} | {m['design_precision']:.3f} ({scores.design[0]}/{scores.design[0] + scores.design[1]}) "
+        f"| {name} | {m['design_precision']:.3f} ({scores.design[0]}/{given}) "
         f"| {m['design_coverage']:.3f} ({scores.covered}/{scores.nameable}) "
         f"| {m['sample_size_exact']:.3f} ({scores.exact}/{scores.stated}, {scores.false_n} false) "
         f"| {scores.pooled_exact}/{scores.pooled_stated}, {scores.false_pooled} false |"
@@ -255,7 +257,8 @@ def main() -> None:
 
     if fourth:
         print(
-            f"\nFourth batch's tuning records ({len(fourth)}): model fitted to the older tuning records:"
+            f"\nFourth batch's tuning records ({len(fourth)}): "
+            "model fitted to the older tuning records:"
         )
         print("| | design precision | design coverage | sample size exact | studies pooled |")
         print("|---|---:|---:|---:|---:|")

@@ -129,7 +129,7 @@ def model_text(records: Sequence[Labelled]) -> str:
         "labels": "tests/expected/tagging_real_labels.json, split tune",
         "model": f"logistic regression per value, L1, C={C}, terms in >= {MIN_RECORDS} records",
     }
-    return stored(VALUES, terms, weights, bias, VETO_BELOW, ADD_FROM, about)
+    return stored(VALUES, terms, weights, bias.tolist(), VETO_BELOW, ADD_FROM, about)
 
 
 def main() -> int:

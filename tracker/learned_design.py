@@ -101,7 +101,8 @@ class DesignModel:
             scores[:, column] += np.bincount(
                 rows, weights=self.weights[columns, column], minlength=size
             )
-        return 1.0 / (1.0 + np.exp(-scores))
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-scores))
+        return probabilities
 
     def explain(self, title: str, abstract: str, value: str, probability: float) -> str:
         """An addition's evidence: the probability and the record's words that weighed most

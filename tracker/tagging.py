@@ -265,6 +265,7 @@ def tag_record(
     mesh_qualified: Iterable[str] = (),
     *,
     vocabulary: Vocabulary | None = None,
+    design_model: DesignModel | None = None,
 ) -> dict[str, Any]:
     """The tags of one record, with the evidence behind each: one row of :func:`evidence`."""
     one = pd.DataFrame({
@@ -272,7 +273,7 @@ def tag_record(
         "publication_types": [list(publication_types)], "mesh_terms": [list(mesh_terms)],
         "mesh_qualified": [list(mesh_qualified)],
     })  # fmt: skip
-    row = evidence(one, vocabulary=vocabulary).iloc[0]
+    row = evidence(one, vocabulary=vocabulary, design_model=design_model).iloc[0]
     tags: dict[str, Any] = {facet: row[facet] for facet in _tables(vocabulary).facets}
     for number in ("sample_size", "studies_pooled"):
         tags[number] = None if pd.isna(row[number]) else int(row[number])
