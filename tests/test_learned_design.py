@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from real_abstracts import screening_dir
 
-from tracker.design_words import record_terms
+from tracker.design_words import known_terms, record_terms
 from tracker.learned_design import DesignModel, additions, packaged, stored, vetoed
 from tracker.tagging import evidence, tag_record
 
@@ -149,3 +149,19 @@ def test_the_shipped_model_is_what_the_training_script_produces() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_scoring_finds_exactly_the_training_terms_the_model_knows() -> None:
+    titles = pa.array(["A randomised trial: review", None, "Crossover study"])
+    abstracts = pa.array(["We randomised 20 patients, double-blind.", "open label", None])
+    terms = ["randomised", "# patients", "double blind", "t:review", "open label", "t:study", "x y"]
+    full = record_terms(titles, abstracts)
+    index = {term: i for i, term in enumerate(terms)}
+    want = sorted(
+        (int(row), index[term])
+        for row, term in zip(full.rows.tolist(), full.terms.to_pylist(), strict=True)
+        if term in index
+    )
+    found = known_terms(titles, abstracts, terms)
+    assert sorted(zip(found.rows.tolist(), found.terms.to_pylist(), strict=True)) == want
+    assert (1, index["open label"]) in want and (2, index["t:study"]) in want

@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from tracker.design_words import TITLE, record_terms
+from tracker.design_words import TITLE, known_terms, record_terms
 
 PACKAGED = Path(__file__).resolve().parent / "learned" / "design.json"
 EVIDENCE_WORDS = 3
@@ -92,10 +91,8 @@ class DesignModel:
         size = len(titles)
         if not self.values:
             return np.zeros((size, 0))
-        found = record_terms(titles, abstracts)
-        index = pc.index_in(found.terms, value_set=pa.array(self.terms, type=pa.string()))
-        known = index.is_valid().to_numpy(zero_copy_only=False)
-        rows, columns = found.rows[known], index.drop_null().to_numpy()
+        found = known_terms(titles, abstracts, self.terms)
+        rows, columns = found.rows, found.terms.to_numpy()
         scores = np.tile(self.bias, (size, 1))
         for column in range(len(self.values)):
             scores[:, column] += np.bincount(
