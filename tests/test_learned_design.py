@@ -44,7 +44,7 @@ def test_each_term_counts_once_per_record_and_rows_stay_apart() -> None:
     assert not any(term == "trial review" for _, term in pairs)  # no pair across records
 
 
-def _model(veto: float = 0.3, add: float = 0.9) -> DesignModel:
+def _model(veto: float = 0.3, add: float = 0.9, rival_from: float = 0.0) -> DesignModel:
     """A hand-made model: "randomly" makes an RCT, "reviewed" a review."""
     text = stored(
         ["RCT", "review"],
@@ -53,6 +53,7 @@ def _model(veto: float = 0.3, add: float = 0.9) -> DesignModel:
         [-3.0, -3.0],
         {"RCT": veto, "review": veto},
         {"RCT": add, "review": None},
+        rival_from,
         {"what": "test"},
     )
     return DesignModel.from_json(json.loads(text))
@@ -69,7 +70,7 @@ def test_scoring_is_the_logistic_of_bias_plus_weights_of_the_terms_present() -> 
 def test_the_stored_file_keeps_non_zero_weights_and_null_for_never_added() -> None:
     text = stored(
         ["RCT"], ["a", "b"], np.array([[0.00001], [1.23456]]), [0.5], {"RCT": 0.1},
-        {"RCT": None}, {},
+        {"RCT": None}, 0.7, {},
     )  # fmt: skip
     assert '"a"' not in text and '"b": 1.2346' in text and '"add_from": null' in text
     assert DesignModel.from_json(json.loads(text)).add_from["RCT"] == math.inf
@@ -77,8 +78,10 @@ def test_the_stored_file_keeps_non_zero_weights_and_null_for_never_added() -> No
 
 def test_veto_and_additions_follow_the_thresholds() -> None:
     model = _model(veto=0.3, add=0.9)
-    assert vetoed(model, "RCT", np.array([0.1, 0.5])).tolist() == [True, False]
-    assert not vetoed(model, "case report", np.array([0.0])).any()  # not modelled: kept
+    rivalled = np.array([True, True, False])
+    found = vetoed(model, "RCT", np.array([0.1, 0.5, 0.1]), rivalled)
+    assert found.tolist() == [True, False, False]  # no rival: the cue stands
+    assert not vetoed(model, "case report", np.array([0.0]), np.array([True])).any()
     probabilities = np.array([[0.95, 0.1], [0.95, 0.1], [0.5, 0.99]])
     added = additions(model, probabilities, settled=np.array([False, True, False]))
     assert [(value, rows.tolist()) for value, rows in added] == [("RCT", [0])]

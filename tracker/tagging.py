@@ -297,11 +297,9 @@ def evidence(
     charts use directly. ``text`` is accepted for older callers and not used: spans are taken
     from the original title and abstract, whose case the lower-cased search text has lost.
     ``vocabulary`` is the packaged one when ``None`` (see
-    :func:`tracker.vocabulary.load_vocabulary`). ``design_model`` is a learned second opinion
-    on designs (:mod:`tracker.learned_design`, e.g. ``learned_design.packaged()``); with
-    ``None``, the default, the cues alone decide: on records no cue or model was fitted to (the
-    fourth batch's tuning records) the packaged opinion lowered design coverage and did not
-    raise precision (bench/design_cv.py), so it is not switched on.
+    :func:`tracker.vocabulary.load_vocabulary`). ``design_model`` is the learned second
+    opinion on designs (:mod:`tracker.learned_design`), the packaged one when ``None``;
+    ``DesignModel.empty()`` leaves designs to the cues alone.
     """
     del text
     tables = _tables(vocabulary)
@@ -325,7 +323,7 @@ def evidence(
         commentary |= types.having(kind, size)
     humans = mesh.having("Humans", size) | people
     _suppress(tables, findings, humans=humans, commentary=commentary)
-    findings += _second_opinion(design_model or DesignModel.empty(), findings, fields)
+    findings += _second_opinion(design_model or learned_design.packaged(), findings, fields)
     findings += _count_by_design(tables, findings, fields)
     return _frame(tables, records, findings)
 
@@ -668,14 +666,20 @@ def _second_opinion(
     probabilities = model.probabilities(titles, abstracts)
     size = len(fields[0].rows)
     settled = np.zeros(size, dtype=bool)
+    given = np.zeros((size, len(model.values)), dtype=bool)
+    for finding in findings:
+        if finding.facet == "design" and finding.value in model.values:
+            given[finding.rows, model.values.index(finding.value)] = True
+    rivalled = learned_design.rivals(model, probabilities, given)
     for finding in findings:
         if finding.facet != "design":
             continue
         if finding.from_text and finding.value in model.values:
-            column = probabilities[finding.rows, model.values.index(finding.value)]
-            finding.drop(
-                _mask(finding.rows[learned_design.vetoed(model, finding.value, column)], size)
+            column = model.values.index(finding.value)
+            drop = learned_design.vetoed(
+                model, finding.value, probabilities[finding.rows, column], rivalled[finding.rows]
             )
+            finding.drop(_mask(finding.rows[drop], size))
         settled[finding.rows] = True
     added = []
     for value, rows in learned_design.additions(model, probabilities, settled):
