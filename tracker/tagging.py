@@ -45,6 +45,11 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   review's text names the designs of the studies it read, so they are not its own; nor are the
   designs a comment or an editorial names. A protocol reports no results: adverse effects in its
   text are planned outcomes, not findings; and effects in animal work are not effects in people.
+- The designs the cues give from text get a learned second opinion (:mod:`tracker.learned_design`,
+  fitted to the hand labels of issue #17): one the model finds very unlikely is dropped when it
+  favours a design the cues did not give, and a record left with no design gets the model's
+  when it is confident, its evidence the probability and the words that weighed most. Designs
+  from publication types and MeSH are never vetoed or added to.
 - Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
   else the groups added up, else the first "n = N" or "N patients" that counts no events;
   numbers in words are read. Designs whose records have no sample of their own (vocabulary
