@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from sklearn.model_selection import StratifiedKFold
 
@@ -281,10 +282,47 @@ def main() -> None:
         print(
             scored("cues alone", score(fourth, evidence(table, design_model=DesignModel.empty())))
         )
-        model = fixed(predict(fit(older), fourth), VETO_BELOW, ADD_FROM)
+        chance = predict(fit(older), fourth)
+        model = fixed(chance, VETO_BELOW, ADD_FROM)
         print(
             scored("with the learned opinion", score(fourth, evidence(table, design_model=model)))
         )
+        swapped(old_cues, probabilities[third], [older[i] for i in third], table, chance, fourth)
+
+
+def swapped(
+    old_cues: Sequence[Sequence[str]],
+    proxy_chance: np.ndarray,
+    proxy: Sequence[Labelled],
+    table: pd.DataFrame,
+    fourth_chance: np.ndarray,
+    fourth: Sequence[Labelled],
+) -> None:
+    """Thresholds chosen on one honest set, scored on the other: what the choice is worth on
+    records it was not made on (the script's thresholds are chosen on both together)."""
+    cues = [list(d) for d in evidence(table, design_model=DesignModel.empty())["design"]]
+    print("\nChosen on one honest set, scored on the other (designs only):")
+    print("| | precision | coverage |\n|---|---:|---:|")
+    veto, add = choose(old_cues, proxy_chance, proxy)
+    print(line("fourth batch, cues alone", *counts(cues, fourth)))
+    print(
+        line(
+            "fourth batch, chosen on the proxy",
+            *counts(combined(cues, fourth_chance, veto, add), fourth),
+        )
+    )
+    veto, add = choose(cues, fourth_chance, fourth)
+    print(line("proxy, cues alone", *counts(old_cues, proxy)))
+    print(
+        line(
+            "proxy, chosen on the fourth batch",
+            *counts(combined(old_cues, proxy_chance, veto, add), proxy),
+        )
+    )
+    veto, add = choose(
+        [*old_cues, *cues], np.vstack([proxy_chance, fourth_chance]), [*proxy, *fourth]
+    )
+    print("chosen on both:", {v: (veto[v], add[v]) for v in VALUES})
 
 
 if __name__ == "__main__":

@@ -168,3 +168,12 @@ def test_scoring_finds_exactly_the_training_terms_the_model_knows() -> None:
     found = known_terms(titles, abstracts, terms)
     assert sorted(zip(found.rows.tolist(), found.terms.to_pylist(), strict=True)) == want
     assert (1, index["open label"]) in want and (2, index["t:study"]) in want
+
+
+def test_a_veto_needs_a_rival_the_cues_did_not_give() -> None:
+    title, abstract = "Losartan in hypertension", "Patients were randomised to losartan or placebo."
+    # p(RCT) = 0.047 is below the veto, but p(review) = 0.047 is no rival at 0.5: the cue stands
+    assert _tags(title, abstract, [], _model(veto=0.3, rival_from=0.5))["design"] == ["RCT"]
+    reviewed = "Patients were randomised to losartan or placebo; trials were reviewed."
+    # "reviewed": p(review) = 0.95, a rival, and p(RCT) = 0.007: the cue's RCT is vetoed
+    assert _tags(title, reviewed, [], _model(veto=0.3, rival_from=0.5))["design"] == []
