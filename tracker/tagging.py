@@ -49,6 +49,11 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   review's text names the designs of the studies it read, so they are not its own; nor are the
   designs a comment or an editorial names. A protocol reports no results: adverse effects in its
   text are planned outcomes, not findings; and effects in animal work are not effects in people.
+- The designs the cues give from text get a learned second opinion (:mod:`tracker.learned_design`,
+  fitted to the hand labels of issue #17): one the model finds very unlikely is dropped when it
+  favours a design the cues did not give, and a record left with no design gets the model's
+  when it is confident, its evidence the probability and the words that weighed most. Designs
+  from publication types and MeSH are never vetoed or added to.
 - Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
   else the groups added up, else the first "n = N" or "N patients" that counts no events;
   numbers in words are read. Designs whose records have no sample of their own (vocabulary
@@ -81,9 +86,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import effect_context, effect_mentions, effect_model, study_size
+from tracker import (
+    design_words,
+    effect_context,
+    effect_mentions,
+    effect_model,
+    learned_design,
+    study_size,
+)
 from tracker.effect_context import MentionRules
 from tracker.effect_mentions import EffectCues
+from tracker.learned_design import DesignModel
 from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
 
@@ -124,12 +137,15 @@ RULE_SOURCES: tuple[Path, ...] = (
             effect_context,
             effect_mentions,
             effect_model,
+            learned_design,
+            design_words,
         )
     ),
     effect_model.MODEL_PATH,
+    learned_design.PACKAGED,
 )
-"""The files whose rules the tags depend on, besides the vocabulary, the learned weights among
-them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
+"""The files whose rules the tags depend on, besides the vocabulary, the learned models' weights
+among them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
 
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
@@ -272,6 +288,7 @@ def tag_record(
     mesh_qualified: Iterable[str] = (),
     *,
     vocabulary: Vocabulary | None = None,
+    design_model: DesignModel | None = None,
 ) -> dict[str, Any]:
     """The tags of one record, with the evidence behind each: one row of :func:`evidence`."""
     one = pd.DataFrame({
@@ -279,7 +296,7 @@ def tag_record(
         "publication_types": [list(publication_types)], "mesh_terms": [list(mesh_terms)],
         "mesh_qualified": [list(mesh_qualified)],
     })  # fmt: skip
-    row = evidence(one, vocabulary=vocabulary).iloc[0]
+    row = evidence(one, vocabulary=vocabulary, design_model=design_model).iloc[0]
     tags: dict[str, Any] = {facet: row[facet] for facet in _tables(vocabulary).facets}
     for number in ("sample_size", "studies_pooled"):
         tags[number] = None if pd.isna(row[number]) else int(row[number])
@@ -294,6 +311,7 @@ def evidence(
     *,
     vocabulary: Vocabulary | None = None,
     learned: bool = True,
+    design_model: DesignModel | None = None,
 ) -> pd.DataFrame:
     """Evidence tags for every record, indexed by PMID.
 
@@ -303,9 +321,10 @@ def evidence(
     charts use directly. ``text`` is accepted for older callers and not used: spans are taken
     from the original title and abstract, whose case the lower-cased search text has lost.
     ``vocabulary`` is the packaged one when ``None`` (see
-    :func:`tracker.vocabulary.load_vocabulary`). ``learned=False`` leaves out the learned
-    second opinion on adverse effects (tracker.effect_model): the rules alone, as measured
-    against it.
+    :func:`tracker.vocabulary.load_vocabulary`). The learned second opinions are on unless
+    ``learned=False`` (the rules alone, as they are measured against them): on adverse effects
+    (:mod:`tracker.effect_model`) and on designs (:mod:`tracker.learned_design`), whose model is
+    ``design_model``, the packaged one when ``None``.
     """
     del text
     tables = _tables(vocabulary)
@@ -330,7 +349,9 @@ def evidence(
     humans = mesh.having("Humans", size) | people
     _suppress(tables, findings, humans=humans, commentary=commentary)
     if learned:
-        _second_opinion(tables, findings, fields)
+        _effects_second_opinion(tables, findings, fields)
+        model = design_model or learned_design.packaged()
+        findings += _design_second_opinion(model, findings, fields)
     findings += _count_by_design(tables, findings, fields)
     return _frame(tables, records, findings)
 
@@ -656,7 +677,9 @@ def _suppress(
     _drop_effects_in_animals(findings, len(humans))
 
 
-def _second_opinion(tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]) -> None:
+def _effects_second_opinion(
+    tables: _Tables, findings: list[_Finding], fields: Sequence[_Field]
+) -> None:
     """Drop the adverse effects from text that the learned model doubts (tracker.effect_model):
     the rules' suggestions that stand keep their spans. Only records with such a suggestion are
     read again, a few in a hundred; and only records that name none of the vocabulary's drugs,
@@ -701,6 +724,49 @@ def _drop_effects_in_animals(findings: list[_Finding], size: int) -> None:
     for finding in findings:
         if finding.facet == "adverse_effects" and finding.from_text:
             finding.drop(animals)
+
+
+def _design_second_opinion(
+    model: DesignModel, findings: list[_Finding], fields: Sequence[_Field]
+) -> list[_Finding]:
+    """The learned model's veto of the cues' designs, and its additions where no source gave
+    one (tracker.learned_design). Designs from indexing are left as they are and settle a
+    record: the publisher's own statement keeps its precedence."""
+    if not model.values:
+        return []
+    titles, abstracts = fields[0].text, fields[1].text
+    probabilities = model.probabilities(titles, abstracts)
+    size = len(fields[0].rows)
+    settled = np.zeros(size, dtype=bool)
+    given = np.zeros((size, len(model.values)), dtype=bool)
+    for finding in findings:
+        if finding.facet == "design" and finding.value in model.values:
+            given[finding.rows, model.values.index(finding.value)] = True
+    rivalled = learned_design.rivals(model, probabilities, given)
+    for finding in findings:
+        if finding.facet != "design":
+            continue
+        if finding.from_text and finding.value in model.values:
+            column = model.values.index(finding.value)
+            drop = learned_design.vetoed(
+                model, finding.value, probabilities[finding.rows, column], rivalled[finding.rows]
+            )
+            finding.drop(_mask(finding.rows[drop], size))
+        settled[finding.rows] = True
+    added = []
+    for value, rows in learned_design.additions(model, probabilities, settled):
+        column = model.values.index(value)
+        spans = [
+            model.explain(
+                titles[row].as_py() or "",
+                abstracts[row].as_py() or "",
+                value,
+                float(probabilities[row, column]),
+            )
+            for row in rows.tolist()
+        ]
+        added.append(_Finding("design", value, "learned", rows, spans))
+    return added
 
 
 def _count_by_design(
