@@ -243,18 +243,31 @@ def number(words: str) -> int | None:
     return total + current or None
 
 
-def sample_size(text: str) -> Count | None:
-    """The whole sample a text states (see the module docstring for the order of rules)."""
+class Readings(NamedTuple):
+    """What each rule read in a text, and which of them :func:`sample_size` chose: the
+    learned choice (tracker.sample_choice) weighs them as evidence among other candidates."""
+
+    total: Count | None
+    groups: Count | None
+    mention: Count | None
+    chosen: Count | None
+
+
+def readings(text: str) -> Readings:
+    """Every rule's reading of a text, and the rules' choice (see the module docstring)."""
     numbers = [found.start() for found in _NUMBERS.finditer(text)]
     total = _first_total(text, numbers)
     until = total[0] if total else len(text)
-    if len(numbers) >= 2:  # groups need two numbers; only those starting before a total win
-        groups = _first_groups(text, until)
-        if groups is not None:
-            return groups[1]
-    if total is not None:
-        return total[1]
-    return _first_mention(text) if numbers else None
+    groups = _first_groups(text, until) if len(numbers) >= 2 else None
+    mention = _first_mention(text) if numbers and groups is None and total is None else None
+    counted = total[1] if total else None
+    chosen = groups[1] if groups else counted or mention
+    return Readings(counted, groups[1] if groups else None, mention, chosen)
+
+
+def sample_size(text: str) -> Count | None:
+    """The whole sample a text states (see the module docstring for the order of rules)."""
+    return readings(text).chosen
 
 
 def studies_pooled(text: str) -> Count | None:
