@@ -29,6 +29,13 @@ from typing import NamedTuple
 from tracker import study_size
 
 _TOKEN = re.compile(r"[a-z]+|[=%()]|\d+")
+
+
+def _words(text: str) -> list[str]:
+    """The lower-cased words and signs of a text, every number written "#": which number
+    stands near a candidate says nothing about it, only that one does."""
+    return ["#" if token.isdigit() else token for token in _TOKEN.findall(text.lower())]
+
 _ANIMALS = re.compile(
     r"\s+(?:[\w-]+\s+){0,3}?(?:rats?|mice|dogs?|rabbits?|pigs?|cats?|monkeys?|animals|sheep"
     r"|guinea|hamsters?|baboons?|eyes|ears|hearts|samples|specimens|visits|prescriptions"
@@ -57,9 +64,16 @@ class Candidate(NamedTuple):
     features: frozenset[str]
 
 
-def candidates(text: str, found: study_size.Readings | None = None) -> list[Candidate]:
+def candidates(
+    text: str, found: study_size.Readings | None = None, *, rules: bool = False
+) -> list[Candidate]:
     """Every candidate a text states (see the module docstring), in text order; ``found`` is
-    the rules' readings of the same text when the caller has them already."""
+    the rules' readings of the same text when the caller has them already.
+
+    ``rules`` adds features saying which rule read a candidate's value ("rule=total"). The
+    shipped choice does without them: the rules were written from the labelled records, so
+    weights fitted to those records would trust the rules more than unseen abstracts bear out
+    (bench/sample_size_cv.py measures both)."""
     found = found if found is not None else study_size.readings(text)
     sentences = list(study_size._sentences(text))
     listed: list[tuple[int, int, str, set[str]]] = []
@@ -67,7 +81,9 @@ def candidates(text: str, found: study_size.Readings | None = None) -> list[Cand
         value = study_size.number(match.group(0))
         if not value or value >= 1_000_000:
             continue
-        listed.append((value, match.start(), match.group(0), _number_features(text, match)))
+        item = study_size._ITEM_AT.match(text, match.start())  # "69 men": the words to show
+        span = item.group(0) if item else match.group(0)
+        listed.append((value, match.start(), span, _number_features(text, match)))
     for offset, body in sentences:
         items = study_size._groups(body)
         if len(items) >= 2:
@@ -76,19 +92,19 @@ def candidates(text: str, found: study_size.Readings | None = None) -> list[Cand
             for _, at, _, features in listed:
                 if at in members:
                     features.add("in_sum")
-    rules = (("total", found.total), ("groups", found.groups), ("mention", found.mention))
-    for name, count in rules:
+    read = (("total", found.total), ("groups", found.groups), ("mention", found.mention))
+    for name, count in read:  # a rule's reading is a candidate of its own: "two groups of 12"
         if count is not None:
             at = max(0, text.find(count.span))
-            listed.append((count.value, at, count.span, {f"kind=rule_{name}"}))
-    return _described(text, listed, sentences, found)
+            listed.append((count.value, at, count.span, {f"kind=rule_{name}"} if rules else set()))
+    return _described(text, listed, sentences, found if rules else None)
 
 
 def _described(
     text: str,
     listed: list[tuple[int, int, str, set[str]]],
     sentences: list[tuple[int, str]],
-    found: study_size.Readings,
+    found: study_size.Readings | None,
 ) -> list[Candidate]:
     """The candidates with the features that compare them with each other and the rules."""
     listed.sort(key=lambda item: item[1])
@@ -101,8 +117,7 @@ def _described(
     for value, start, span, features in listed:
         described = set(features)
         described.add("bias")
-        for name, count in (("total", found.total), ("groups", found.groups),
-                            ("mention", found.mention), ("chosen", found.chosen)):  # fmt: skip
+        for name, count in _rule_readings(found):
             if count is not None and count.value == value:
                 described.add(f"rule={name}")
         sentence = sum(1 for s in starts if s <= start) - 1
@@ -122,6 +137,13 @@ def _described(
     return out
 
 
+def _rule_readings(found: study_size.Readings | None) -> list[tuple[str, study_size.Count | None]]:
+    if found is None:
+        return []
+    return [("total", found.total), ("groups", found.groups), ("mention", found.mention),
+            ("chosen", found.chosen)]  # fmt: skip
+
+
 def _number_features(text: str, match: re.Match[str]) -> set[str]:
     """What the words around one standalone number say about it."""
     start, end = match.start(), match.end()
@@ -134,7 +156,7 @@ def _number_features(text: str, match: re.Match[str]) -> set[str]:
     item = study_size._ITEM_AT.match(text, start)
     if item is not None:
         features.add("noun=people")
-        tail = _TOKEN.findall(text[item.end() : item.end() + _WINDOW].lower())
+        tail = _words(text[item.end() : item.end() + _WINDOW])
         for token in tail[:4]:
             features.add(f"after_noun={token}")
     elif _ANIMALS.match(text, end):
@@ -170,8 +192,8 @@ def _context(text: str, start: int, end: int, features: set[str]) -> tuple[str, 
     before, after = text[max(0, start - _WINDOW) : start], text[end : end + _WINDOW]
     before = re.split(r"[.;:]\s", before)[-1]
     after = re.split(r"[.;]\s", after)[0]
-    left = _TOKEN.findall(before.lower())
-    right = _TOKEN.findall(after.lower())
+    left = _words(before)
+    right = _words(after)
     for place, token in enumerate(reversed(left[-5:])):
         features.add(f"l{place + 1}={token}" if place < 2 else f"lw={token}")
     for place, token in enumerate(right[:6]):
@@ -205,9 +227,3 @@ def _sum(
 def _size_bin(value: int) -> int:
     """The order of magnitude, in half steps: small samples and large ones read differently."""
     return min(int(2 * math.log10(value)), 9) if value > 0 else 0
-
-
-def features_of(text: str) -> Iterator[tuple[int, frozenset[str]]]:
-    """(value, features) of every candidate: what training and scoring both read."""
-    for candidate in candidates(text):
-        yield candidate.value, candidate.features
