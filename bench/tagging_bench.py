@@ -181,18 +181,11 @@ def accuracy() -> str:
     sys.path.insert(0, str(TESTS))
     from conftest import FIXTURES
     from real_abstracts import screening_dir
-    from tagging_accuracy import effects_only, frame, labelled_sets, pooled, score, table
+    from tagging_accuracy import scored_sets, table
 
     screening = screening_dir() if (screening_dir() / "MANIFEST.md").is_file() else None
     fixtures = FIXTURES if (FIXTURES / "MANIFEST.md").is_file() else None
-    sets = labelled_sets(screening, fixtures)
-    scores = {
-        name: score(records, tagging.evidence(frame(records))) for name, records in sets.items()
-    }
-    if screening is not None:
-        held_out = pooled(scores["fresh test split"], scores["effect set, test"])
-        scores["held-out effects"] = effects_only(held_out)
-    return table(scores)
+    return table(scored_sets(screening, fixtures, tagging.evidence))
 
 
 def run(count: int, repeat: int) -> str:

@@ -21,7 +21,7 @@ records the table in bench/RESULTS.md). The measures, as issue #17 defines them:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,8 +100,16 @@ def drawn_records(folder: Path) -> list[tuple[Drawn, Labelled]]:
     ]
 
 
-HELD_OUT = ("fresh test split", "earlier test split", "effect set, test")
-"""The sets no rule is tuned on: their misses are never printed, only their totals."""
+HELD_OUT = (
+    "fourth test split",
+    "fresh test split",
+    "earlier test split",
+    "effect set, test",
+    "held-out tests",
+    "held-out effects",
+)
+"""The sets no rule or model is tuned on, and their pools: their misses are never printed, only
+their totals."""
 
 
 def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, list[Labelled]]:
@@ -109,8 +117,10 @@ def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, li
     sets: dict[str, list[Labelled]] = {}
     if screening is not None:
         drawn = drawn_records(screening)
-        sets["fresh test split"] = [r for d, r in drawn if d.split == "test" and d.fresh]
-        sets["earlier test split"] = [r for d, r in drawn if d.split == "test" and not d.fresh]
+        tests = [(d, r) for d, r in drawn if d.split == "test"]
+        sets["fourth test split"] = [r for d, r in tests if d.fourth]
+        sets["fresh test split"] = [r for d, r in tests if d.fresh]
+        sets["earlier test split"] = [r for d, r in tests if not d.fresh and not d.fourth]
         sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
         effects = effect_records(screening)
         sets["effect set, test"] = [r for d, r in effects if d.split == "test"]
@@ -119,6 +129,22 @@ def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, li
     if fixtures is not None:
         sets["fixture records"] = fixture_records(fixtures)
     return sets
+
+
+def scored_sets(
+    screening: Path | None, fixtures: Path | None, tagger: Callable[[pd.DataFrame], pd.DataFrame]
+) -> dict[str, Scores]:
+    """Every labelled set tagged by ``tagger`` and scored, with the held-out pools: "held-out
+    tests" (the fourth and fresh test splits, every family) and "held-out effects" (those two
+    with the adverse-effect set's test part, adverse effects only, so that precision rests on
+    enough suggestions)."""
+    sets = labelled_sets(screening, fixtures)
+    scores = {name: score(records, tagger(frame(records))) for name, records in sets.items()}
+    if screening is not None:
+        tests = pooled(scores["fourth test split"], scores["fresh test split"])
+        scores["held-out tests"] = tests
+        scores["held-out effects"] = effects_only(pooled(tests, scores["effect set, test"]))
+    return scores
 
 
 def effect_records(folder: Path) -> list[tuple[Drawn, Labelled]]:

@@ -30,12 +30,9 @@ from tagging_accuracy import (
     Scores,
     drawn_records,
     effect_records,
-    effects_only,
-    frame,
     label_mismatches,
-    labelled_sets,
     pooled,
-    score,
+    scored_sets,
     table,
 )
 
@@ -98,13 +95,10 @@ def scored(drawn: list[tuple[Drawn, Labelled]]) -> dict[str, Scores]:
     of the sets rules were tuned on only."""
     del drawn  # skips with its reason when the datasets are absent
     fixtures = FIXTURES if (FIXTURES / "MANIFEST.md").is_file() else None
-    sets = labelled_sets(screening_dir(), fixtures)
-    scores = {name: score(records, evidence(frame(records))) for name, records in sets.items()}
-    held_out = pooled(scores["fresh test split"], scores["effect set, test"])
-    scores["held-out effects"] = effects_only(held_out)
+    scores = scored_sets(screening_dir(), fixtures, evidence)
     report: dict[str, object] = {
         name: {"measures": s.measures()}
-        if name in (*HELD_OUT, "held-out effects")
+        if name in HELD_OUT
         else {"measures": s.measures(), "misses": s.misses}
         for name, s in scores.items()
     }
