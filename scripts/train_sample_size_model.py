@@ -51,6 +51,8 @@ class Example:
     accepted: frozenset[int]
     rules: int | None
     """The rules' reading, or None."""
+    numbers: int
+    """How many numbers the text states (with fewer than two there is nothing to choose)."""
 
 
 def examples(folder: Path, *, rules: bool = False) -> list[Example]:
@@ -69,6 +71,7 @@ def examples(folder: Path, *, rules: bool = False) -> list[Example]:
                 tuple(stated_counts.candidates(text, read, rules=rules)),
                 frozenset(int(n) for n in (label or []) if n is not None),
                 read.chosen.value if read.chosen else None,
+                len(study_size._NUMBERS.findall(text)),
             )
         )
     return found
@@ -110,7 +113,7 @@ def fit(train: Sequence[Example], c: float = C) -> dict[str, float]:
 
 def choose(example: Example, table: dict[str, float]) -> int | None:
     """What tracker.sample_choice would answer for the example's text, from its candidates."""
-    if example.rules is None or not example.candidates:
+    if example.rules is None or not example.candidates or example.numbers < 2:
         return example.rules
     scores = [sample_choice.score(c.features, table) for c in example.candidates]
     best = max(range(len(scores)), key=lambda at: (scores[at], -at))

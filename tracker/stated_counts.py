@@ -21,6 +21,7 @@ fitted weights are a readable table (tracker/learned/sample_size.json).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterator
@@ -77,14 +78,18 @@ def candidates(
     found = found if found is not None else study_size.readings(text)
     sentences = list(study_size._sentences(text))
     listed: list[tuple[int, int, str, set[str]]] = []
-    for match in study_size._NUMBERS.finditer(text):
+    numbers = list(study_size._NUMBERS.finditer(text))
+    for match in numbers:
         value = study_size.number(match.group(0))
         if not value or value >= 1_000_000:
             continue
         item = study_size._ITEM_AT.match(text, match.start())  # "69 men": the words to show
         span = item.group(0) if item else match.group(0)
         listed.append((value, match.start(), span, _number_features(text, match)))
+    starts = [match.start() for match in numbers]
     for offset, body in sentences:
+        if bisect.bisect_left(starts, offset + len(body)) - bisect.bisect_left(starts, offset) < 2:
+            continue  # a list of groups needs two numbers
         items = study_size._groups(body)
         if len(items) >= 2:
             listed.append(_sum(text, offset, body, items))

@@ -45,9 +45,11 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   review's text names the designs of the studies it read, so they are not its own; nor are the
   designs a comment or an editorial names. A protocol reports no results: adverse effects in its
   text are planned outcomes, not findings; and effects in animal work are not effects in people.
-- Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
-  else the groups added up, else the first "n = N" or "N patients" that counts no events;
-  numbers in words are read. Designs whose records have no sample of their own (vocabulary
+- Sample size is the whole sample. The rules of :mod:`tracker.study_size` say whether a text
+  states one (a stated total, the groups added up, a first "n = N" or "N patients" that counts
+  no events; numbers in words are read); which of its numbers it is, :mod:`tracker.sample_choice`
+  decides, weights fitted to the hand labels ranking every candidate (issue #17: the rules' order
+  of trust held on the records it was written from and not beyond them). Designs whose records have no sample of their own (vocabulary
   ``sample = "none"``: reviews, guidelines, letters, preclinical work) get none; those that pool
   studies (``sample = "studies"``: systematic reviews, models) get the number of studies pooled
   instead, as ``studies_pooled``.
@@ -77,7 +79,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker import effect_context, study_size
+from tracker import effect_context, sample_choice, stated_counts, study_size
 from tracker.effect_context import MentionRules
 from tracker.vocabulary import KNOWN_FACETS, Cue, Vocabulary, load_vocabulary
 
@@ -110,8 +112,13 @@ FACET_VALUES: Mapping[str, tuple[str, ...]] = _PackagedValues()
 
 NUMBERS = ("sample_size", "studies_pooled", "dose")
 """The evidence frame's number columns, after the facets."""
-RULE_SOURCES: tuple[Path, ...] = tuple(
-    Path(module.__file__ or "") for module in (sys.modules[__name__], study_size, effect_context)
+RULE_SOURCES: tuple[Path, ...] = (
+    *(
+        Path(module.__file__ or "")
+        for module in (sys.modules[__name__], study_size, effect_context, stated_counts,
+                       sample_choice)  # fmt: skip
+    ),
+    sample_choice.WEIGHTS,
 )
 """The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
 when any of them changes (tracker.suggestions)."""
@@ -320,7 +327,7 @@ def _text_findings(tables: _Tables, fields: Sequence[_Field], size: int) -> list
         for cues, near in zip(tables.groups, narrowed, strict=True)
         for cue in cues
     ]
-    jobs.append(partial(_counted, "sample_size", study_size.sample_size, fields, size))
+    jobs.append(partial(_counted, "sample_size", sample_choice.sample_size, fields, size))
     jobs.append(partial(_number_findings, "dose", _DOSES, fields, size))
     return [finding for found in _run(jobs, size) for finding in found]
 
