@@ -93,10 +93,12 @@ def candidates(
         items = study_size._groups(body)
         if len(items) >= 2:
             listed.append(_sum(text, offset, body, items))
+            listed += _neighbours(text, offset, body, items)
             members = {offset + start for start, _, _ in items}
             for _, at, _, features in listed:
                 if at in members:
                     features.add("in_sum")
+    listed += _across(text)
     read = (("total", found.total), ("groups", found.groups), ("mention", found.mention))
     for name, count in read:  # a rule's reading is a candidate of its own: "two groups of 12"
         if count is not None:
@@ -227,6 +229,47 @@ def _sum(
     if len(items) > 2 and total - first <= first <= (total - first) * 1.1:
         features.add("first_is_total")
     return total, offset + start, body[start:end].strip(), features
+
+
+_SAME_NOUN_PAIR = re.compile(
+    rf"(?<![\w/:.-])(?P<n>{study_size._NUMBER})\s+(?:[\w'-]+\s+){{0,3}}?(?P<noun>[a-z]{{4,}}s)\s+"
+    rf"and\s+(?:another\s+)?(?P<m>{study_size._NUMBER})\s+(?:[\w'-]+\s+){{0,3}}?(?P=noun)\b",
+    re.I,
+)
+"""Two groups counted in the same noun, whatever it is: "five poor metabolizers and five
+extensive metabolizers", "289 Barrett's patients and 217 GERD control patients"."""
+
+
+def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
+    """Sums that no single list of groups states: every "n = N" of the text added up (the
+    arms are often described one sentence each) and two groups that share a noun."""
+    found: list[tuple[int, int, str, set[str]]] = []
+    arms = [
+        (m.start(), study_size.number(m.group("n")) or 0) for m in study_size._GROUP_N.finditer(text)
+    ]
+    if len(arms) >= 2 and len({at for at, _ in arms}) >= 2:
+        features = {"kind=sum_n_text", f"items={min(len(arms), 4)}"}
+        _context(text, arms[0][0], arms[0][0] + 1, features)
+        found.append((sum(n for _, n in arms), arms[0][0], "(n = …) added up", features))
+    for match in _SAME_NOUN_PAIR.finditer(text):
+        first, second = study_size.number(match.group("n")), study_size.number(match.group("m"))
+        if first and second:
+            features = {"kind=sum_pair"}
+            _context(text, match.start(), match.end(), features)
+            found.append((first + second, match.start(), match.group(0), features))
+    return found
+
+
+def _neighbours(
+    text: str, offset: int, body: str, items: list[tuple[int, int, int]]
+) -> list[tuple[int, int, str, set[str]]]:
+    """Two neighbouring groups of a list of three or more, added up."""
+    found: list[tuple[int, int, str, set[str]]] = []
+    for one, two in zip(items[1:], items[2:], strict=False):
+        features = {"kind=sum_neighbours"}
+        _context(text, offset + one[0], offset + two[1], features)
+        found.append((one[2] + two[2], offset + one[0], body[one[0] : two[1]], features))
+    return found
 
 
 def _size_bin(value: int) -> int:
