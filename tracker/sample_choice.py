@@ -84,5 +84,4 @@ def _explained(chosen: stated_counts.Candidate, rules: study_size.Count, table: 
         (feature for feature in chosen.features if table.get(feature, 0.0) > 0),
         key=lambda feature: -table[feature],
     )[:3]
-    words = ", ".join(feature.split("=", 1)[-1] for feature in cues)
-    return f"{chosen.span} (learned choice over the rules' {rules.value}; cues: {words})"
+    return f"{chosen.span} (learned choice over the rules' {rules.value}; cues: {', '.join(cues)})"

@@ -85,13 +85,15 @@ def candidates(
             continue
         item = study_size._ITEM_AT.match(text, match.start())  # "69 men": the words to show
         span = item.group(0) if item else match.group(0)
-        listed.append((value, match.start(), span, _number_features(text, match)))
+        features = _number_features(text, match)
+        if "screened" not in features:  # "133 were screened, of which 121 ...": never the sample
+            listed.append((value, match.start(), span, features))
     starts = [match.start() for match in numbers]
     for offset, body in sentences:
         if bisect.bisect_left(starts, offset + len(body)) - bisect.bisect_left(starts, offset) < 2:
             continue  # a list of groups needs two numbers
         items = study_size._groups(body)
-        if len(items) >= 2:
+        if len(items) >= 2 and not study_size._counts_events(body, items):  # "two died, ..."
             listed.append(_sum(text, offset, body, items))
             listed += _neighbours(text, offset, body, items)
             members = {offset + start for start, _, _ in items}
@@ -218,8 +220,6 @@ def _sum(
     _context(text, offset + start, offset + end, features)
     if study_size._ALLOCATED.search(body):
         features.add("allocated")
-    if study_size._counts_events(body, items):
-        features.add("counts_events")
     if study_size._GROUP_PAIR.search(body):
         features.add("pair")
     if study_size._GROUP_N.search(body):
@@ -250,7 +250,8 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
     if len(arms) >= 2 and len({at for at, _ in arms}) >= 2:
         features = {"kind=sum_n_text", f"items={min(len(arms), 4)}"}
         _context(text, arms[0][0], arms[0][0] + 1, features)
-        found.append((sum(n for _, n in arms), arms[0][0], "(n = …) added up", features))
+        words = " + ".join(str(n) for _, n in arms)
+        found.append((sum(n for _, n in arms), arms[0][0], f"the arms' n = {words}", features))
     for match in _SAME_NOUN_PAIR.finditer(text):
         first, second = study_size.number(match.group("n")), study_size.number(match.group("m"))
         if first and second:
