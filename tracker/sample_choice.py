@@ -74,10 +74,14 @@ def _chosen(text: str, table: dict[str, float]) -> study_size.Count | None:
     chosen = listed[best]
     if chosen.value == found.chosen.value:
         return found.chosen
-    return study_size.Count(chosen.value, _explained(chosen, found.chosen, table), found.chosen.people)
+    return study_size.Count(
+        chosen.value, _explained(chosen, found.chosen, table), found.chosen.people
+    )
 
 
-def _explained(chosen: stated_counts.Candidate, rules: study_size.Count, table: dict[str, float]) -> str:
+def _explained(
+    chosen: stated_counts.Candidate, rules: study_size.Count, table: dict[str, float]
+) -> str:
     """The evidence for a learned choice: its words, the rules' reading it replaced, and the
     cues that weighed most for it."""
     cues = sorted(

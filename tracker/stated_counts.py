@@ -22,9 +22,9 @@ fitted weights are a readable table (tracker/learned/sample_size.json).
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
-from collections.abc import Iterator
 from typing import NamedTuple
 
 from tracker import study_size
@@ -37,6 +37,7 @@ def _words(text: str) -> list[str]:
     stands near a candidate says nothing about it, only that one does."""
     return ["#" if token.isdigit() else token for token in _TOKEN.findall(text.lower())]
 
+
 _ANIMALS = re.compile(
     r"\s+(?:[\w-]+\s+){0,3}?(?:rats?|mice|dogs?|rabbits?|pigs?|cats?|monkeys?|animals|sheep"
     r"|guinea|hamsters?|baboons?|eyes|ears|hearts|samples|specimens|visits|prescriptions"
@@ -46,9 +47,13 @@ _ANIMALS = re.compile(
 )
 """What a count that is no person counts: animals, body parts, visits, places, studies."""
 _PERCENT_AFTER = re.compile(r"\s*(?:%|\(\s*\d+(?:\.\d+)?\s*%|percent)", re.I)
-_OF_AFTER = re.compile(r"\s+of\s+(?:the\s+|all\s+|these\s+)?(?:\d|[a-z]+\s+(?:patients|subjects))", re.I)
+_OF_AFTER = re.compile(
+    r"\s+of\s+(?:the\s+|all\s+|these\s+)?(?:\d|[a-z]+\s+(?:patients|subjects))", re.I
+)
 _OF_BEFORE = re.compile(r"\b(?:of|from|among|in)\s+(?:the\s+|all\s+|these\s+)?$", re.I)
-_PART_BEFORE = re.compile(rf"{study_size._NUMBER}\s*(?:\([^)]*\)\s*)?of\s+(?:the\s+|all\s+)?$", re.I)
+_PART_BEFORE = re.compile(
+    rf"{study_size._NUMBER}\s*(?:\([^)]*\)\s*)?of\s+(?:the\s+|all\s+)?$", re.I
+)
 _SUBSET_AFTER = re.compile(r"\s*(?:\([^)]*\)\s*)?(?:of\s+(?:them|whom|these|those|which))\b", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _WINDOW = 60
@@ -245,7 +250,8 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
     arms are often described one sentence each) and two groups that share a noun."""
     found: list[tuple[int, int, str, set[str]]] = []
     arms = [
-        (m.start(), study_size.number(m.group("n")) or 0) for m in study_size._GROUP_N.finditer(text)
+        (m.start(), study_size.number(m.group("n")) or 0)
+        for m in study_size._GROUP_N.finditer(text)
     ]
     if len(arms) >= 2 and len({at for at, _ in arms}) >= 2:
         features = {"kind=sum_n_text", f"items={min(len(arms), 4)}"}
@@ -266,7 +272,7 @@ def _neighbours(
 ) -> list[tuple[int, int, str, set[str]]]:
     """Two neighbouring groups of a list of three or more, added up."""
     found: list[tuple[int, int, str, set[str]]] = []
-    for one, two in zip(items[1:], items[2:], strict=False):
+    for one, two in itertools.pairwise(items[1:]):
         features = {"kind=sum_neighbours"}
         _context(text, offset + one[0], offset + two[1], features)
         found.append((one[2] + two[2], offset + one[0], body[one[0] : two[1]], features))

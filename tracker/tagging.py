@@ -115,9 +115,9 @@ NUMBERS = ("sample_size", "studies_pooled", "dose")
 RULE_SOURCES: tuple[Path, ...] = (
     *(
         Path(module.__file__ or "")
-        for module in (sys.modules[__name__], study_size, effect_context, stated_counts,
-                       sample_choice)  # fmt: skip
+        for module in (sys.modules[__name__], study_size, effect_context)
     ),
+    *(Path(module.__file__ or "") for module in (stated_counts, sample_choice)),
     sample_choice.WEIGHTS,
 )
 """The files whose rules the tags depend on, besides the vocabulary: a cache of tags is stale
