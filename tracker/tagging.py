@@ -54,10 +54,12 @@ tests/expected/tagging_cases.json and tests/expected/tagging_labels.json:
   favours a design the cues did not give, and a record left with no design gets the model's
   when it is confident, its evidence the probability and the words that weighed most. Designs
   from publication types and MeSH are never vetoed or added to.
-- Sample size is the whole sample, by the rules of :mod:`tracker.study_size`: a stated total,
-  else the groups added up, else the first "n = N" or "N patients" that counts no events;
-  numbers in words are read. Designs whose records have no sample of their own (vocabulary
-  ``sample = "none"``: reviews, guidelines, letters, preclinical work) get none; those that pool
+- Sample size is the whole sample. The rules of :mod:`tracker.study_size` say whether a text
+  states one (a stated total, the groups added up, a first "n = N" or "N patients" that counts
+  no events; numbers in words are read); which of its numbers it is, :mod:`tracker.sample_choice`
+  decides, weights fitted to the hand labels ranking every candidate (issue #17: the rules' order
+  of trust held on the records it was written from and not beyond them). Designs whose records
+  have no sample of their own (vocabulary ``sample = "none"``: reviews, guidelines, letters, preclinical work) get none; those that pool
   studies (``sample = "studies"``: systematic reviews, models) get the number of studies pooled
   instead, as ``studies_pooled``.
 - Dose is the first amount stated next to a ketamine name ("0.5 mg/kg", "28 mg"), as written.
@@ -92,6 +94,8 @@ from tracker import (
     effect_mentions,
     effect_model,
     learned_design,
+    sample_choice,
+    stated_counts,
     study_size,
 )
 from tracker.effect_context import MentionRules
@@ -139,10 +143,13 @@ RULE_SOURCES: tuple[Path, ...] = (
             effect_model,
             learned_design,
             design_words,
+            stated_counts,
+            sample_choice,
         )
     ),
     effect_model.MODEL_PATH,
     learned_design.PACKAGED,
+    sample_choice.WEIGHTS,
 )
 """The files whose rules the tags depend on, besides the vocabulary, the learned models' weights
 among them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
@@ -364,7 +371,7 @@ def _text_findings(tables: _Tables, fields: Sequence[_Field], size: int) -> list
         for cues, near in zip(tables.groups, narrowed, strict=True)
         for cue in cues
     ]
-    jobs.append(partial(_counted, "sample_size", study_size.sample_size, fields, size))
+    jobs.append(partial(_counted, "sample_size", sample_choice.sample_size, fields, size))
     jobs.append(partial(_number_findings, "dose", _DOSES, fields, size))
     return [finding for found in _run(jobs, size) for finding in found]
 
