@@ -15,6 +15,13 @@ the highest precision that costs at most 0.03 of recall, both over the rules as 
 over the rules of f34a8e0 on the records those had never seen. That gave C = 1.0 and 0.4; the
 fourth batch's 180 tuning records, labelled afterwards, then checked it (rules alone 50/67,
 with the veto 50/61), and are part of the final fit.
+
+The threshold was then raised to 0.7, before any held-out set was scored with the veto: the
+issue asks for precision (0.95) and only reports recall, and 0.4 reached 0.91 on the honest
+checks. 0.7 is the lowest threshold whose precision reached 0.95 on the one of them with
+enough suggestions (the rules of f34a8e0 on the 340 tuning records they never saw: 0.958,
+recall 0.749; on the fourth batch's tuning records 0.920, recall 0.730), at the cost of about
+0.06 of recall (bench/effects_cv.py --newest --old-rules).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from tracker.tagging import default_vocabulary  # noqa: E402
 
 C = 1.0
 """Inverse regularisation strength, chosen by cross-validation."""
-THRESHOLD = 0.4
+THRESHOLD = 0.7
 """A suggestion stands when one of its mentions scores at least this."""
 MIN_COUNT = 3
 """A feature must describe this many training mentions to get a weight."""
