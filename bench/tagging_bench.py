@@ -39,7 +39,7 @@ import pandas as pd
 from app_bench import synthetic
 from report import machine, write_section
 
-from tracker import learned_design, study_size, tagging
+from tracker import study_size, tagging
 from tracker import vocabulary as vocabulary_file
 from tracker.schema import article_row
 from tracker.vocabulary import Vocabulary, load_vocabulary
@@ -171,11 +171,10 @@ def phases(frame: pd.DataFrame) -> list[tuple[str, float]]:
     out.append(("unless counts, reviews, cancelling rules", time.perf_counter() - start))
     start = time.perf_counter()
     tagging._effects_second_opinion(tables, findings, fields)
-    findings += tagging._design_second_opinion(learned_design.packaged(), findings, fields)
     findings += tagging._count_by_design(tables, findings, fields)
     out.append(
         (
-            "learned opinions (adverse effects, designs), studies pooled",
+            "learned veto on adverse effects, studies pooled",
             time.perf_counter() - start,
         )
     )

@@ -91,7 +91,8 @@ def candidates(
         item = study_size._ITEM_AT.match(text, match.start())  # "69 men": the words to show
         span = item.group(0) if item else match.group(0)
         features = _number_features(text, match)
-        if "screened" not in features:  # "133 were screened, of which 121 ...": never the sample
+        # "133 were screened, of which 121 ...", "pain fell in 33 patients": never the sample
+        if not features & {"screened", "event_before"}:
             listed.append((value, match.start(), span, features))
     starts = [match.start() for match in numbers]
     for offset, body in sentences:

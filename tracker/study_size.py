@@ -197,7 +197,8 @@ _LABEL_BEFORE = re.compile(
 )
 _EVENT_BEFORE = re.compile(
     r"\b(?:occurr\w*|observed|seen|noted|found|reported|developed|present|detected|recorded"
-    r"|experienced|common|frequent|happened|appeared|resolved|withdr\w*|stopped)\b[^.;]{0,20}"
+    r"|experienced|common|frequent|happened|appeared|resolved|withdr\w*|stopped"
+    r"|fell|rose|improved|worsened|decreased|declined|increased|healed|achieved)\b[^.;]{0,20}"
     r"\b(?:in|among|by|from)\s+(?:only\s+)?(?:the\s+)?$",
     re.I,
 )
