@@ -54,10 +54,10 @@ class EffectModel:
 
 
 @cache
-def packaged_model() -> EffectModel | None:
-    """The shipped model, read on first use; None when the file is absent."""
-    if not MODEL_PATH.exists():
-        return None
+def packaged_model() -> EffectModel:
+    """The shipped model, read on first use. It is package data: without it the install is
+    broken, and tags silently made without it would differ from the measured ones, so a
+    missing file raises."""
     return EffectModel.of(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
 
 

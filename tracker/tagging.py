@@ -697,8 +697,6 @@ def _effects_second_opinion(
     rise in blood pressure is mostly the condition treated, the model learnt to doubt it,
     which says nothing of a ketamine record, where it is a known effect."""
     model = effect_model.packaged_model()
-    if model is None:
-        return
     size = len(fields[0].rows)
     drugs = np.zeros(size, dtype=bool)
     for finding in findings:
