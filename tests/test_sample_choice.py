@@ -58,11 +58,21 @@ def test_where_the_rules_read_no_sample_the_model_adds_none() -> None:
 def test_a_learned_choice_says_what_it_replaced_and_why() -> None:
     found = sample_choice.sample_size(ARMS_APART)
     assert found is not None and found.value == 190
-    assert "learned choice over the rules' 97" in found.span
+    assert "chosen by the learned model over the rules' 97" in found.span
     assert "n = 97 + 93" in found.span
-    table = sample_choice.weights()
-    cues = found.span.split("cues: ", 1)[1].rstrip(")").split(", ")
-    assert cues and all(table[cue] > 0 for cue in cues), cues
+    reasons = found.span.split("; it ", 1)[1].rstrip(")").split(", ")
+    assert reasons and all(
+        reason and "=" not in reason.replace('"n = N"', "") for reason in reasons
+    )
+
+
+def test_the_cues_are_said_in_words_and_the_meaningless_ones_not_at_all() -> None:
+    assert sample_choice.plain_cue("largest_people") == "is the largest count of people"
+    assert sample_choice.plain_cue("items=3") == "adds up 3 groups"
+    assert sample_choice.plain_cue("l1=randomised") == 'comes after "randomised"'
+    assert sample_choice.plain_cue("size=4") == ""
+    assert sample_choice.plain_cue("bias") == ""
+    assert sample_choice.plain_cue("l1=in") == ""
 
 
 def test_where_model_and_rules_agree_the_rules_span_is_kept() -> None:
@@ -83,7 +93,7 @@ def test_the_tagger_reports_the_learned_choice_with_its_evidence() -> None:
     tags = tag_record("Losartan or amlodipine in hypertension", ARMS_APART, [], [])
     assert tags["sample_size"] == 190
     proof = [e for e in tags["evidence"] if e["facet"] == "sample_size"]
-    assert proof and "learned choice" in proof[0]["span"]
+    assert proof and "chosen by the learned model" in proof[0]["span"]
 
 
 def test_candidates_carry_arms_apart_pairs_and_no_screening_counts() -> None:

@@ -83,9 +83,44 @@ def _explained(
     chosen: stated_counts.Candidate, rules: study_size.Count, table: dict[str, float]
 ) -> str:
     """The evidence for a learned choice: its words, the rules' reading it replaced, and the
-    cues that weighed most for it."""
+    cues that weighed most for it, in words a reviewer reads (not the model's feature names)."""
     cues = sorted(
         (feature for feature in chosen.features if table.get(feature, 0.0) > 0),
         key=lambda feature: -table[feature],
-    )[:3]
-    return f"{chosen.span} (learned choice over the rules' {rules.value}; cues: {', '.join(cues)})"
+    )
+    said = list(dict.fromkeys(text for text in map(plain_cue, cues) if text))[:3]
+    why = f"; it {', '.join(said)}" if said else ""
+    return f"{chosen.span} (chosen by the learned model over the rules' {rules.value}{why})"
+
+
+_CUES = {
+    "largest_people": "is the largest count of people",
+    "above_people": "is larger than the other counts of people",
+    "repeated": "is stated more than once",
+    "noun=people": "counts people",
+    "whole_after_part": "is the whole a part was counted from",
+    "whole_of_subset": "is the whole a subset was taken from",
+    "n_equals": 'is written "n = N"',
+    "in_parentheses": "is given in brackets",
+    "in_sum": "is one of the groups added up",
+}
+_WORDS = {"l1": "after", "l2": "after", "lw": "after", "r1": "before", "r2": "before",
+          "rw": "before", "after_noun": "before"}  # fmt: skip
+
+
+_FILLER = {"with", "were", "that", "this", "from", "their", "which", "been", "have", "they"}
+"""Words too common to explain a choice to a reader."""
+
+
+def plain_cue(feature: str) -> str:
+    """A candidate feature in words: 'is the largest count of people', 'adds up 2 groups',
+    'comes after "randomised"'; "" for those that say nothing to a reader (its size, the
+    constant term)."""
+    if feature in _CUES:
+        return _CUES[feature]
+    name, _, value = feature.partition("=")
+    if name == "items" and value.isdigit():
+        return f"adds up {value} groups"
+    if name in _WORDS and value.isalpha() and len(value) > 3 and value not in _FILLER:
+        return f'comes {_WORDS[name]} "{value}"'
+    return ""
