@@ -203,23 +203,22 @@ def real_records() -> pd.DataFrame | None:
     so they time the text rules and the sample-size reading as a review's records will."""
     sys.path.insert(0, str(TESTS))
     from real_abstracts import screening_dir
+    from tagging_accuracy import Labelled, frame
 
     files = sorted(screening_dir().glob("Cohen_2006_*.csv"))
     if not files:
         return None
-    rows = []
+    records: list[Labelled] = []
     for path in files:
         table = pd.read_csv(path, keep_default_na=False)
         table = table[table["abstract"].astype(str).str.strip() != ""]
-        rows += [(str(t), str(a)) for t, a in zip(table["title"], table["abstract"], strict=True)]
-    return pd.DataFrame({
-        "record_id": range(1, len(rows) + 1),
-        "title": [t for t, _ in rows],
-        "abstract": [a for _, a in rows],
-        "publication_types": [[] for _ in rows],
-        "mesh_terms": [[] for _ in rows],
-        "mesh_qualified": [[] for _ in rows],
-    })  # fmt: skip
+        records += [
+            Labelled(f"{path.name}#{n}", str(title), str(abstract), {})
+            for n, (title, abstract) in enumerate(
+                zip(table["title"], table["abstract"], strict=True)
+            )
+        ]
+    return frame(records)
 
 
 def real(vocabulary: Vocabulary) -> list[tuple[str, str]]:

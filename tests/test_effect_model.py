@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from real_abstracts import screening_dir
+from tagging_accuracy import Labelled, frame
 
 from tracker import tagging
 from tracker.effect_mentions import effect_cues, mentions
@@ -47,19 +48,8 @@ REPORTED = (
 
 
 def _evidence(texts: list[tuple[str, str]], *, learned: bool = True) -> pd.DataFrame:
-    return tagging.evidence(
-        pd.DataFrame(
-            {
-                "record_id": range(1, len(texts) + 1),
-                "title": [t for t, _ in texts],
-                "abstract": [a for _, a in texts],
-                "publication_types": [[] for _ in texts],
-                "mesh_terms": [[] for _ in texts],
-                "mesh_qualified": [[] for _ in texts],
-            }
-        ),
-        learned=learned,
-    )
+    records = [Labelled(str(n), title, abstract, {}) for n, (title, abstract) in enumerate(texts)]
+    return tagging.evidence(frame(records), learned=learned)
 
 
 CASES = {"condition": CONDITION, "challenge": CHALLENGE, "symptom": SYMPTOM}
