@@ -20,6 +20,7 @@ from fake_eutils import FakeNCBI
 from served import streamlit_app
 
 from tracker import Store, ranking, screening, screening_progress
+from tracker.records import Action
 from views.progress import numbers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,8 +105,7 @@ def test_a_researcher_fetches_filters_screens_and_downloads(
         settled(page)
         page.screenshot(path=ARTIFACTS / "3-record.png")
 
-        goto.blur()  # shortcuts act when no text box has the focus
-        page.keyboard.press("i")  # the keyboard shortcut of the Include button
+        _press_until_run(page, "i", "include the target")  # the Include button's shortcut
         expect(page.get_by_text(f"PMID {target}: include saved.")).to_be_visible(timeout=30_000)
         settled(page)
         page.screenshot(path=ARTIFACTS / "4-screened.png")
@@ -164,10 +164,10 @@ def _screen_in_ranked_order(
     page.get_by_label("Reason (for exclude)").click()
     page.keyboard.type("wrong population")
     page.screenshot(path=ARTIFACTS / "4a-reasons.png")
-    page.keyboard.press("Enter")
-    settled(page)
-    _press(page, "j")
-    settled(page)
+    page.evaluate(RUN_WATCH)
+    page.keyboard.press("Enter")  # the choice reruns the page; j is pressed once that run ends
+    page.wait_for_function(RAN_AND_IDLE, timeout=30_000)
+    _press_until_run(page, "j", "next most relevant")
     screened: list[int] = []
     for number, decision in enumerate(DECISIONS):
         expected = _top_ranked(data_dir, listed)
@@ -179,49 +179,77 @@ def _screen_in_ranked_order(
         _decide(page, data_dir, pmid, decision, settled)
         settled(page)
         if number == 0:  # the model trains on this exclude: ask for the top of its order
-            _press(page, "j")
-            settled(page)
+            _press_until_run(page, "j", "next most relevant, trained")
         screened.append(pmid)
     return screened
 
 
-def _press(page: Any, key: str) -> None:
+RUN_WATCH = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__trackerRuns = 0;
+  if (window.__trackerWatch) window.__trackerWatch.disconnect();
+  window.__trackerWatch = new MutationObserver((seen) => {
+    window.__trackerRuns += seen.length;
+  });
+  window.__trackerWatch.observe(app, {
+    attributes: true, attributeFilter: ["data-test-script-state"]
+  });
+}"""
+"""Counts the changes of Streamlit's script-state mark from now on: a key press that reached the
+app makes at least one (a run starts), so "ran and idle again" cannot be mistaken for "not yet
+started", which is what reading the idle mark alone right after a press could do."""
+
+RAN_AND_IDLE = """() => window.__trackerRuns > 0 && document.querySelector(
+  '[data-testid="stApp"]').getAttribute("data-test-script-state") === 'notRunning'"""
+
+
+def _press(page: Any, key: str, *, wait_ms: int = 15_000) -> bool:
     """A shortcut key as a person presses it: with nothing focused (a focused field would take
     the letter), a moment after the page was drawn (Streamlit attaches a button's shortcut when
-    the button is drawn, just after the run that drew it ends)."""
+    the button is drawn, just after the run that drew it ends). Returns once the run the key
+    started has finished, or False if no run started within ``wait_ms`` (the press was lost)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.wait_for_timeout(300)
+    page.evaluate(RUN_WATCH)
     page.keyboard.press(key)
+    try:
+        page.wait_for_function(RAN_AND_IDLE, timeout=wait_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def _press_until_run(page: Any, key: str, what: str) -> None:
+    """Press ``key``; if no script run followed, press it once more, as a person would, and
+    leave a note in tests/artifacts/ so a retried press can be seen. A press lost twice fails."""
+    if _press(page, key):
+        return
+    with (ARTIFACTS / "key-pressed-again.txt").open("a") as note:
+        note.write(f"{key!r} ({what}): no run followed the first press\n")
+    assert _press(page, key, wait_ms=30_000), f"{key!r} ({what}) was pressed twice, no run followed"
 
 
 def _decide(
     page: Any, data_dir: Path, pmid: int, decision: str, settled: Callable[[Any], None]
 ) -> None:
-    """Press a decision's key and see it saved. In long suites a key press was lost about one
-    clean CI run in three (the record stayed unscreened, nothing was written). A person would
-    press again, and so does this, once, but only after the store shows that nothing of the
-    first press was saved: a decision saved twice or saved without its message still fails."""
+    """Press a decision's key and see it saved once, with its message. In long suites a key
+    press was lost about one clean CI run in three (no run followed it, nothing was written); a
+    second press is made only when no run followed the first, so a decision saved twice, or
+    saved without its message, still fails."""
     from playwright.sync_api import expect
 
-    saved = page.get_by_text(f"PMID {pmid}: {decision} saved.")
-    _press(page, decision[0])
-    try:
-        expect(saved).to_be_visible(timeout=15_000)
-        return
-    except AssertionError:
-        settled(page)
-        if _decisions_of(data_dir, pmid):
-            raise
-    (ARTIFACTS / "key-pressed-again.txt").write_text(f"PMID {pmid}: {decision}\n")
-    _press(page, decision[0])
-    expect(saved).to_be_visible(timeout=30_000)
+    assert _decisions_of(data_dir, pmid) == 0
+    _press_until_run(page, decision[0], f"{decision} PMID {pmid}")
+    expect(page.get_by_text(f"PMID {pmid}: {decision} saved.")).to_be_visible(timeout=30_000)
+    settled(page)
     assert _decisions_of(data_dir, pmid) == 1
 
 
 def _decisions_of(data_dir: Path, pmid: int) -> int:
     events = Store(data_dir).events()
-    decided = events["action"].isin(["include", "exclude", "maybe"])
-    return int((decided & (events["record_id"] == pmid)).sum())
+    return int(((events["action"] == Action.DECIDE) & (events["record_id"] == pmid)).sum())
 
 
 def _top_ranked(data_dir: Path, listed: set[int]) -> int:
