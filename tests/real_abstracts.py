@@ -46,16 +46,22 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 780
-"""180, then 60, then 360, then 180 more (tests/expected/tagging_real_rules.md, "The draw")."""
+COUNT = 1020
+"""180, then 60, then 360, then 180, then 240 more (tests/expected/tagging_real_rules.md, "The
+draw")."""
 FRESH_FROM = 240
 """The third batch's first place: its test records are the fresh test split."""
 FOURTH_FROM = 600
 """The fourth batch's first place: its test records are the fourth test split."""
-EFFECTS_COUNT = 240
-"""The adverse-effect set's size: 150, then 90 more."""
+FIFTH_FROM = 780
+"""The fifth batch's first place: its test records are the fifth test split."""
+EFFECTS_COUNT = 330
+"""The adverse-effect set's size: 150, then 90, then 90 more."""
 EFFECTS_FIRST = 150
 """The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
+EFFECTS_SECOND = 240
+"""The adverse-effect set's first two parts, drawn before the fifth batch and passed over by
+it."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
@@ -95,7 +101,13 @@ class Drawn:
     def fourth(self) -> bool:
         """Drawn in the fourth batch: labelled before the learned second opinions of issue
         #17's fourth round were built, its test records never scored before they were done."""
-        return self.place >= FOURTH_FROM
+        return FOURTH_FROM <= self.place < FIFTH_FROM
+
+    @property
+    def fifth(self) -> bool:
+        """Drawn in the fifth batch: labelled before any tagger change of issue #17's fifth
+        round, its test records scored once, when that round's tagger was frozen."""
+        return self.place >= FIFTH_FROM
 
     @property
     def identity(self) -> str:
@@ -112,13 +124,18 @@ def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
     """The ``count`` records the seed picks from the population, in draw order.
 
     Places from :data:`FOURTH_FROM` on also pass over the adverse-effect set's first
-    :data:`EFFECTS_FIRST` records, which were drawn before them; that set was drawn clear of the
-    first places, so those places are the same whatever the count."""
+    :data:`EFFECTS_FIRST` records, which were drawn before them, and places from
+    :data:`FIFTH_FROM` on its first :data:`EFFECTS_SECOND`. Each part of that set was drawn
+    clear of the main draw's places before it, so passing over it leaves those places as they
+    were, whatever the count (a record passed over was never among them)."""
     keyed = _keyed(folder, str(seed))
     if count <= FOURTH_FROM:
         return _drawn(keyed, count, set())
-    first = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
-    return _drawn(keyed, count, {record.identity for record in first})
+    if count <= FIFTH_FROM:
+        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
+    else:
+        earlier = draw_effects(folder, seed=seed, count=EFFECTS_SECOND, main=FIFTH_FROM)
+    return _drawn(keyed, count, {record.identity for record in earlier})
 
 
 def draw_effects(
