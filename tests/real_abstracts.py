@@ -55,8 +55,8 @@ FOURTH_FROM = 600
 """The fourth batch's first place: its test records are the fourth test split."""
 FIFTH_FROM = 780
 """The fifth batch's first place: its test records are the fifth test split."""
-EFFECTS_COUNT = 330
-"""The adverse-effect set's size: 150, then 90, then 90 more."""
+EFFECTS_COUNT = 510
+"""The adverse-effect set's size: 150, then 90, then 270 more."""
 EFFECTS_FIRST = 150
 """The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
 EFFECTS_SECOND = 240
