@@ -34,6 +34,7 @@ if str(TESTS) not in sys.path:
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from real_abstracts import held_out  # noqa: E402
 from tagging_accuracy import Labelled, drawn_records  # noqa: E402
 
 from tracker.design_words import record_terms  # noqa: E402
@@ -94,8 +95,9 @@ short abstracts' own words ("In this randomised, open-label, crossover trial")."
 
 
 def tuning_records(folder: Path) -> list[Labelled]:
-    """The real draw's tuning records with their labels, in draw order."""
-    return [labelled for drawn, labelled in drawn_records(folder) if drawn.split == "tune"]
+    """The real draw's fitted side with its labels, in draw order: every record but the
+    held-out ones (real_abstracts.held_out), which are never read here."""
+    return [labelled for drawn, labelled in drawn_records(folder) if not held_out(drawn)]
 
 
 def fit(records: Sequence[Labelled]) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -43,7 +43,7 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from real_abstracts import EFFECTS_FIRST, FOURTH_FROM, screening_dir  # noqa: E402
+from real_abstracts import EFFECTS_FIRST, FOURTH_FROM, held_out, screening_dir  # noqa: E402
 from tagging_accuracy import drawn_records, effect_records  # noqa: E402
 
 from tracker.effect_mentions import Mention, effect_cues, mentions  # noqa: E402
@@ -78,10 +78,10 @@ def tuning_records(*, newest: bool = True) -> list[Tuned]:
     folder = screening_dir()
     found = []
     for drawn, labelled in drawn_records(folder):
-        if drawn.split == "tune":
+        if not held_out(drawn):
             found.append((labelled, drawn.place >= FOURTH_FROM, drawn.place, False))
     for drawn, labelled in effect_records(folder):
-        if drawn.split == "tune":
+        if not held_out(drawn, effects=True):
             found.append((labelled, drawn.place >= EFFECTS_FIRST, drawn.place, True))
     return [
         Tuned(r.id, r.title, r.abstract, frozenset(r.labels["adverse_effects"]), new, place, kind)

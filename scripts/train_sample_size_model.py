@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from real_abstracts import screening_dir  # noqa: E402
+from real_abstracts import held_out, screening_dir  # noqa: E402
 from tagging_accuracy import REAL_LABELS, drawn_records  # noqa: E402
 
 from tracker import sample_choice, stated_counts, study_size  # noqa: E402
@@ -56,10 +56,11 @@ class Example:
 
 
 def examples(folder: Path, *, rules: bool = False) -> list[Example]:
-    """Every tuning record of the real draw, in draw order (no test record is read)."""
+    """Every record of the real draw's fitted side, in draw order: every record but the held-out
+    ones (real_abstracts.held_out), which are never read here."""
     found = []
     for drawn, record in drawn_records(folder):
-        if drawn.split != "tune":
+        if held_out(drawn):
             continue
         text = record.abstract if record.abstract.strip() else record.title
         read = study_size.readings(text)

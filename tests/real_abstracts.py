@@ -115,6 +115,14 @@ class Drawn:
         return str(self.pmid) if self.pmid else self.key
 
 
+def held_out(record: Drawn, *, effects: bool = False) -> bool:
+    """Whether nothing may be fitted to or decided from this record: from issue #17's fifth
+    round, the fifth test split (main draw) and the adverse-effect set's test records from
+    place :data:`EFFECTS_SECOND` on. Every other labelled record is on the fitted side."""
+    first = EFFECTS_SECOND if effects else FIFTH_FROM
+    return record.split == "test" and record.place >= first
+
+
 def title_hash(title: str) -> str:
     """A short fingerprint of a title: it tells a changed source file from the one labelled."""
     return hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:10]

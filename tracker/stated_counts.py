@@ -246,6 +246,16 @@ _SAME_NOUN_PAIR = re.compile(
 extensive metabolizers", "289 Barrett's patients and 217 GERD control patients"."""
 
 
+_ENROLLED = re.compile(
+    rf"(?<![\w/:.-])(?P<n>{study_size._NUMBER})\s+(?:[\w'-]+\s+){{0,3}}?{study_size._PEOPLE}\s+"
+    r"(?:were|was|had been)\s+(?:\w+\s+)?(?:randomi[sz]ed|enrolled|included|recruited|allocated|"
+    r"assigned|entered|studied)\b",
+    re.I,
+)
+"""A count of people said to be enrolled: a trial described one arm or one study per sentence
+("In study I, 88 patients were randomised ... In study II, 84 patients were randomised")."""
+
+
 def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
     """Sums that no single list of groups states: every "n = N" of the text added up (the
     arms are often described one sentence each) and two groups that share a noun."""
@@ -259,6 +269,14 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
         _context(text, arms[0][0], arms[0][0] + 1, features)
         words = " + ".join(str(n) for _, n in arms)
         found.append((sum(n for _, n in arms), arms[0][0], f"the arms' n = {words}", features))
+    enrolled = [
+        (m.start(), study_size.number(m.group("n")) or 0) for m in _ENROLLED.finditer(text)
+    ]
+    if len(enrolled) >= 2:
+        features = {"kind=sum_enrolled", f"items={min(len(enrolled), 4)}"}
+        _context(text, enrolled[0][0], enrolled[0][0] + 1, features)
+        words = " + ".join(str(n) for _, n in enrolled)
+        found.append((sum(n for _, n in enrolled), enrolled[0][0], f"enrolled {words}", features))
     for match in _SAME_NOUN_PAIR.finditer(text):
         first, second = study_size.number(match.group("n")), study_size.number(match.group("m"))
         if first and second:

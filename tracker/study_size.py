@@ -45,7 +45,11 @@ _UNITS = {
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
 _WORD = rf"(?:{'|'.join(sorted(_UNITS, key=len, reverse=True))}|hundred|thousand)"
-_NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD}(?:[\s-]+(?:and[\s-]+)?{_WORD})*)"
+_NUMBER = (
+    rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d{{1,3}}(?:[ \u2009\u00a0]\d{{3}})+(?![\d.,])|\d+"
+    rf"|{_WORD}(?:[\s-]+(?:and[\s-]+)?{_WORD})*)"
+)
+"""A number: "1,204", "33 357" (JAMA writes thousands apart by a space), "12", "forty-two"."""
 _PEOPLE = (
     r"(?:patients|participants|subjects|volunteers|individuals|people|persons|adults|children"
     r"|adolescents|infants|neonates|women|men|males?|females?|boys|girls|veterans|cases|controls"
@@ -145,17 +149,18 @@ _NUMBERS = re.compile(
 )
 """Where numbers stand in a text: the places the totals are tried."""
 _GROUPS_OF = re.compile(
-    rf"(?P<k>{_NUMBER})\s+groups\s+of\s+(?P<n>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b",
+    rf"(?P<k>{_NUMBER})\s+groups\s*,?\s+(?:each\s+)?(?:of|with|comprising|containing)\s+"
+    rf"(?P<n>{_NUMBER})\s+{_ADJECTIVES}{_PEOPLE}\b",
     re.I,
 )
-"""Equal groups: "two groups of 12 patients" is 24."""
+"""Equal groups: "two groups of 12 patients" is 24, as is "two groups, each with 12 patients"."""
 _SCREENED = re.compile(
     r"[^.;]{0,30}?\b(?:screened|assessed for eligibility|approached|invited|eligible)\b", re.I
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _ABBREVIATIONS = re.compile(r"\b(?:vs|e\.g|i\.e|al|approx|Fig|no|Dr|ca|resp)\.", re.I)
-_GROUP_N = re.compile(rf"[(\[,]\s*n\s*=\s*(?P<n>{_NUMBER})\s*[,;)\]]", re.I)
+_GROUP_N = re.compile(rf"[(\[,;]\s*n\s*=\s*(?P<n>{_NUMBER})\s*[,;)\]]", re.I)
 _GROUP_ITEM = re.compile(rf"(?<![\w/:.-]){_ITEM}", re.I)
 _GROUP_PAIR = re.compile(
     rf"(?<![\w/:.-])(?P<n>{_NUMBER})\s+(?:[A-Za-z-]+\s+)?and\s+(?P<m>{_NUMBER})\s+{_ADJECTIVES}"
@@ -195,6 +200,19 @@ _LABEL_BEFORE = re.compile(
     r"|NYHA|group|arm|study|trial)\s*$",
     re.I,
 )
+"""A label, not a count: "type 2", "day 3", "study 302"; but see :data:`_OWN_STUDY_BEFORE`."""
+_OWN_STUDY_BEFORE = re.compile(
+    r"\b(?:this|our|the present|present)\s+(?:[\w-]+\s+){0,4}(?:study|trial)\s*$", re.I
+)
+"""The record's own study just before a number: "in this double-blind study 45 patients were
+divided" counts the 45."""
+
+
+def _labelled(text: str, start: int, end: int) -> bool:
+    """Whether the words just before a number make it a label rather than a count."""
+    return bool(_LABEL_BEFORE.search(text, start, end)) and not _OWN_STUDY_BEFORE.search(
+        text, max(0, end - 80), end
+    )
 _EVENT_BEFORE = re.compile(
     r"\b(?:occurr\w*|observed|seen|noted|found|reported|developed|present|detected|recorded"
     r"|experienced|common|frequent|happened|appeared|resolved|withdr\w*|stopped"
@@ -234,8 +252,9 @@ class Count(NamedTuple):
 def number(words: str) -> int | None:
     """A number written in digits ("1,204") or words ("one hundred and eighty-two")."""
     words = words.strip().lower()
-    if words.replace(",", "").isdigit():
-        return int(words.replace(",", ""))
+    digits = re.sub(r"[,\s]", "", words)
+    if digits.isdigit():
+        return int(digits)
     total = current = 0
     for word in re.split(r"[\s-]+", words):
         if word in _UNITS:
@@ -290,7 +309,7 @@ def studies_pooled(text: str) -> Count | None:
 def _first_total(text: str, numbers: list[int]) -> tuple[int, Count] | None:
     """The earliest stated total: (where its number starts, the count)."""
     for at in numbers:
-        if _LABEL_BEFORE.search(text, max(0, at - 20), at):  # "type 2", "day 3"
+        if _labelled(text, max(0, at - 20), at):  # "type 2", "day 3"
             continue
         if (equal := _GROUPS_OF.match(text, at)) and (groups := number(equal.group("k"))):
             each = number(equal.group("n")) or 0
@@ -396,7 +415,7 @@ def _first_mention(text: str) -> Count | None:
         before, after = text[max(0, match.start() - 50) : match.start()], text[match.end() :]
         if _EVENT_BEFORE.search(before) or _EVENT_AFTER.match(after):
             continue
-        if _LABEL_BEFORE.search(text, 0, match.start()):  # "type 2 diabetics"
+        if _labelled(text, 0, match.start()):  # "type 2 diabetics"
             continue
         if _PART_BEFORE.search(text, max(0, match.start() - 40), match.start()):
             continue
