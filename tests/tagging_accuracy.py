@@ -120,9 +120,7 @@ def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, li
         sets["fifth test split"] = [r for d, r in tests if d.fifth]
         sets["fourth test split"] = [r for d, r in tests if d.fourth]
         sets["fresh test split"] = [r for d, r in tests if d.fresh]
-        sets["earlier test split"] = [
-            r for d, r in tests if not (d.fresh or d.fourth or d.fifth)
-        ]
+        sets["earlier test split"] = [r for d, r in tests if not (d.fresh or d.fourth or d.fifth)]
         sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
         effects = effect_records(screening)
         sets["effect set, new test"] = [r for d, r in effects if held_out(d, effects=True)]

@@ -269,9 +269,7 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
         _context(text, arms[0][0], arms[0][0] + 1, features)
         words = " + ".join(str(n) for _, n in arms)
         found.append((sum(n for _, n in arms), arms[0][0], f"the arms' n = {words}", features))
-    enrolled = [
-        (m.start(), study_size.number(m.group("n")) or 0) for m in _ENROLLED.finditer(text)
-    ]
+    enrolled = [(m.start(), study_size.number(m.group("n")) or 0) for m in _ENROLLED.finditer(text)]
     if len(enrolled) >= 2:
         features = {"kind=sum_enrolled", f"items={min(len(enrolled), 4)}"}
         _context(text, enrolled[0][0], enrolled[0][0] + 1, features)

@@ -213,6 +213,8 @@ def _labelled(text: str, start: int, end: int) -> bool:
     return bool(_LABEL_BEFORE.search(text, start, end)) and not _OWN_STUDY_BEFORE.search(
         text, max(0, end - 80), end
     )
+
+
 _EVENT_BEFORE = re.compile(
     r"\b(?:occurr\w*|observed|seen|noted|found|reported|developed|present|detected|recorded"
     r"|experienced|common|frequent|happened|appeared|resolved|withdr\w*|stopped"
