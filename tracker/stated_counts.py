@@ -109,10 +109,22 @@ def candidates(
     listed += _across(text)
     read = (("total", found.total), ("groups", found.groups), ("mention", found.mention))
     for name, count in read:  # a rule's reading is a candidate of its own: "two groups of 12"
-        if count is not None:
+        if count is not None and not (name == "total" and _first_arm(text, count, found)):
             at = max(0, text.find(count.span))
             listed.append((count.value, at, count.span, {f"kind=rule_{name}"} if rules else set()))
     return _described(text, listed, sentences, found if rules else None)
+
+
+def _first_arm(text: str, total: study_size.Count, found: study_size.Readings) -> bool:
+    """Whether a total the rules read is the first group of the list they added up instead
+    ("We randomly assigned 41 patients to drug A, 47 to drug B and 86 to placebo": the 41 of
+    "assigned 41 patients" is an arm of 174). The number stays a candidate as itself."""
+    groups = found.groups
+    if groups is None or found.chosen is not groups or total.value >= groups.value:
+        return False
+    start = text.find(groups.span)
+    at = text.find(total.span)
+    return start >= 0 and at >= 0 and at <= start < at + len(total.span)
 
 
 def _described(
