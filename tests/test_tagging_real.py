@@ -1,18 +1,18 @@
-"""Evidence tags against 780 real abstracts labelled by hand, and 240 more that name an adverse
-effect (issue #17).
+"""Evidence tags against 1,020 real abstracts labelled by hand, and 510 more that name an
+adverse effect (issue #17).
 
 The abstracts are read in place from ../shared/screening-datasets (tests/real_abstracts.py draws
 them by seed); the labels, the draws and the rules are in tests/expected/
-(tagging_real_labels.json, tagging_real_rules.md). Rules and learned weights were fitted to the
-tuning splits only. The acceptance is measured on the sets nothing was fitted to: the fourth
-and fresh test splits pooled ("held-out tests", 180 records) for designs and sample sizes, and
-for adverse-effect precision those with the adverse-effect set's test part ("held-out
-effects"), so that it rests on enough suggestions. None of the issue's four targets is met
-there yet: FLOORS guard what was measured, below the issue's targets (ISSUE_TARGETS, reported
-in the table, not asserted: issue #17 stays open until they are met). The earlier test split
-stays held out and is guarded at what it measured, as is the tuning side. Held-out sets are
-reported by their totals only: their misses are never printed or written. The table is
-written to tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
+(tagging_real_labels.json, tagging_real_rules.md). From the fifth round on, rules and learned
+weights may be fitted to every labelled record but the held-out ones (real_abstracts.held_out):
+the fifth test split ("held-out tests", 80 records), and for adverse-effect precision it with
+the adverse-effect set's 90 newest test records ("held-out effects"), so that precision rests on
+enough suggestions. The acceptance is read there. Of the issue's four targets only sample size
+is met (ISSUE_TARGETS are reported in the table, not asserted: issue #17 stays open until all
+are met); FLOORS guard what was measured. The earlier test splits are on the fitted side now and
+are guarded at what they measured, as is the tuning side. Held-out sets are reported by their
+totals only: their misses are never printed or written. The table is written to
+tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -45,27 +45,27 @@ ISSUE_TARGETS = {  # issue #17's acceptance on a test split no rule was tuned on
     "adverse_precision": 0.95,
     "sample_size_exact": 0.90,
 }
-FLOORS = {  # what the held-out tests measured when round four was frozen: below the targets
-    "design_precision": 0.88,  # 162/183
-    "design_coverage": 0.78,  # 140/178
-    "adverse_precision": 0.92,  # held-out effects, 61/66
-    "sample_size_exact": 0.88,  # 108/122
+FLOORS = {  # what the held-out tests measured when round five was frozen (c6bd80b)
+    "design_precision": 0.88,  # 63/71
+    "design_coverage": 0.72,  # 57/79
+    "adverse_precision": 0.94,  # held-out effects, 66/70
+    "sample_size_exact": 0.90,  # 57/63: the issue's target, met
 }
 HELD_OUT_SUGGESTIONS = 60
 """Held-out adverse-effect precision must rest on at least this many suggestions."""
-EARLIER_FLOORS = {  # the earlier test split (80 records), held out, at what it measured
-    "design_precision": 0.92,  # 69/75
-    "design_coverage": 0.78,  # 62/79
-    "adverse_precision": 0.33,  # 2/6: too few suggestions to say much
-    "sample_size_exact": 0.87,  # 54/62
+EARLIER_FLOORS = {  # the earlier test split (80 records), fitted to from round five
+    "design_precision": 0.94,  # 71/75
+    "design_coverage": 0.81,  # 64/79
+    "adverse_precision": 1.0,  # 2/2: too few suggestions to say much
+    "sample_size_exact": 0.93,  # 58/62
 }
-TUNING_FLOORS = {  # the tuning split (520) with the adverse-effect set's tuning part (160)
-    "design_precision": 0.96,  # 514/535
-    "design_coverage": 0.87,  # 455/518
-    "adverse_precision": 1.0,  # 151/151 (the veto was fitted to these records)
-    "adverse_recall": 0.83,  # 151/182
-    "sample_size_exact": 0.96,  # 359/372 (the sample-size choice was fitted to these records)
-    "studies_pooled_exact": 0.87,  # 7/8
+TUNING_FLOORS = {  # the tuning split (680) with the adverse-effect set's tuning part (340)
+    "design_precision": 0.95,  # 671/703
+    "design_coverage": 0.87,  # 592/677
+    "adverse_precision": 0.99,  # 274/275 (the veto was fitted to these records)
+    "adverse_recall": 0.80,  # 274/342
+    "sample_size_exact": 0.95,  # 463/485 (the sample-size choice was fitted to these records)
+    "studies_pooled_exact": 0.76,  # 13/17
 }
 CRAFTED_FLOORS = {  # the crafted set must not regress: it scored 1.0 on all four
     "design_precision": 1.0,
@@ -154,9 +154,9 @@ def test_every_record_is_labelled_with_every_family() -> None:
 @pytest.fixture(scope="module")
 def held_out_measures(scored: dict[str, Scores]) -> dict[str, float]:
     """The held-out sets' totals only: a failure must not print their misses, which would
-    invite tuning on them. The acceptance pools the fourth and fresh test splits ("held-out
-    tests", 180 records); adverse-effect precision pools those with the adverse-effect set's
-    test part ("held-out effects")."""
+    invite tuning on them. The acceptance is read on the fifth test split ("held-out tests", 80
+    records); adverse-effect precision pools it with the adverse-effect set's newest test
+    records ("held-out effects", 170)."""
     measures = dict(scored["held-out tests"].measures())
     measures["adverse_precision"] = scored["held-out effects"].measures()["adverse_precision"]
     return measures
