@@ -1,10 +1,10 @@
 """How well the evidence tags agree with hand labels, on three labelled sets.
 
-- the real draw: 600 screening-dataset abstracts (tests/real_abstracts.py), labelled in
-  tests/expected/tagging_real_labels.json by the rules of tagging_real_rules.md: a tuning split,
-  the fresh test split (the third batch's test records) and the earlier test split;
-- the adverse-effect set: 150 abstracts that name an effect, labelled for adverse effects only,
-  in a tuning and a test part;
+- the real draw: 1,020 screening-dataset abstracts (tests/real_abstracts.py), labelled in
+  tests/expected/tagging_real_labels.json by the rules of tagging_real_rules.md: a tuning split
+  and one test split per batch (earlier, fresh, fourth, fifth); only the fifth is held out;
+- the adverse-effect set: 510 abstracts that name an effect, labelled for adverse effects only,
+  in a tuning part, an earlier test part and a new (held-out) test part;
 - the fixture records: the 8 real PubMed records of ../shared/fixtures/eutils, same file;
 - the crafted set: the hand-written abstracts of tests/expected/tagging_labels.json.
 
