@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pandas as pd
 
+from tracker import merging
 from tracker.formats import read_file
-from tracker.match_keys import journal_words, journals_agree, title_key
-from tracker.matching import Confidence, Relation, duplicate_groups, find_matches, match_table
-from tracker.records import Author
+from tracker.match_keys import (
+    journal_words,
+    journals_agree,
+    similarity_bound,
+    title_key,
+    title_similarity,
+)
+from tracker.matching import (
+    AGREEING_TITLES,
+    MATCH_COLUMNS,
+    SIMILAR_TITLE,
+    Confidence,
+    Relation,
+    duplicate_groups,
+    find_matches,
+    match_table,
+)
+from tracker.records import Article, Author
 from tracker.source_record import AccessionKind, RecordKind, SourceRecord
+from tracker.store import Store
 
 IMPORTS = Path(__file__).resolve().parent / "imports"
 BASE = SourceRecord(
@@ -158,3 +177,75 @@ def test_title_keys_ignore_what_databases_print_differently() -> None:
         journal_words("Br. J. Anaesth."), journal_words("British Journal of Anaesthesia")
     )
     assert not journals_agree(journal_words("Pain"), journal_words("Pain Medicine"))
+
+
+def _mutated(title: str, rng: random.Random) -> str:
+    """A title as another database or a typist might give it: characters dropped, doubled or
+    changed, words swapped or cut, a number changed."""
+    chars = list(title)
+    for _ in range(rng.randint(0, 6)):
+        at = rng.randrange(len(chars))
+        kind = rng.random()
+        if kind < 0.3:
+            del chars[at]
+        elif kind < 0.6:
+            chars.insert(at, chars[at])
+        else:
+            chars[at] = rng.choice("aeiou etnrs0123")
+    words = "".join(chars).split()
+    if len(words) > 3 and rng.random() < 0.3:
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+    if len(words) > 5 and rng.random() < 0.2:
+        words = words[: rng.randint(4, len(words))]
+    return " ".join(words) or title
+
+
+def test_the_rapidfuzz_bound_never_rules_out_a_pair_difflib_keeps() -> None:
+    """The similar-title rule scores blocks with RapidFuzz and judges only the pairs its bound
+    lets through: that changes nothing only if the bound is never below difflib's ratio."""
+    rng = random.Random(17)
+    stems = [
+        BASE.title,
+        "Ketamine for chronic pain: a study of 120 patients",
+        "Esketamine nasal spray in treatment-resistant depression: aaa bbb aaa bbb",
+        "Effects of S(+)-ketamine on pain after surgery. A randomized controlled trial",
+        "Oral ketamine in chronic pain: a retrospective cohort of 51 patients (1998-2004)",
+    ]
+    below_floor = kept = 0
+    for _ in range(3000):
+        left = title_key(_mutated(rng.choice(stems), rng))
+        right = title_key(_mutated(rng.choice(stems) if rng.random() < 0.2 else left, rng))
+        exact = SequenceMatcher(None, left, right, autojunk=False).ratio()
+        assert similarity_bound(left, right) >= exact, (left, right)
+        for floor in (AGREEING_TITLES, SIMILAR_TITLE):
+            if exact >= floor:
+                kept += 1
+                assert title_similarity(left, right, floor=floor) == exact
+            else:
+                below_floor += 1
+    assert kept > 1000 and below_floor > 1000  # both sides of the floors were tried
+
+
+def test_similar_titles_are_compared_only_across_the_values_apart_names() -> None:
+    typo = replace(BASE, title=BASE.title.replace("refractory", "refractary"), pages="")
+    table = match_table([BASE, typo], ["r0", "r1"])
+    assert find_matches(table, apart=["Embase", "Scopus"])["rule"].tolist() == ["similar title"]
+    assert find_matches(table, apart=["Embase", "Embase"]).empty
+
+
+def test_a_library_of_one_database_has_no_cross_source_pairs(tmp_path: Path) -> None:
+    title = "Intranasal esketamine for refractory neuropathic pain: a randomised trial"
+    articles = [
+        Article(pmid=pmid, title=text, authors=(Author("Rivera", "A", "AM"),), year=2019)
+        for pmid, text in ((1, title), (2, title.replace("refractory", "refractary")))
+    ]
+    store = Store(tmp_path / "data")
+    store.upsert(articles)
+    records = store.records(columns=merging.READ_COLUMNS)
+    alone = merging.cross_source_matches(records)
+    assert alone.empty and list(alone.columns) == list(MATCH_COLUMNS)
+    assert alone["left"].dtype == "int64" and alone["right"].dtype == "int64"
+    records.loc[records["record_id"] == 2, "source"] = "Embase"
+    across = merging.cross_source_matches(records)
+    assert across[["left", "right", "rule"]].values.tolist() == [[1, 2, "similar title"]]

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
+from rapidfuzz import fuzz
+
 _TAG = re.compile(r"<[^>]{1,40}>")
 _TRANSLATED = re.compile(r"^\[(.+)\]\.?$")
 _LEADING_ARTICLE = re.compile(r"^(the|a|an) ")
@@ -67,15 +69,32 @@ def is_stock_title(key: str) -> bool:
 def title_similarity(left: str, right: str, *, floor: float = 0.0) -> float:
     """How alike two title keys are, 0 to 1 (difflib's ratio: matching characters in order).
 
-    Pairs that cannot reach ``floor`` get 0 from difflib's cheap upper bounds, without the
-    full comparison: most candidate pairs are ruled out that way.
+    Pairs that cannot reach ``floor`` get 0 without the full comparison, from an upper bound:
+    RapidFuzz's ratio (:func:`similarity_bound`), then difflib's own cheap ones.
     """
     if not left or not right:
+        return 0.0
+    if floor > 0 and similarity_bound(left, right) < floor:
         return 0.0
     matcher = SequenceMatcher(None, left, right, autojunk=False)
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
         return 0.0
     return matcher.ratio()
+
+
+def similarity_bound(left: str, right: str) -> float:
+    """An upper bound of :func:`title_similarity`, computed in C++ by RapidFuzz.
+
+    Both are 2·M / (len(left) + len(right)); RapidFuzz's M is the longest common subsequence,
+    difflib's the characters of the matching blocks it finds, which are a common subsequence
+    and so never more. A pair below a floor here is below it in difflib too, so the bound
+    rules pairs out without changing any answer; a small margin covers float rounding.
+    """
+    return float(fuzz.ratio(left, right, processor=None)) / 100 + BOUND_MARGIN
+
+
+BOUND_MARGIN = 1e-6
+"""Added to :func:`similarity_bound` so that rounding never rules out a pair difflib keeps."""
 
 
 def family_key(name: str) -> str:

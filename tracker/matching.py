@@ -28,9 +28,12 @@ from enum import StrEnum
 from itertools import combinations
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from tracker.match_keys import (
+    BOUND_MARGIN,
     family_key,
     first_page,
     is_stock_title,
@@ -90,12 +93,16 @@ def match_table(records: Sequence[SourceRecord], ids: Sequence[str]) -> pd.DataF
     return pd.DataFrame(rows, columns=TABLE_COLUMNS).astype({"year": "Int64", "pmid": "Int64"})
 
 
-def find_matches(table: pd.DataFrame, *, similar: bool = True) -> pd.DataFrame:
+def find_matches(
+    table: pd.DataFrame, *, similar: bool = True, apart: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Pairs (left, right) of :data:`MATCH_COLUMNS`, in table order, each with its rule.
 
     ``similar=False`` leaves out the similar-title rule: it only ever finds pairs for a
     person, and is the one rule whose cost grows with how alike a library's titles are, so a
-    pass that only merges what is certain (an import's) skips it.
+    pass that only merges what is certain (an import's) skips it. ``apart`` (one value per
+    row, say its source) limits that rule to pairs whose values differ, for a caller that
+    keeps only those.
     """
     ids = table["id"].astype(str).tolist()
     keys = _all_keys(table)
@@ -105,7 +112,7 @@ def find_matches(table: pd.DataFrame, *, similar: bool = True) -> pd.DataFrame:
     _same_registration(table, keys, found)
     _same_title(keys, found)
     if similar:
-        _similar_title(keys, found)
+        _similar_title(keys, found, apart)
     _one_trial(table, found)
     rows = [(ids[i], ids[j], *match) for (i, j), match in sorted(found.items())]
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)
@@ -258,7 +265,14 @@ def _judge_same_title(a: _Keys, b: _Keys) -> tuple[Relation, str, Confidence, st
     return None
 
 
-def _similar_title(keys: list[_Keys], found: Found) -> None:
+def _similar_title(keys: list[_Keys], found: Found, apart: Sequence[str] | None = None) -> None:
+    """Pairs whose titles share their first or last three words and are nearly the same.
+
+    Each block's titles are scored against each other at once by RapidFuzz (C++), and only
+    the pairs whose upper bound reaches :data:`SIMILAR_TITLE` are judged in Python: a library
+    of stock titles ("Intranasal esketamine for ...: a study of N patients") has millions of
+    pairs in its blocks, nearly all far below it (100,000 such records: 4 minutes before, see
+    bench/matching_bench.py)."""
     blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for position, key in enumerate(keys):
         words = key.title.split()
@@ -268,13 +282,30 @@ def _similar_title(keys: list[_Keys], found: Found) -> None:
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
         for block in _split(members, keys) if len(members) > 1 else ():
-            for i, j in combinations(block, 2):
+            for i, j in _near_pairs(block, keys, apart):
                 if (i, j) in found or (i, j) in seen:
                     continue
                 seen.add((i, j))
                 match = _judge_similar(keys[i], keys[j])
                 if match is not None:
                     found[(i, j)] = match
+
+
+def _near_pairs(
+    block: list[int], keys: list[_Keys], apart: Sequence[str] | None = None
+) -> list[tuple[int, int]]:
+    """The pairs of a block (in the order of :func:`itertools.combinations`) whose titles'
+    upper bound (:func:`similarity_bound`) reaches :data:`SIMILAR_TITLE`, and whose ``apart``
+    values differ when it is given."""
+    titles = [keys[position].title for position in block]
+    cutoff = max(0.0, (SIMILAR_TITLE - BOUND_MARGIN) * 100)
+    scores = process.cdist(titles, titles, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff)
+    near = np.triu(scores >= cutoff, k=1)
+    if apart is not None:
+        values = np.array([apart[position] for position in block], dtype=object)
+        near &= values[:, None] != values[None, :]
+    rows, columns = np.nonzero(near)
+    return [(block[a], block[b]) for a, b in zip(rows.tolist(), columns.tolist(), strict=True)]
 
 
 def _judge_similar(a: _Keys, b: _Keys) -> tuple[Relation, str, Confidence, str] | None:

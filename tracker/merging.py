@@ -76,7 +76,10 @@ def cross_source_matches(records: pd.DataFrame, *, similar: bool = True) -> pd.D
     """The matcher's pairs between records of different sources, as record ids (``left`` the
     lower), with relation, rule, confidence and detail (``similar``: see
     :func:`matching.find_matches`)."""
-    found = matching.find_matches(matcher_table(records), similar=similar)
+    if records["source"].nunique(dropna=False) < 2:
+        return _no_matches()  # one database: no pair can lie across two
+    sources = records["source"].astype(str).tolist()
+    found = matching.find_matches(matcher_table(records), similar=similar, apart=sources)
     if found.empty:
         return found.astype({"left": "int64", "right": "int64"})
     found = found.astype({"left": "int64", "right": "int64"})
@@ -86,6 +89,12 @@ def cross_source_matches(records: pd.DataFrame, *, similar: bool = True) -> pd.D
     found = found.assign(left=low, right=high)
     apart = [source[a] != source[b] for a, b in zip(found["left"], found["right"], strict=True)]
     return found[apart].reset_index(drop=True)
+
+
+def _no_matches() -> pd.DataFrame:
+    """An empty answer of :func:`cross_source_matches`, in its shape."""
+    frame = pd.DataFrame(columns=matching.MATCH_COLUMNS)
+    return frame.astype({"left": "int64", "right": "int64"})
 
 
 def merge_automatic(store: Store) -> MergeSummary:
