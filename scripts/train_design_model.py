@@ -2,9 +2,9 @@
 
     .venv/bin/python scripts/train_design_model.py [--check]
 
-The model is fitted to every **tuning** record of the real draw (tests/expected/
-tagging_real_labels.json, split "tune"; the abstracts are read in place from
-../shared/screening-datasets, or TRACKER_SCREENING_DIR): test records are never read here. One
+The model is fitted to every record of the real draw's **fitted side** (tests/expected/
+tagging_real_labels.json, all but real_abstracts.held_out; the abstracts are read in place from
+../shared/screening-datasets, or TRACKER_SCREENING_DIR): held-out records are never read. One
 L2-regularised logistic regression per frequent design (one value against the rest) over the
 record's words and word pairs (tracker.design_words), terms seen in at least three records.
 The regularisation, the terms and the thresholds by which the tagger uses the model were chosen
@@ -137,7 +137,7 @@ def model_text(records: Sequence[Labelled]) -> str:
         "what": "learned second opinion on designs (tracker/learned_design.py)",
         "trained_by": "scripts/train_design_model.py",
         "records": len(records),
-        "labels": "tests/expected/tagging_real_labels.json, split tune",
+        "labels": "tests/expected/tagging_real_labels.json, every record but the held-out",
         "model": (
             f"logistic regression per value, L2, C={C}, terms in >= {MIN_RECORDS} records, "
             f"weights below {SMALLEST} left out"

@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/train_effect_model.py [--check]
 
-Reads the hand labels (tests/expected/tagging_real_labels.json) of the TUNING records only (the
-main draw's split "tune" and the adverse-effect set's split "tune"), their text in place from
-../shared/screening-datasets, and fits a logistic regression over every mention of an adverse
-effect in them (tracker.effect_mentions): a mention is positive when the record's labels hold
-its effect. Test records are never read. The result is written as JSON (non-zero weights, four
+Reads the hand labels (tests/expected/tagging_real_labels.json) of the FITTED SIDE only (every
+record of the main draw and of the adverse-effect set but the held-out ones,
+real_abstracts.held_out), their text in place from ../shared/screening-datasets, and fits a
+logistic regression over every mention of an adverse effect in them (tracker.effect_mentions):
+a mention is positive when the record's labels hold its effect. Held-out records are never
+read. The result is written as JSON (non-zero weights, four
 decimals), byte for byte the same on every run; ``--check`` compares instead of writing.
 
 The threshold and the regularisation were chosen by cross-validation on the 500 tuning records
@@ -73,7 +74,7 @@ class Tuned:
 
 
 def tuning_records(*, newest: bool = True) -> list[Tuned]:
-    """The tuning records of the main draw and of the adverse-effect set, draw order; the
+    """The fitted-side records of the main draw and of the adverse-effect set, draw order; the
     fourth batch's only with ``newest``."""
     folder = screening_dir()
     found = []
@@ -145,7 +146,7 @@ def document(fitted: Fitted, records: int, found: int) -> dict[str, Any]:
     return {
         "about": (
             "Learned second opinion on adverse-effect suggestions (tracker/effect_model.py): a "
-            "logistic regression over every mention of an effect in the tuning records' title "
+            "logistic regression over every mention of an effect in the fitted-side records' title "
             "and abstract. Regenerate with scripts/train_effect_model.py; do not edit."
         ),
         "trained_on": {"records": records, "mentions": found, "C": C, "min_count": MIN_COUNT},

@@ -2,9 +2,10 @@
 
     .venv/bin/python scripts/train_sample_size_model.py [--check]
 
-Reads the tuning records of the real draw (split "tune" of tests/expected/tagging_real_labels.json,
-their text read in place from ../shared/screening-datasets) and never a test record. For every
-tuning record that states a sample, each candidate the label accepts is set against each it
+Reads the fitted side of the real draw (every record of tests/expected/tagging_real_labels.json
+but the held-out ones, real_abstracts.held_out; their text read in place from
+../shared/screening-datasets) and never a held-out record. For every such record that states a
+sample, each candidate the label accepts is set against each it
 does not (tracker.stated_counts lists them), and a logistic regression on those differences,
 without intercept, learns which features make a candidate the sample: a pairwise ranking, so
 that a record with many numbers weighs no more than one with two. L2 strength ``C`` = 1.0, as
@@ -127,8 +128,9 @@ def model_file(table: dict[str, float], train: Sequence[Example]) -> str:
     model = {
         "about": (
             "Weights of tracker.sample_choice: a pairwise logistic regression over the features "
-            "of tracker.stated_counts, fitted by scripts/train_sample_size_model.py to the tuning "
-            "records of tests/expected/tagging_real_labels.json. Regenerate with that script; "
+            "of tracker.stated_counts, fitted by scripts/train_sample_size_model.py to every "
+            "record of tests/expected/tagging_real_labels.json but the held-out ones. "
+            "Regenerate with that script; "
             "do not edit by hand."
         ),
         "fitted_to": {
