@@ -18,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from tracker import screening, study_groups, suggestions, tagging
+from tracker import evidence_cache, screening, study_groups, suggestions, tagging
 from tracker.agreement import agreement_frame
 from tracker.claims import ClaimsView
 from tracker.clinicaltrials import SOURCE as REGISTRY
@@ -87,7 +87,7 @@ def load_library(store: Store, vocabulary: Vocabulary | None = None) -> Library:
     vocabulary = vocabulary or load_vocabulary(store)
     records = store.records(columns=LIBRARY_COLUMNS)
     haystack = searchable_text(records)
-    tags = tagging.evidence(records, vocabulary=vocabulary)
+    tags = evidence_cache.library_evidence(store, records, vocabulary=vocabulary)
     years = records["year"].dropna()
     return Library(
         vocabulary=vocabulary,

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tracker import tagging
+from tracker import evidence_cache, tagging
 from tracker.decision_log import live_events
 from tracker.errors import ScreeningError, StoreError
 from tracker.records import Action, Facet
@@ -86,7 +86,7 @@ def suggestions(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.Dat
         # Records replaced after the stamp was taken are cached under the old stamp, which the
         # next call no longer matches: at worst one more recomputation, never stale tags.
         records = store.records(columns=_RECORD_COLUMNS)
-        frame = long_form(tagging.evidence(records, vocabulary=vocabulary))
+        frame = long_form(evidence_cache.library_evidence(store, records, vocabulary=vocabulary))
         if len(records):
             _write_cache(store, frame, stamp, fingerprint)
     return frame
