@@ -117,12 +117,15 @@ def _frame(rows: Sequence[dict[str, Any]], ids: np.ndarray, vocabulary: Vocabula
         columns[name] = pd.array([row[name] for row in rows], dtype="Int64")
     columns["dose"] = [row["dose"] for row in rows]
     columns["evidence"] = [list(row["evidence"]) for row in rows]
-    flags = {}
-    for facet in facets:
-        for value in values[facet]:
-            flags[f"{facet}:{value}"] = np.fromiter(
-                (value in row[facet] for row in rows), dtype=bool, count=len(rows)
-            )
+    flags = {
+        f"{facet}:{value}": np.zeros(len(rows), dtype=bool)
+        for facet in facets
+        for value in values[facet]
+    }
+    for at, row in enumerate(rows):  # a record has a handful of tags: set those, not all flags
+        for facet in facets:
+            for value in row[facet]:
+                flags[f"{facet}:{value}"][at] = True
     columns.update(sorted(flags.items()))
     return pd.DataFrame(columns, index=pd.Index(ids, name="record_id"))
 
