@@ -34,6 +34,9 @@ def _value(text: str) -> int | None:
     [("Patients were randomised to dexmedetomidine (n = 22) or placebo (n = 19).", 41),
      ("We randomly assigned 41 patients to drug A, 47 to drug B and 86 to placebo.", 174),
      (ARMS_APART, 190),
+     ("Two trials compared quinapril with enalapril. In study I, 88 patients were randomised "
+      "to quinapril or enalapril. In study II, 84 patients were randomised to quinapril or "
+      "captopril.", 172),
      ("A total of 133 patients were screened, of which 121 patients were enrolled.", 121),
      ("Of 310 patients screened, 250 were randomised. Adverse events occurred in 12 patients.",
       250),

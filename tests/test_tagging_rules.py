@@ -83,7 +83,8 @@ def test_designs_the_vocabulary_gained_are_all_exercised() -> None:
     ("words", "value"),
     [("60", 60), ("1,204", 1204), ("Sixty", 60), ("twenty-five", 25), ("Fifty two", 52),
      ("One hundred and eighty-two", 182), ("Two hundred forty-five", 245),
-     ("Twelve hundred sixty-five", 1265), ("three thousand and one", 3001), ("several", None)],
+     ("Twelve hundred sixty-five", 1265), ("three thousand and one", 3001), ("several", None),
+     ("33 357", 33357)],
 )  # fmt: skip
 def test_numbers_are_read_in_digits_and_in_words(words: str, value: int | None) -> None:
     assert number(words) == value
@@ -98,7 +99,13 @@ def test_numbers_are_read_in_digits_and_in_words(words: str, value: int | None) 
      ("Between 2012 and 2020, 112 consecutive patients were studied.", 112),
      ("Sixty type 2 diabetic patients were randomized.", 60),
      ("Crossover studies in two groups of 12 patients.", 24),
-     ("In total 270 (51 male and 219 female) patients were recruited.", 270)],
+     ("In total 270 (51 male and 219 female) patients were recruited.", 270),
+     ("A total of 33 357 participants aged 55 years or older were randomized.", 33357),
+     ("In this prospective double blind study 45 patients were divided into 3 groups.", 45),
+     ("Study 302 enrolled adults with migraine.", None),
+     ("ERPs were compared among three groups, each with 13 subjects.", 39),
+     ("Patients received nicardipine (n = 30), nitroglycerin (0.5 mg; n = 30) or neither (n = 17).",
+      77)],
 )  # fmt: skip
 def test_numbers_that_count_events_parts_or_ratios_are_no_sample(
     text: str, value: int | None
