@@ -165,9 +165,10 @@ def test_an_account_off_the_team_is_refused_and_a_lead_resolves(team_review: Rev
         lead = _page(browser)
         _sign_in(lead, team_review.url, LEAD)
         expect(lead.get_by_text(f"Signed in as {LEAD} (lead)")).to_be_visible()
+        _settled(lead)
         lead.get_by_text("Dual screening at title-abstract: 1 open conflicts").click()
-        lead.get_by_role("button", name="Resolve").click()
-        expect(lead.get_by_text("Record 103 resolved.")).to_be_visible(timeout=30_000)
+        lead.get_by_text("Resolve a conflict at title-abstract").click()
+        _resolve(lead, team_review.data_dir)
         browser.close()
 
     resolved = Store(team_review.data_dir).events().iloc[-1]
@@ -175,6 +176,34 @@ def test_an_account_off_the_team_is_refused_and_a_lead_resolves(team_review: Rev
         "resolve", LEAD, 103
     )  # fmt: skip
     assert not (Store(team_review.data_dir).events()["reviewer"] == "eve@example.org").any()
+
+
+def _resolve(page: Any, data_dir: Path) -> None:
+    """Press Resolve and see record 103 resolved once. When the button sat in the live panel,
+    which redraws itself every few seconds, a click landing during a redraw was lost about one
+    time in four (nothing saved, no message); it now sits outside it (views/conflicts.py). If a
+    click is still lost, this presses again, once, only when the store shows nothing saved, and
+    leaves a note in tests/artifacts/; a resolution saved twice still fails."""
+    from playwright.sync_api import expect
+
+    done = page.get_by_text("Record 103 resolved.")
+    page.get_by_role("button", name="Resolve").click()
+    try:
+        expect(done).to_be_visible(timeout=15_000)
+    except AssertionError:
+        if _resolutions(data_dir, 103):
+            raise
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with (ARTIFACTS / "click-pressed-again.txt").open("a") as note:
+            note.write("Resolve (record 103): nothing saved after the first click\n")
+        page.get_by_role("button", name="Resolve").click()
+        expect(done).to_be_visible(timeout=30_000)
+    assert _resolutions(data_dir, 103) == 1
+
+
+def _resolutions(data_dir: Path, pmid: int) -> int:
+    events = Store(data_dir).events()
+    return int(((events["action"] == "resolve") & (events["record_id"] == pmid)).sum())
 
 
 def _seconds_until_visible(page: Any, text: str, *, limit: float) -> float:

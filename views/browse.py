@@ -54,6 +54,7 @@ def view(
                                      by_relevance=sort == tracker.dashboard.RELEVANCE)  # fmt: skip
         record_pane(here, lib, state, choices, listing, picked)
     live.panel(here, lambda now: conflicts.panel(now, choices))
+    conflicts.resolve_form(here, choices)  # outside the live panel: see its docstring
     duplicates.panel(here, choices)
 
 

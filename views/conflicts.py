@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import tracker
@@ -12,10 +13,9 @@ from views.sidebar import Choices
 
 
 def panel(here: Snapshot, choices: Choices) -> None:
+    """Agreement and the open conflicts, as a live panel draws them (views/live.py)."""
     stage = choices.stage
-    table = cache.open_conflicts(here, stage)
-    if choices.member is not None:
-        table = tracker.team.conflicts_seen_by(table, choices.member)
+    table = _open(here, choices)
     with st.expander(f"Dual screening at {stage}: {len(table)} open conflicts"):
         pairs = cache.reviewer_agreement(here, stage)
         if not pairs.empty:
@@ -27,20 +27,42 @@ def panel(here: Snapshot, choices: Choices) -> None:
         if not choices.lead:
             st.text("A lead of the review resolves conflicts.")
             return
-        with st.form("resolve_form"):
-            pmid = st.selectbox("Record", table["record_id"].tolist(), key="resolve_pmid")
-            decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
-            reason = st.selectbox(
-                "Reason (for exclude)", ["", *cache.exclusion_reasons(here)], key="resolve_reason"
-            )
-            if st.form_submit_button("Resolve"):
-                with reported("The conflict was not resolved"):
-                    tracker.screening.resolve(
-                        here.store,
-                        int(pmid),
-                        decision=str(decision),
-                        reviewer=choices.reviewer,
-                        stage=stage,
-                        reason=reason or "",
-                    )
-                    flash(f"Record {pmid} resolved.")
+        st.text('Resolve them below, under "Resolve a conflict".')
+
+
+def resolve_form(here: Snapshot, choices: Choices) -> None:
+    """A lead's form to settle an open conflict. It is drawn outside the live panel on
+    purpose: a button inside a panel that redraws itself every few seconds can lose a click
+    that lands during the redraw (nothing was saved and no message came, about one time in
+    four in the browser test), while a button of the page itself never did."""
+    if not choices.lead:
+        return
+    stage = choices.stage
+    table = _open(here, choices)
+    if table.empty:
+        return
+    with st.expander(f"Resolve a conflict at {stage}"), st.form("resolve_form"):
+        pmid = st.selectbox("Record", table["record_id"].tolist(), key="resolve_pmid")
+        decision = st.radio("Final decision", ["include", "exclude", "maybe"], key="resolve")
+        reason = st.selectbox(
+            "Reason (for exclude)", ["", *cache.exclusion_reasons(here)], key="resolve_reason"
+        )
+        if st.form_submit_button("Resolve"):
+            with reported("The conflict was not resolved"):
+                tracker.screening.resolve(
+                    here.store,
+                    int(pmid),
+                    decision=str(decision),
+                    reviewer=choices.reviewer,
+                    stage=stage,
+                    reason=reason or "",
+                )
+                flash(f"Record {pmid} resolved.")
+
+
+def _open(here: Snapshot, choices: Choices) -> pd.DataFrame:
+    """The open conflicts at the chosen stage that this person may see."""
+    table = cache.open_conflicts(here, choices.stage)
+    if choices.member is not None:
+        table = tracker.team.conflicts_seen_by(table, choices.member)
+    return table
