@@ -44,6 +44,7 @@ def view(
     first = f" (showing the first {len(shown):,})" if len(shown) < len(chosen) else ""
     st.text(f"{len(chosen):,} of {len(lib.records):,} records match{first}.")
     live.panel(here, lambda now: progress.panel(now, choices))
+    progress.record_check(here, choices)  # outside the live panel: see its docstring
     left, right = st.columns([3, 2])
     with left:
         picked = table(shown)

@@ -44,9 +44,17 @@ def panel(here: Snapshot, choices: Choices) -> None:
                 .properties(height=180),
                 key="chart_screening_progress",
             )
-        if words.button("Record this stopping check in the log", key=RECORD_CHECK):
-            with reported("The stopping check was not recorded"):
-                tracker.screening_progress.record_stopping_check(
-                    here.store, now.verdict, reviewer=choices.reviewer, stage=choices.stage
-                )
-                flash(f"Stopping check recorded: {now.sentence}")
+
+
+def record_check(here: Snapshot, choices: Choices) -> None:
+    """The button that records the stopping rule's verdict, drawn just below the live panel and
+    not in it: a button inside a panel that redraws itself every few seconds can lose a click
+    that lands during the redraw (views/conflicts.py). The verdict recorded is the one this
+    page shows, as of the person's last action."""
+    now = cache.screening_progress(here, choices.reviewer, choices.stage)
+    if st.button("Record this stopping check in the log", key=RECORD_CHECK):
+        with reported("The stopping check was not recorded"):
+            tracker.screening_progress.record_stopping_check(
+                here.store, now.verdict, reviewer=choices.reviewer, stage=choices.stage
+            )
+            flash(f"Stopping check recorded: {now.sentence}")
