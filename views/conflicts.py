@@ -27,7 +27,10 @@ def panel(here: Snapshot, choices: Choices) -> None:
         if not choices.lead:
             st.text("A lead of the review resolves conflicts.")
             return
-        st.text('Resolve them below, under "Resolve a conflict".')
+        st.text(
+            'Resolve them below, under "Resolve a conflict": it lists the conflicts as of your'
+            " last action on this page (a newer one appears there after your next click)."
+        )
 
 
 def resolve_form(here: Snapshot, choices: Choices) -> None:
