@@ -179,10 +179,9 @@ def test_an_account_off_the_team_is_refused_and_a_lead_resolves(team_review: Rev
 
 
 def _resolve(page: Any, data_dir: Path) -> None:
-    """Press Resolve and see record 103 resolved once. When the button sat in the live panel,
-    which redraws itself every few seconds, a click landing during a redraw was lost about one
-    time in four (nothing saved, no message); it now sits outside it (views/conflicts.py). If a
-    click is still lost, this presses again, once, only when the store shows nothing saved, and
+    """Press Resolve and see record 103 resolved once. A click on it is now and then lost with
+    the live panels on (1 of 4 runs inside the panel, 1 of 12 since it moved below it; README,
+    live views): then this presses again, once, only when the store shows nothing saved, and
     leaves a note in tests/artifacts/; a resolution saved twice still fails."""
     from playwright.sync_api import expect
 

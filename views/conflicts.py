@@ -34,10 +34,9 @@ def panel(here: Snapshot, choices: Choices) -> None:
 
 
 def resolve_form(here: Snapshot, choices: Choices) -> None:
-    """A lead's form to settle an open conflict. It is drawn outside the live panel on
-    purpose: a button inside a panel that redraws itself every few seconds can lose a click
-    that lands during the redraw (nothing was saved and no message came, about one time in
-    four in the browser test), while a button of the page itself never did."""
+    """A lead's form to settle an open conflict, drawn outside the live panel: inside it, a
+    click on Resolve was lost in 1 of 4 browser runs (nothing saved, no message); outside it,
+    in 1 of 12 so far, so the cause is not fully known (README, live views)."""
     if not choices.lead:
         return
     stage = choices.stage

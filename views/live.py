@@ -7,8 +7,8 @@ stamp they follow has changed. So a quiet tick costs a stamp read and a few cach
 and a partner's decision costs one refold of the events for the panels on screen; the rest of
 the page (the table, the ranking, the record) is not rerun until this person acts.
 
-A panel draws no button or form: a click that landed while its fragment redrew itself could
-be lost (views/conflicts.py), so the actions that go with a panel are drawn just below it.
+A panel draws no button or form: a click on a button inside one was lost more often than on
+one just below it (views/conflicts.py), so the actions that go with a panel are drawn there.
 
 What a panel shows is what it showed before, only fresher: the panels are the ones that
 already derive from what this person may see (their own decisions, the conflicts their role

@@ -48,9 +48,8 @@ def panel(here: Snapshot, choices: Choices) -> None:
 
 def record_check(here: Snapshot, choices: Choices) -> None:
     """The button that records the stopping rule's verdict, drawn just below the live panel and
-    not in it: a button inside a panel that redraws itself every few seconds can lose a click
-    that lands during the redraw (views/conflicts.py). The verdict recorded is the one this
-    page shows, as of the person's last action."""
+    not in it, as every action of a panel is (views/live.py). The verdict recorded is the one
+    this page shows, as of the person's last action."""
     now = cache.screening_progress(here, choices.reviewer, choices.stage)
     if st.button("Record this stopping check in the log", key=RECORD_CHECK):
         with reported("The stopping check was not recorded"):
