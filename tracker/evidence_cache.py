@@ -161,13 +161,19 @@ def _write(
         },
         schema=_SCHEMA,
     ).replace_schema_metadata({_FINGERPRINT_KEY: fingerprint.encode()})
+    keep(store, CACHE_NAME, table, "The evidence tags", EvidenceCacheWarning)
+
+
+def keep(store: Store, name: str, table: pa.Table, what: str, warning: type[UserWarning]) -> None:
+    """Replace a derived side table atomically, under the store's lock; failing to (a
+    read-only folder, a full disk) is only a ``warning``: the caller keeps it in memory."""
     try:
         with store.locked():
-            store.write_side_table(CACHE_NAME, table)
+            store.write_side_table(name, table)
     except (StoreError, OSError) as exc:
         warnings.warn(
-            f"The evidence tags were not saved ({exc}); they are kept in memory and computed"
-            " again next time. Make the data directory writable to keep them.",
-            EvidenceCacheWarning,
-            stacklevel=3,
+            f"{what} were not saved ({exc}); they are kept in memory and computed again next"
+            " time. Make the data directory writable to keep them.",
+            warning,
+            stacklevel=4,
         )

@@ -25,7 +25,6 @@ it (the same rule as a final screening decision). Disagreement is shown, never h
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -161,16 +160,7 @@ def _write_cache(store: Store, frame: pd.DataFrame, stamp: str, fingerprint: str
     table = table.replace_schema_metadata(
         {_STAMP_KEY: stamp.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
     )
-    try:
-        with store.locked():
-            store.write_side_table(CACHE_NAME, table)
-    except (StoreError, OSError) as exc:
-        warnings.warn(
-            f"The suggested tags were not saved ({exc}); they are kept in memory and computed"
-            " again next time. Make the data directory writable to keep them.",
-            SuggestionCacheWarning,
-            stacklevel=3,
-        )
+    evidence_cache.keep(store, CACHE_NAME, table, "The suggested tags", SuggestionCacheWarning)
 
 
 # -- judging them ----------------------------------------------------------------------------
