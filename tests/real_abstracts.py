@@ -17,7 +17,9 @@ The draw is a pure function of the seed, so anyone can repeat it:
   article screened in two reviews) is passed over, so that no text is in both splits;
 - the drawn records are split by their place in that order: every third one (places 2, 5, 8, …)
   is the test split, the others the tuning split. Places from :data:`FRESH_FROM` on are the
-  third batch, whose test records are the fresh test split (tests/expected/tagging_real_rules.md).
+  third batch, whose test records are the fresh test split (tests/expected/tagging_real_rules.md);
+  from :data:`SIXTH_FROM` on (and the adverse-effect set's from :data:`EFFECTS_THIRD`) every
+  record is a test record.
 
 The adverse-effect set (:func:`draw_effects`) is drawn the same way from a narrower population:
 the records whose text matches one of the frozen patterns of
@@ -46,22 +48,28 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 1020
-"""180, then 60, then 360, then 180, then 240 more (tests/expected/tagging_real_rules.md, "The
-draw")."""
+COUNT = 1200
+"""180, then 60, then 360, then 180, then 240, then 180 more (tests/expected/tagging_real_rules.md,
+"The draw")."""
 FRESH_FROM = 240
 """The third batch's first place: its test records are the fresh test split."""
 FOURTH_FROM = 600
 """The fourth batch's first place: its test records are the fourth test split."""
 FIFTH_FROM = 780
 """The fifth batch's first place: its test records are the fifth test split."""
-EFFECTS_COUNT = 510
-"""The adverse-effect set's size: 150, then 90, then 270 more."""
+SIXTH_FROM = 1020
+"""The sixth batch's first place: every record from here on is a test record (the sixth test
+split), read by two readers."""
+EFFECTS_COUNT = 600
+"""The adverse-effect set's size: 150, then 90, then 270, then 90 more."""
 EFFECTS_FIRST = 150
 """The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
 EFFECTS_SECOND = 240
 """The adverse-effect set's first two parts, drawn before the fifth batch and passed over by
 it."""
+EFFECTS_THIRD = 510
+"""The adverse-effect set's first three parts, drawn before the sixth batch and passed over by
+it; every record from here on is a test record."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
@@ -107,7 +115,14 @@ class Drawn:
     def fifth(self) -> bool:
         """Drawn in the fifth batch: labelled before any tagger change of issue #17's fifth
         round, its test records scored once, when that round's tagger was frozen."""
-        return self.place >= FIFTH_FROM
+        return FIFTH_FROM <= self.place < SIXTH_FROM
+
+    @property
+    def sixth(self) -> bool:
+        """Drawn in the sixth batch: every record a test record, each read by two readers and
+        their differences settled by a third, none of its text read while the sixth round's
+        tagger was changed."""
+        return self.place >= SIXTH_FROM
 
     @property
     def identity(self) -> str:
@@ -116,10 +131,10 @@ class Drawn:
 
 
 def held_out(record: Drawn, *, effects: bool = False) -> bool:
-    """Whether nothing may be fitted to or decided from this record: from issue #17's fifth
-    round, the fifth test split (main draw) and the adverse-effect set's test records from
-    place :data:`EFFECTS_SECOND` on. Every other labelled record is on the fitted side."""
-    first = EFFECTS_SECOND if effects else FIFTH_FROM
+    """Whether nothing may be fitted to or decided from this record: from issue #17's sixth
+    round, the sixth batch (main draw, every record) and the adverse-effect set from place
+    :data:`EFFECTS_THIRD` on. Every other labelled record is on the fitted side."""
+    first = EFFECTS_THIRD if effects else SIXTH_FROM
     return record.split == "test" and record.place >= first
 
 
@@ -141,9 +156,11 @@ def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
         return _drawn(keyed, count, set())
     if count <= FIFTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
-    else:
+    elif count <= SIXTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_SECOND, main=FIFTH_FROM)
-    return _drawn(keyed, count, {record.identity for record in earlier})
+    else:
+        earlier = draw_effects(folder, seed=seed, count=EFFECTS_THIRD, main=SIXTH_FROM)
+    return _drawn(keyed, count, {record.identity for record in earlier}, SIXTH_FROM)
 
 
 def draw_effects(
@@ -156,7 +173,7 @@ def draw_effects(
     texts = pa.array([f"{row['title']} {row['abstract']}" for _, _, row in keyed])
     selected = pc.match_substring_regex(texts, "|".join(selection_patterns()), ignore_case=True)
     chosen = [item for item, hit in zip(keyed, selected.to_pylist(), strict=True) if hit]
-    return _drawn(chosen, count, taken)
+    return _drawn(chosen, count, taken, EFFECTS_THIRD)
 
 
 def selection_patterns() -> list[str]:
@@ -186,8 +203,11 @@ def _population(folder: Path) -> tuple[tuple[str, pd.Series], ...]:
     return tuple(rows)
 
 
-def _drawn(keyed: list[tuple[str, str, pd.Series]], count: int, seen: set[str]) -> list[Drawn]:
-    """The first ``count`` records in key order, passing over a PMID already seen."""
+def _drawn(
+    keyed: list[tuple[str, str, pd.Series]], count: int, seen: set[str], all_test: int = 0
+) -> list[Drawn]:
+    """The first ``count`` records in key order, passing over a PMID already seen. Every third
+    place is a test record; from place ``all_test`` on (the sixth batch), every place is."""
     drawn: list[tuple[str, pd.Series]] = []
     for _, name, row in keyed:
         pmid = str(row.get("pubmedID", "")).strip() or f"{name}#{row['record_id']}"
@@ -203,7 +223,7 @@ def _drawn(keyed: list[tuple[str, str, pd.Series]], count: int, seen: set[str]) 
             pmid=int(row["pubmedID"]) if str(row.get("pubmedID", "")).strip() else None,
             title=str(row["title"]).strip(),
             abstract=str(row["abstract"]).strip(),
-            split="test" if place % 3 == 2 else "tune",
+            split="test" if place % 3 == 2 or place >= all_test > 0 else "tune",
             place=place,
         )
         for place, (name, row) in enumerate(drawn)
