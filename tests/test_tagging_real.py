@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
-from real_abstracts import Drawn, screening_dir
+from real_abstracts import EFFECTS_THIRD, SIXTH_FROM, Drawn, screening_dir
 from tagging_accuracy import (
     HELD_OUT,
     REAL_LABELS,
@@ -32,6 +32,7 @@ from tagging_accuracy import (
     effect_records,
     label_mismatches,
     pooled,
+    reader_agreement,
     scored_sets,
     table,
 )
@@ -114,8 +115,9 @@ def test_the_labelled_records_are_the_ones_the_seed_draws(
     drawn: list[tuple[Drawn, Labelled]],
 ) -> None:
     assert label_mismatches([record for record, _ in drawn]) == []
-    splits = [record.split for record, _ in drawn]
-    assert len(drawn) >= 150 and splits.count("test") == len(drawn) // 3
+    every_third = [record.split for record, _ in drawn if not record.sixth]
+    assert len(drawn) >= 150 and every_third.count("test") == len(every_third) // 3
+    assert all(record.split == "test" for record, _ in drawn if record.sixth)
 
 
 def test_the_effect_set_is_the_one_the_seed_draws(
@@ -124,7 +126,9 @@ def test_the_effect_set_is_the_one_the_seed_draws(
     rows = REAL_LABELS["effects"]["records"]
     assert label_mismatches([record for record, _ in effects], rows) == []
     assert {r.pmid for r, _ in effects}.isdisjoint({r.pmid for r, _ in drawn})
-    assert [r.split for r, _ in effects].count("test") == len(effects) // 3
+    every_third = [r.split for r, _ in effects if r.place < EFFECTS_THIRD]
+    assert every_third.count("test") == len(every_third) // 3
+    assert all(r.split == "test" for r, _ in effects if r.place >= EFFECTS_THIRD)
 
 
 def test_the_label_file_holds_no_abstract_text(
@@ -149,6 +153,47 @@ def test_every_record_is_labelled_with_every_family() -> None:
         assert row["labels"]["nameable"] == bool(row["labels"]["design"]), row
     for row in REAL_LABELS["effects"]["records"]:
         assert set(row["labels"]) == {"adverse_effects"}, row
+
+
+def test_a_record_read_twice_keeps_both_readings_and_how_it_was_settled() -> None:
+    """The sixth batch and the adverse-effect set's newest places were each read by two
+    readers; the label is theirs where they agree, a third reader's where they do not, and the
+    third reader settled exactly the families they differ on."""
+    read_twice = [
+        *(r for r in REAL_LABELS["records"] if "readings" in r),
+        *(r for r in REAL_LABELS["effects"]["records"] if "readings" in r),
+    ]
+    assert len(read_twice) == (len(REAL_LABELS["records"]) - SIXTH_FROM) + (
+        len(REAL_LABELS["effects"]["records"]) - EFFECTS_THIRD
+    )
+    for row in read_twice:
+        first, second = (_sorted(reading["labels"]) for reading in row["readings"])
+        differ = {family for family in first if first[family] != second[family]}
+        if row["settled"] == "both readers":
+            assert not differ and _sorted(row["labels"]) == first, row["record"]
+        else:
+            assert set(row["settled"]) == differ, row["record"]
+            for family, kept in row["settled"].items():
+                if kept != "neither":
+                    reading = first if kept == "reader_1" else second
+                    assert _sorted(row["labels"])[family] == reading[family], row["record"]
+
+
+def _sorted(labels: dict[str, object]) -> dict[str, object]:
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in labels.items()}
+
+
+def test_readers_agreement_is_reported(drawn: list[tuple[Drawn, Labelled]]) -> None:
+    """Two readers' agreement, scored like a tagger against labels: the ceiling a target read
+    on these labels can be told apart from. Written to the scores artifact."""
+    del drawn  # skips with its reason when the datasets are absent
+    agreement = reader_agreement(screening_dir())
+    main = agreement["second reader, sixth test split"]
+    assert main.records == len(REAL_LABELS["records"]) - SIXTH_FROM
+    assert main.nameable > 0 and main.design[0] > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "tagging_reader_agreement.md").write_text(table(agreement) + "\n")
+    print("\n" + table(agreement))
 
 
 @pytest.fixture(scope="module")
