@@ -1,18 +1,19 @@
-"""Evidence tags against 1,020 real abstracts labelled by hand, and 510 more that name an
+"""Evidence tags against 1,200 real abstracts labelled by hand, and 600 more that name an
 adverse effect (issue #17).
 
 The abstracts are read in place from ../shared/screening-datasets (tests/real_abstracts.py draws
 them by seed); the labels, the draws and the rules are in tests/expected/
-(tagging_real_labels.json, tagging_real_rules.md). From the fifth round on, rules and learned
+(tagging_real_labels.json, tagging_real_rules.md). From the sixth round on, rules and learned
 weights may be fitted to every labelled record but the held-out ones (real_abstracts.held_out):
-the fifth test split ("held-out tests", 80 records), and for adverse-effect precision it with
-the adverse-effect set's 90 newest test records ("held-out effects"), so that precision rests on
-enough suggestions. The acceptance is read there. Of the issue's four targets only sample size
-is met (ISSUE_TARGETS are reported in the table, not asserted: issue #17 stays open until all
-are met); FLOORS guard what was measured. The earlier test splits are on the fitted side now and
-are guarded at what they measured, as is the tuning side. Held-out sets are reported by their
-totals only: their misses are never printed or written. The table is written to
-tests/artifacts/tagging_real_scores.json and printed (``pytest -s``).
+the sixth test split ("held-out tests", 180 records, each read by two readers), and for
+adverse-effect precision it with the adverse-effect set's 90 newest records ("held-out
+effects"), so that precision rests on enough suggestions. The acceptance is read there. None of
+the issue's four targets is met on it (ISSUE_TARGETS are reported in the table, not asserted:
+issue #17 stays open until all are met); FLOORS guard what was measured. The earlier test splits
+are on the fitted side and are guarded at what they measured, as is the tuning side. Held-out
+sets are reported by their totals only: their misses are never printed or written. The table
+is written to tests/artifacts/tagging_real_scores.json and printed (``pytest -s``), the two
+readers' agreement to tests/artifacts/tagging_reader_agreement.md.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ ISSUE_TARGETS = {  # issue #17's acceptance on a test split no rule was tuned on
     "adverse_precision": 0.95,
     "sample_size_exact": 0.90,
 }
-FLOORS = {  # what the held-out tests measured when round five was frozen (c6bd80b)
-    "design_precision": 0.88,  # 63/71
-    "design_coverage": 0.72,  # 57/79
-    "adverse_precision": 0.94,  # held-out effects, 66/70
-    "sample_size_exact": 0.90,  # 57/63: the issue's target, met
+FLOORS = {  # the held-out tests when round six was frozen (268f661), and after its fix
+    "design_precision": 0.92,  # 155/168
+    "design_coverage": 0.81,  # 145/179
+    "adverse_precision": 0.81,  # held-out effects, 49/60
+    "sample_size_exact": 0.84,  # 105/125
 }
 HELD_OUT_SUGGESTIONS = 60
 """Held-out adverse-effect precision must rest on at least this many suggestions."""
@@ -199,9 +200,9 @@ def test_readers_agreement_is_reported(drawn: list[tuple[Drawn, Labelled]]) -> N
 @pytest.fixture(scope="module")
 def held_out_measures(scored: dict[str, Scores]) -> dict[str, float]:
     """The held-out sets' totals only: a failure must not print their misses, which would
-    invite tuning on them. The acceptance is read on the fifth test split ("held-out tests", 80
-    records); adverse-effect precision pools it with the adverse-effect set's newest test
-    records ("held-out effects", 170)."""
+    invite tuning on them. The acceptance is read on the sixth test split ("held-out tests", 180
+    records); adverse-effect precision pools it with the adverse-effect set's newest records
+    ("held-out effects", 270)."""
     measures = dict(scored["held-out tests"].measures())
     measures["adverse_precision"] = scored["held-out effects"].measures()["adverse_precision"]
     return measures
