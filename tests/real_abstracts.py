@@ -48,9 +48,9 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 1200
-"""180, then 60, then 360, then 180, then 240, then 180 more (tests/expected/tagging_real_rules.md,
-"The draw")."""
+COUNT = 1500
+"""180, then 60, then 360, then 180, then 240, then 180, then 300 more
+(tests/expected/tagging_real_rules.md, "The draw")."""
 FRESH_FROM = 240
 """The third batch's first place: its test records are the fresh test split."""
 FOURTH_FROM = 600
@@ -59,9 +59,11 @@ FIFTH_FROM = 780
 """The fifth batch's first place: its test records are the fifth test split."""
 SIXTH_FROM = 1020
 """The sixth batch's first place: every record from here on is a test record (the sixth test
-split), read by two readers."""
-EFFECTS_COUNT = 600
-"""The adverse-effect set's size: 150, then 90, then 270, then 90 more."""
+split, then the seventh), read by two readers."""
+SEVENTH_FROM = 1200
+"""The seventh batch's first place: its records are the seventh test split."""
+EFFECTS_COUNT = 750
+"""The adverse-effect set's size: 150, then 90, then 270, then 90, then 150 more."""
 EFFECTS_FIRST = 150
 """The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
 EFFECTS_SECOND = 240
@@ -70,6 +72,9 @@ it."""
 EFFECTS_THIRD = 510
 """The adverse-effect set's first three parts, drawn before the sixth batch and passed over by
 it; every record from here on is a test record."""
+EFFECTS_FOURTH = 600
+"""The adverse-effect set's first four parts, drawn before the seventh batch and passed over by
+it."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
@@ -122,7 +127,13 @@ class Drawn:
         """Drawn in the sixth batch: every record a test record, each read by two readers and
         their differences settled by a third, none of its text read while the sixth round's
         tagger was changed."""
-        return self.place >= SIXTH_FROM
+        return SIXTH_FROM <= self.place < SEVENTH_FROM
+
+    @property
+    def seventh(self) -> bool:
+        """Drawn in the seventh batch: every record a test record, read as the sixth batch's
+        were, none of its text read while the seventh round's tagger was changed."""
+        return self.place >= SEVENTH_FROM
 
     @property
     def identity(self) -> str:
@@ -131,10 +142,10 @@ class Drawn:
 
 
 def held_out(record: Drawn, *, effects: bool = False) -> bool:
-    """Whether nothing may be fitted to or decided from this record: from issue #17's sixth
-    round, the sixth batch (main draw, every record) and the adverse-effect set from place
-    :data:`EFFECTS_THIRD` on. Every other labelled record is on the fitted side."""
-    first = EFFECTS_THIRD if effects else SIXTH_FROM
+    """Whether nothing may be fitted to or decided from this record: from issue #17's seventh
+    round, the seventh batch (main draw, every record) and the adverse-effect set from place
+    :data:`EFFECTS_FOURTH` on. Every other labelled record is on the fitted side."""
+    first = EFFECTS_FOURTH if effects else SEVENTH_FROM
     return record.split == "test" and record.place >= first
 
 
@@ -158,8 +169,10 @@ def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
     elif count <= SIXTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_SECOND, main=FIFTH_FROM)
-    else:
+    elif count <= SEVENTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_THIRD, main=SIXTH_FROM)
+    else:
+        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FOURTH, main=SEVENTH_FROM)
     return _drawn(keyed, count, {record.identity for record in earlier}, SIXTH_FROM)
 
 
