@@ -37,7 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -94,8 +94,10 @@ class Drawn:
     file: str
     record_id: int
     pmid: int | None
-    title: str
-    abstract: str
+    title: str = field(repr=False)
+    abstract: str = field(repr=False)
+    """Neither is shown in a repr: a failing test prints its arguments, and a held-out
+    record's text must not be read."""
     split: str
     place: int = 0
 

@@ -55,9 +55,11 @@ class Labelled:
     """One record with its text, its indexing and what a reader labelled it."""
 
     id: str
-    title: str
-    abstract: str
-    labels: dict[str, Any]
+    title: str = field(repr=False)
+    abstract: str = field(repr=False)
+    labels: dict[str, Any] = field(repr=False)
+    """Not shown in a repr: a failing test prints its arguments, and a held-out record's text
+    and labels must not be read there."""
     publication_types: tuple[str, ...] = ()
     mesh_terms: tuple[str, ...] = ()
     mesh_qualified: tuple[str, ...] = ()
