@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from tracker.vocabulary import Vocabulary
 
-AFTER = 60
+AFTER = 160
 """Characters after a mention that its context is read from."""
 BEFORE = 160
 """Characters before it (a negation must be nearer: the vocabulary's reach)."""

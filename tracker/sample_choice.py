@@ -103,6 +103,7 @@ _CUES = {
     "n_equals": 'is written "n = N"',
     "in_parentheses": "is given in brackets",
     "in_sum": "is one of the groups added up",
+    "several_reports": "adds up the trials the abstract reports",
 }
 _WORDS = {"l1": "after", "l2": "after", "lw": "after", "r1": "before", "r2": "before",
           "rw": "before", "after_noun": "before"}  # fmt: skip

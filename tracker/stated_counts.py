@@ -268,6 +268,14 @@ _ENROLLED = re.compile(
 ("In study I, 88 patients were randomised ... In study II, 84 patients were randomised")."""
 
 
+_SEVERAL_REPORTS = re.compile(
+    r"\b(?:two|three|four|both) (?:[\w-]+ ){0,3}(?:trials|studies)\b"
+    r"|\bstud(?:y|ies) (?:I|II|III|1|2|3)\b|\b(?:first|second|third) (?:trial|study)\b",
+    re.I,
+)
+"""An abstract that reports two or more trials or studies of its own, or names them apart."""
+
+
 def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
     """Sums that no single list of groups states: every "n = N" of the text added up (the
     arms are often described one sentence each) and two groups that share a noun."""
@@ -284,6 +292,8 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
     enrolled = [(m.start(), study_size.number(m.group("n")) or 0) for m in _ENROLLED.finditer(text)]
     if len(enrolled) >= 2:
         features = {"kind=sum_enrolled", f"items={min(len(enrolled), 4)}"}
+        if _SEVERAL_REPORTS.search(text):  # two trials reported together: one sample, summed
+            features.add("several_reports")
         _context(text, enrolled[0][0], enrolled[0][0] + 1, features)
         words = " + ".join(str(n) for _, n in enrolled)
         found.append((sum(n for _, n in enrolled), enrolled[0][0], f"enrolled {words}", features))

@@ -54,12 +54,12 @@ _PEOPLE = (
     r"(?:patients|participants|subjects|volunteers|individuals|people|persons|adults|children"
     r"|adolescents|infants|neonates|women|men|males?|females?|boys|girls|veterans|cases|controls"
     r"|outpatients|out-patients|inpatients|in-patients|pts|students|runners|smokers|recipients"
-    r"|respondents|responders|non-?responders|siblings"
+    r"|respondents|responders|non-?responders|siblings|users|victims|entrants"
     r"|applicators|workers|residents|survivors|nonsmokers|hypertensives|diabetics"
     r"|physicians|doctors|nurses|clinicians|pharmacists|practitioners|surgeons|psychiatrists)"
 )
 _ADJECTIVES = (  # words between a number and its noun, but no unit, time or joining word
-    r"(?:(?:type\s+(?:1|2|I|II)\s+)|(?:\d+-?\s*(?:to|-)\s*\d+-year-old\s+|\d+-year-old\s+)|(?!(?:mg|mcg|µg|g|kg|ml|mmol|mm|hg|mmhg|cm|units?|years?|yrs?|weeks?|wk"
+    r"(?:(?:type\s+(?:1|2|I|II)\s+)|(?:\d+-?\s*(?:to|-)[\s-]*\d+-year-old\s+|\d+-year-old\s+)|(?!(?:mg|mcg|µg|g|kg|ml|mmol|mm|hg|mmhg|cm|units?|years?|yrs?|weeks?|wk"
     r"|days?|months?|hours?|min|times|per|of|in|with|from|at|on|for|who|were|was|had)\b)"
     r"(?!h(?:[\s,;)]|$))(?:[A-Za-z]{1,2}\.|[A-Za-z][\w'/-]*(?:\.[\w'/-]+)*),?\s+){0,6}?"
 )
@@ -185,7 +185,8 @@ _EVENTS = re.compile(
     r"\b(?:died|withdr[ae]w\w*|discontinued|dropped|lost to|relapsed|responded|reported"
     r"|experienced|developed|occurred|complained|improved|healed|achieved|eradicated|had|were"
     r" lost|were excluded|deaths?|screened|eligible|excluded|did not complete|failed to complete"
-    r"|dropped out|from which|of whom|of which|of these|among whom|out of which)\b|%",
+    r"|dropped out|from which|of whom|of which|of these|among whom|among them|among these"
+    r"|out of which)\b|%",
     re.I,
 )
 _COMPARED = re.compile(
@@ -392,7 +393,18 @@ def _groups(sentence: str) -> list[tuple[int, int, int]]:
         if found:  # "and 428 to placebo", outside the parentheses that describe a group
             more = _GROUP_MORE.finditer(outside, found[-1][1])
             found += [(m.start(), m.end(), number(m.group("n"))) for m in more if not _year(m)]
+    # a size per group ("240 patients, 120 in each group") is no group to add to the others
+    found = [item for item in found if not _EACH.match(sentence, _number_end(sentence, item))]
     return sorted((start, end, value) for start, end, value in found if value)
+
+
+_EACH = re.compile(r"\s*(?:\w+\s+)?(?:in each|each|per)\b", re.I)
+
+
+def _number_end(sentence: str, item: tuple[int, int, int | None]) -> int:
+    """Where the number of a found group ends (its match may run on to a noun or a verb)."""
+    match = re.match(rf"\s*[(\[,;]?\s*(?:n\s*=\s*)?{_NUMBER}", sentence[item[0] : item[1]], re.I)
+    return item[0] + (match.end() if match else 0)
 
 
 def _year(match: re.Match[str]) -> bool:
