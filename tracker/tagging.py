@@ -90,7 +90,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracker import (
-    design_words,
     effect_context,
     effect_mentions,
     effect_model,
@@ -142,18 +141,18 @@ RULE_SOURCES: tuple[Path, ...] = (
             effect_context,
             effect_mentions,
             effect_model,
-            learned_design,
-            design_words,
             stated_counts,
             sample_choice,
         )
     ),
     effect_model.MODEL_PATH,
-    learned_design.PACKAGED,
     sample_choice.WEIGHTS,
 )
 """The files whose rules the tags depend on, besides the vocabulary, the learned models' weights
-among them: a cache of tags is stale when any of them changes (tracker.suggestions)."""
+among them: a cache of tags is stale when any of them changes (tracker.suggestions,
+tracker.evidence_cache). The learned design model is not among them: it runs only when a caller
+passes it (:func:`evidence`), and no cached tags are made with it, so refitting it must not
+make every library tag itself again."""
 
 _DOSE = r"\b\d+(?:\.\d+)?(?:,\s?\d+(?:\.\d+)?)*(?:\s?(?:-|–|to|or|and)\s?\d+(?:\.\d+)?)?\s?(?:mg|µg|μg|mcg|ug)(?:\s?(?:/|·|per\s)\s?(?:kg|ml)(?:\s?(?:-1|−1))?)?(?:\s?(?:/|·|per\s)\s?(?:h|hr|hour|min|day)(?:\s?(?:-1|−1))?\b)?"
 _KETAMINES = r"(?:ketamine|ketalar|spravato)"
