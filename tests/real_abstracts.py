@@ -48,8 +48,8 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 17
 """The issue's number, fixed before anything was drawn."""
-COUNT = 1500
-"""180, then 60, then 360, then 180, then 240, then 180, then 300 more
+COUNT = 1800
+"""180, then 60, then 360, then 180, then 240, then 180, then 300, then 300 more
 (tests/expected/tagging_real_rules.md, "The draw")."""
 FRESH_FROM = 240
 """The third batch's first place: its test records are the fresh test split."""
@@ -62,8 +62,11 @@ SIXTH_FROM = 1020
 split, then the seventh), read by two readers."""
 SEVENTH_FROM = 1200
 """The seventh batch's first place: its records are the seventh test split."""
-EFFECTS_COUNT = 750
-"""The adverse-effect set's size: 150, then 90, then 270, then 90, then 150 more."""
+EIGHTH_FROM = 1500
+"""The eighth batch's first place: its records are the eighth test split."""
+EFFECTS_COUNT = 840
+"""The adverse-effect set's size: 150, then 90, then 270, then 90, then 150, then 90 more: every
+record its population holds that the main draw has not taken."""
 EFFECTS_FIRST = 150
 """The adverse-effect set's first part, drawn before the fourth batch and passed over by it."""
 EFFECTS_SECOND = 240
@@ -74,6 +77,9 @@ EFFECTS_THIRD = 510
 it; every record from here on is a test record."""
 EFFECTS_FOURTH = 600
 """The adverse-effect set's first four parts, drawn before the seventh batch and passed over by
+it."""
+EFFECTS_FIFTH = 750
+"""The adverse-effect set's first five parts, drawn before the eighth batch and passed over by
 it."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
@@ -135,7 +141,13 @@ class Drawn:
     def seventh(self) -> bool:
         """Drawn in the seventh batch: every record a test record, read as the sixth batch's
         were, none of its text read while the seventh round's tagger was changed."""
-        return self.place >= SEVENTH_FROM
+        return SEVENTH_FROM <= self.place < EIGHTH_FROM
+
+    @property
+    def eighth(self) -> bool:
+        """Drawn in the eighth batch: every record a test record, read as the sixth batch's
+        were, none of its text read while the eighth round's tagger was changed."""
+        return self.place >= EIGHTH_FROM
 
     @property
     def identity(self) -> str:
@@ -144,10 +156,10 @@ class Drawn:
 
 
 def held_out(record: Drawn, *, effects: bool = False) -> bool:
-    """Whether nothing may be fitted to or decided from this record: from issue #17's seventh
-    round, the seventh batch (main draw, every record) and the adverse-effect set from place
-    :data:`EFFECTS_FOURTH` on. Every other labelled record is on the fitted side."""
-    first = EFFECTS_FOURTH if effects else SEVENTH_FROM
+    """Whether nothing may be fitted to or decided from this record: from issue #17's eighth
+    round, the eighth batch (main draw, every record) and the adverse-effect set from place
+    :data:`EFFECTS_FIFTH` on. Every other labelled record is on the fitted side."""
+    first = EFFECTS_FIFTH if effects else EIGHTH_FROM
     return record.split == "test" and record.place >= first
 
 
@@ -173,8 +185,10 @@ def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_SECOND, main=FIFTH_FROM)
     elif count <= SEVENTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_THIRD, main=SIXTH_FROM)
-    else:
+    elif count <= EIGHTH_FROM:
         earlier = draw_effects(folder, seed=seed, count=EFFECTS_FOURTH, main=SEVENTH_FROM)
+    else:
+        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIFTH, main=EIGHTH_FROM)
     return _drawn(keyed, count, {record.identity for record in earlier}, SIXTH_FROM)
 
 
