@@ -284,6 +284,9 @@ def _across(text: str) -> list[tuple[int, int, str, set[str]]]:
         (m.start(), study_size.number(m.group("n")) or 0)
         for m in study_size._GROUP_N.finditer(text)
     ]
+    # a total stated beside its arms ("n = 101 ... (n = 51) ... (n = 50)") is no arm to add
+    total = sum(n for _, n in arms)
+    arms = [(at, n) for at, n in arms if n * 2 != total] if len(arms) >= 3 else arms
     if len(arms) >= 2 and len({at for at, _ in arms}) >= 2:
         features = {"kind=sum_n_text", f"items={min(len(arms), 4)}"}
         _context(text, arms[0][0], arms[0][0] + 1, features)

@@ -170,7 +170,7 @@ _GROUP_PAIR = re.compile(
 """Two groups sharing one noun: "2371 and 862 hospitalized patients", "3591 white and 506
 black men"."""
 _GROUP_MORE = re.compile(
-    rf"(?:,|;|\band\b|\bor\b)\s+(?P<n>{_NUMBER})\s+(?:\([^)]*\)\s*)?(?:to|in|on|received|with)\b"
+    rf"(?:,|;|:|\band\b|\bor\b)\s+(?P<n>{_NUMBER})\s+(?:\([^)]*\)\s*)?(?:to|in|on|received|with)\b"
     rf"(?!\s+\d)",
     re.I,
 )
