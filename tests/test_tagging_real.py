@@ -1,15 +1,15 @@
-"""Evidence tags against 1,500 real abstracts labelled by hand, and 750 more that name an
+"""Evidence tags against 1,800 real abstracts labelled by hand, and 840 more that name an
 adverse effect (issue #17).
 
 The abstracts are read in place from ../shared/screening-datasets (tests/real_abstracts.py draws
 them by seed); the labels, the draws and the rules are in tests/expected/
-(tagging_real_labels.json, tagging_real_rules.md). From the seventh round on, rules and learned
+(tagging_real_labels.json, tagging_real_rules.md). From the eighth round on, rules and learned
 weights may be fitted to every labelled record but the held-out ones (real_abstracts.held_out):
-the seventh test split ("held-out tests", 300 records, each read by two readers), and for
-adverse-effect precision it with the adverse-effect set's 150 newest records ("held-out
+the eighth test split ("held-out tests", 300 records, each read by two readers), and for
+adverse-effect precision it with the adverse-effect set's 90 newest records ("held-out
 effects"), so that precision rests on enough suggestions. The acceptance is read there. Of the
-issue's four targets only adverse-effect precision is met on it (ISSUE_TARGETS are reported in
-the table, not asserted); FLOORS guard what was measured. The earlier test splits
+issue's four targets only sample size is met on it (ISSUE_TARGETS are reported in the table,
+not asserted); FLOORS guard what was measured. The earlier test splits
 are on the fitted side and are guarded at what they measured, as is the tuning side. Held-out
 sets are reported by their totals only: their misses are never printed or written. The table
 is written to tests/artifacts/tagging_real_scores.json and printed (``pytest -s``), the two
@@ -54,14 +54,16 @@ ISSUE_TARGETS = {  # issue #17's acceptance on a test split no rule was tuned on
     "adverse_precision": 0.95,
     "sample_size_exact": 0.90,
 }
-FLOORS = {  # the held-out tests when round seven was frozen (bc0a925) and scored once
-    "design_precision": 0.92,  # 272/295
-    "design_coverage": 0.81,  # 244/299
-    "adverse_precision": 0.95,  # held-out effects, 93/94 = 0.989: the issue's target, met
-    "sample_size_exact": 0.87,  # 195/223
+FLOORS = {  # the held-out tests when round eight was frozen (c398104) and scored once
+    "design_precision": 0.90,  # 258/285
+    "design_coverage": 0.75,  # 225/299
+    "adverse_precision": 0.90,  # held-out effects, 49/54
+    "sample_size_exact": 0.90,  # 199/218 = 0.913: the issue's target, met
 }
-HELD_OUT_SUGGESTIONS = 90
-"""Held-out adverse-effect precision must rest on at least this many suggestions."""
+HELD_OUT_SUGGESTIONS = 50
+"""Held-out adverse-effect precision must rest on at least this many suggestions. The eighth
+batch's effect records are the last of their population (90, not the 150 asked for), so this
+round's precision rests on 54; the seventh round's on 94."""
 EARLIER_FLOORS = {  # the earlier test split (80 records), fitted to from round five
     "design_precision": 0.94,  # 71/75
     "design_coverage": 0.81,  # 64/79
@@ -165,7 +167,7 @@ def test_every_record_is_labelled_with_every_family() -> None:
 
 
 def test_a_record_read_twice_keeps_both_readings_and_how_it_was_settled() -> None:
-    """The sixth and seventh batches and the adverse-effect set's places from 510 were each
+    """The sixth to eighth batches and the adverse-effect set's places from 510 were each
     read by two readers; the label is theirs where they agree, a third reader's where they do
     not, and the third reader settled exactly the families they differ on."""
     read_twice = [
@@ -197,10 +199,12 @@ def test_readers_agreement_is_reported(drawn: list[tuple[Drawn, Labelled]]) -> N
     on these labels can be told apart from. Written to the scores artifact."""
     del drawn  # skips with its reason when the datasets are absent
     agreement = reader_agreement(screening_dir())
-    sixth, seventh = (agreement[f"second reader, {b} test split"] for b in ("sixth", "seventh"))
+    batches = ("sixth", "seventh", "eighth")
+    sixth, seventh, eighth = (agreement[f"second reader, {b} test split"] for b in batches)
     assert sixth.records == SEVENTH_FROM - SIXTH_FROM
     assert seventh.records == EIGHTH_FROM - SEVENTH_FROM
-    assert sixth.design[0] > 0 and seventh.design[0] > 0
+    assert eighth.records == len(REAL_LABELS["records"]) - EIGHTH_FROM
+    assert all(batch.design[0] > 0 for batch in (sixth, seventh, eighth))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "tagging_reader_agreement.md").write_text(table(agreement) + "\n")
     print("\n" + table(agreement))
@@ -209,9 +213,9 @@ def test_readers_agreement_is_reported(drawn: list[tuple[Drawn, Labelled]]) -> N
 @pytest.fixture(scope="module")
 def held_out_measures(scored: dict[str, Scores]) -> dict[str, float]:
     """The held-out sets' totals only: a failure must not print their misses, which would
-    invite tuning on them. The acceptance is read on the seventh test split ("held-out tests",
+    invite tuning on them. The acceptance is read on the eighth test split ("held-out tests",
     300 records); adverse-effect precision pools it with the adverse-effect set's newest records
-    ("held-out effects", 450)."""
+    ("held-out effects", 390)."""
     measures = dict(scored["held-out tests"].measures())
     measures["adverse_precision"] = scored["held-out effects"].measures()["adverse_precision"]
     return measures
