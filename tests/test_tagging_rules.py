@@ -36,6 +36,8 @@ FAILURE_CLASSES = (  # issue #17, "Why" and "What to build", then the tuning spl
     "adverse effect: an effect in animals is no effect in people",
     "adverse effect: a reported effect outweighs the context around it",
     "sample size: the stated total, however it is described",
+    # found on the sixth and seventh batches, read twice (rounds seven and eight)
+    "adverse effect: an outcome measured is no effect reported",
 )
 
 
