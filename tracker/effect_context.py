@@ -32,7 +32,11 @@ import pyarrow.compute as pc
 from tracker.vocabulary import Vocabulary
 
 AFTER = 160
-"""Characters after a mention that its context is read from."""
+"""Characters after a mention that its context is read from: enough to reach the verb at the end
+of a long list of what was measured ("nausea, pruritus, sedation, motor block, ... and oxygen
+saturation were assessed"), which 60 did not (issue #17, round seven). The other `after`
+patterns are anchored at the mention and bounded, so the longer window reaches no further for
+them."""
 BEFORE = 160
 """Characters before it (a negation must be nearer: the vocabulary's reach)."""
 _CREDITED_AFTER = (

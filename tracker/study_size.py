@@ -194,6 +194,8 @@ _COMPARED = re.compile(
     r"|longer|shorter|better|worse)\b)",
     re.I,
 )
+_EACH = re.compile(r"\s*(?:\w+\s+)?(?:in each|each|per)\b", re.I)
+"""Words after a group's number that make it a size per group ("120 in each group")."""
 _APPROXIMATE = re.compile(r"\b(?:more than|over|about|approximately|nearly|almost|up to)\s*$", re.I)
 _FIRST_N = re.compile(rf"(?<!%)(?<!%\))\bn\s?=\s?(?P<n>{_NUMBER})\b", re.I)
 _LABEL_BEFORE = re.compile(
@@ -396,9 +398,6 @@ def _groups(sentence: str) -> list[tuple[int, int, int]]:
     # a size per group ("240 patients, 120 in each group") is no group to add to the others
     found = [item for item in found if not _EACH.match(sentence, _number_end(sentence, item))]
     return sorted((start, end, value) for start, end, value in found if value)
-
-
-_EACH = re.compile(r"\s*(?:\w+\s+)?(?:in each|each|per)\b", re.I)
 
 
 def _number_end(sentence: str, item: tuple[int, int, int | None]) -> int:
