@@ -368,17 +368,18 @@ def _sentences(text: str) -> Iterator[tuple[int, str]]:
 
 def _groups(sentence: str) -> list[tuple[int, int, int]]:
     """The group sizes a sentence states: (start, end, size), in order. "(n = 22)" marks a
-    group wherever it is; "N patients" only outside parentheses, which describe a group."""
-    found = [
-        (m.start(), m.end(), number(m.group("n")))
+    group wherever it is; "N patients" only outside parentheses, which describe a group. A size
+    per group ("240 patients, 120 in each group") is no group to add to the others."""
+    found = [  # (start, end, size, where the number ends)
+        (m.start(), m.end(), number(m.group("n")), m.end("n"))
         for m in _GROUP_N.finditer(sentence)
         if "%" not in sentence[max(0, m.start() - 3) : m.start()]
     ]
     pair = _GROUP_PAIR.search(sentence)
     if len(found) < 2 and pair:
         found = [
-            (pair.start(), pair.start("m"), number(pair.group("n"))),
-            (pair.start("m"), pair.end(), number(pair.group("m"))),
+            (pair.start(), pair.start("m"), number(pair.group("n")), pair.end("n")),
+            (pair.start("m"), pair.end(), number(pair.group("m")), pair.end("m")),
         ]
     if len(found) < 2:
         found = []
@@ -391,19 +392,17 @@ def _groups(sentence: str) -> list[tuple[int, int, int]]:
                 items += [inner] if inner else []
         for match in sorted(items, key=lambda m: m.start()):
             if not _APPROXIMATE.search(sentence, 0, match.start()):
-                found.append((match.start(), match.end(), number(match.group("n"))))
+                found.append((match.start(), match.end(), number(match.group("n")), match.end("n")))
         if found:  # "and 428 to placebo", outside the parentheses that describe a group
             more = _GROUP_MORE.finditer(outside, found[-1][1])
-            found += [(m.start(), m.end(), number(m.group("n"))) for m in more if not _year(m)]
-    # a size per group ("240 patients, 120 in each group") is no group to add to the others
-    found = [item for item in found if not _EACH.match(sentence, _number_end(sentence, item))]
-    return sorted((start, end, value) for start, end, value in found if value)
-
-
-def _number_end(sentence: str, item: tuple[int, int, int | None]) -> int:
-    """Where the number of a found group ends (its match may run on to a noun or a verb)."""
-    match = re.match(rf"\s*[(\[,;]?\s*(?:n\s*=\s*)?{_NUMBER}", sentence[item[0] : item[1]], re.I)
-    return item[0] + (match.end() if match else 0)
+            found += [
+                (m.start(), m.end(), number(m.group("n")), m.end("n")) for m in more if not _year(m)
+            ]
+    return sorted(
+        (start, end, value)
+        for start, end, value, after in found
+        if value and not _EACH.match(sentence, after)
+    )
 
 
 def _year(match: re.Match[str]) -> bool:
