@@ -236,9 +236,9 @@ def main() -> None:
     tuning: list[tuple[Drawn, Labelled]] = [
         (d, r) for d, r in drawn_records(screening_dir()) if d.split == "tune"
     ]
-    older = [r for d, r in tuning if not d.fourth]
-    fourth = [r for d, r in tuning if d.fourth]
-    third = [i for i, (d, _) in enumerate(tuning) if not d.fourth and d.place >= 240]
+    older = [r for d, r in tuning if d.batch != "fourth"]
+    fourth = [r for d, r in tuning if d.batch == "fourth"]
+    third = [i for i, (d, _) in enumerate(tuning) if d.batch != "fourth" and d.place >= 240]
 
     probabilities = out_of_fold(older, args.folds, args.seeds)
     old_cues = old_cue_designs([older[i] for i in third])

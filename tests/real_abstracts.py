@@ -81,6 +81,33 @@ it."""
 EFFECTS_FIFTH = 750
 """The adverse-effect set's first five parts, drawn before the eighth batch and passed over by
 it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One batch of the main draw, as issue #17's rounds added them (tagging_real_rules.md)."""
+
+    name: str
+    """Its test records are the "<name> test split"."""
+    start: int
+    """Its first place in the main draw."""
+    effects_before: int
+    """How many places of the adverse-effect set were drawn before it (it passes over them);
+    the effect records drawn with it begin there. 0: none were."""
+
+
+BATCHES = (
+    Batch("earlier", 0, 0),  # rounds one and two
+    Batch("fresh", FRESH_FROM, 0),  # round three
+    Batch("fourth", FOURTH_FROM, EFFECTS_FIRST),  # labelled before the learned opinions
+    Batch("fifth", FIFTH_FROM, EFFECTS_SECOND),
+    Batch("sixth", SIXTH_FROM, EFFECTS_THIRD),  # from here: all test records, read twice
+    Batch("seventh", SEVENTH_FROM, EFFECTS_FOURTH),
+    Batch("eighth", EIGHTH_FROM, EFFECTS_FIFTH),  # the last is the held-out one
+)
+"""Every batch, in draw order. A new round adds one here (and its constants above)."""
+READ_TWICE = tuple(batch for batch in BATCHES if batch.start >= SIXTH_FROM)
+"""The batches whose every record two readers labelled."""
 POPULATION = "Cohen_2006_*.csv"
 SELECTION = ROOT / "tests" / "expected" / "tagging_effects_selection.txt"
 
@@ -113,41 +140,10 @@ class Drawn:
         return f"{self.file}#{self.record_id}"
 
     @property
-    def fresh(self) -> bool:
-        """Drawn in the third batch: its test records were never scored before the rules of
-        issue #17's third round were tuned."""
-        return FRESH_FROM <= self.place < FOURTH_FROM
-
-    @property
-    def fourth(self) -> bool:
-        """Drawn in the fourth batch: labelled before the learned second opinions of issue
-        #17's fourth round were built, its test records never scored before they were done."""
-        return FOURTH_FROM <= self.place < FIFTH_FROM
-
-    @property
-    def fifth(self) -> bool:
-        """Drawn in the fifth batch: labelled before any tagger change of issue #17's fifth
-        round, its test records scored once, when that round's tagger was frozen."""
-        return FIFTH_FROM <= self.place < SIXTH_FROM
-
-    @property
-    def sixth(self) -> bool:
-        """Drawn in the sixth batch: every record a test record, each read by two readers and
-        their differences settled by a third, none of its text read while the sixth round's
-        tagger was changed."""
-        return SIXTH_FROM <= self.place < SEVENTH_FROM
-
-    @property
-    def seventh(self) -> bool:
-        """Drawn in the seventh batch: every record a test record, read as the sixth batch's
-        were, none of its text read while the seventh round's tagger was changed."""
-        return SEVENTH_FROM <= self.place < EIGHTH_FROM
-
-    @property
-    def eighth(self) -> bool:
-        """Drawn in the eighth batch: every record a test record, read as the sixth batch's
-        were, none of its text read while the eighth round's tagger was changed."""
-        return self.place >= EIGHTH_FROM
+    def batch(self) -> str:
+        """The name of the main draw's batch the record was drawn in (:data:`BATCHES`); for a
+        record of the adverse-effect set, whose places count apart, it means nothing."""
+        return next(batch.name for batch in reversed(BATCHES) if self.place >= batch.start)
 
     @property
     def identity(self) -> str:
@@ -156,10 +152,11 @@ class Drawn:
 
 
 def held_out(record: Drawn, *, effects: bool = False) -> bool:
-    """Whether nothing may be fitted to or decided from this record: from issue #17's eighth
-    round, the eighth batch (main draw, every record) and the adverse-effect set from place
-    :data:`EFFECTS_FIFTH` on. Every other labelled record is on the fitted side."""
-    first = EFFECTS_FIFTH if effects else EIGHTH_FROM
+    """Whether nothing may be fitted to or decided from this record: the last batch of
+    :data:`BATCHES` (main draw, every record) and the adverse-effect records drawn with it.
+    Every other labelled record is on the fitted side."""
+    last = BATCHES[-1]
+    first = last.effects_before if effects else last.start
     return record.split == "test" and record.place >= first
 
 
@@ -171,24 +168,16 @@ def title_hash(title: str) -> str:
 def draw(folder: Path, *, seed: int = SEED, count: int = COUNT) -> list[Drawn]:
     """The ``count`` records the seed picks from the population, in draw order.
 
-    Places from :data:`FOURTH_FROM` on also pass over the adverse-effect set's first
-    :data:`EFFECTS_FIRST` records, which were drawn before them, and places from
-    :data:`FIFTH_FROM` on its first :data:`EFFECTS_SECOND`. Each part of that set was drawn
-    clear of the main draw's places before it, so passing over it leaves those places as they
-    were, whatever the count (a record passed over was never among them)."""
+    A batch's places pass over the adverse-effect records drawn before it
+    (:attr:`Batch.effects_before`). Each part of that set was drawn clear of the main draw's
+    places before it, so passing over it leaves those places as they were, whatever the count
+    (a record passed over was never among them)."""
     keyed = _keyed(folder, str(seed))
-    if count <= FOURTH_FROM:
+    passing = [batch for batch in BATCHES if batch.effects_before and batch.start < count]
+    if not passing:
         return _drawn(keyed, count, set())
-    if count <= FIFTH_FROM:
-        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIRST, main=FOURTH_FROM)
-    elif count <= SIXTH_FROM:
-        earlier = draw_effects(folder, seed=seed, count=EFFECTS_SECOND, main=FIFTH_FROM)
-    elif count <= SEVENTH_FROM:
-        earlier = draw_effects(folder, seed=seed, count=EFFECTS_THIRD, main=SIXTH_FROM)
-    elif count <= EIGHTH_FROM:
-        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FOURTH, main=SEVENTH_FROM)
-    else:
-        earlier = draw_effects(folder, seed=seed, count=EFFECTS_FIFTH, main=EIGHTH_FROM)
+    last = passing[-1]
+    earlier = draw_effects(folder, seed=seed, count=last.effects_before, main=last.start)
     return _drawn(keyed, count, {record.identity for record in earlier}, SIXTH_FROM)
 
 

@@ -29,9 +29,8 @@ from typing import Any
 
 import pandas as pd
 from real_abstracts import (
-    EFFECTS_FIFTH,
-    EFFECTS_FOURTH,
-    EFFECTS_THIRD,
+    BATCHES,
+    READ_TWICE,
     Drawn,
     draw,
     draw_effects,
@@ -129,17 +128,8 @@ def labelled_sets(screening: Path | None, fixtures: Path | None) -> dict[str, li
     if screening is not None:
         drawn = drawn_records(screening)
         tests = [(d, r) for d, r in drawn if d.split == "test"]
-        sets["eighth test split"] = [r for d, r in tests if d.eighth]
-        sets["seventh test split"] = [r for d, r in tests if d.seventh]
-        sets["sixth test split"] = [r for d, r in tests if d.sixth]
-        sets["fifth test split"] = [r for d, r in tests if d.fifth]
-        sets["fourth test split"] = [r for d, r in tests if d.fourth]
-        sets["fresh test split"] = [r for d, r in tests if d.fresh]
-        sets["earlier test split"] = [
-            r
-            for d, r in tests
-            if not (d.fresh or d.fourth or d.fifth or d.sixth or d.seventh or d.eighth)
-        ]
+        for batch in reversed(BATCHES):
+            sets[f"{batch.name} test split"] = [r for d, r in tests if d.batch == batch.name]
         sets["tuning split"] = [r for d, r in drawn if d.split == "tune"]
         effects = effect_records(screening)
         sets["effect set, new test"] = [r for d, r in effects if held_out(d, effects=True)]
@@ -170,12 +160,7 @@ def scored_sets(
         scores["held-out effects"] = effects_only(pooled(tests, scores["effect set, new test"]))
         scores["fitted side"] = pooled(
             scores["tuning split"],
-            scores["earlier test split"],
-            scores["fresh test split"],
-            scores["fourth test split"],
-            scores["fifth test split"],
-            scores["sixth test split"],
-            scores["seventh test split"],
+            *(scores[f"{batch.name} test split"] for batch in BATCHES[:-1]),
         )
     for name in HELD_OUT:
         if name in scores:
@@ -185,28 +170,23 @@ def scored_sets(
 
 def reader_agreement(screening: Path) -> dict[str, Scores]:
     """How far two readers agree, scored as if the second reading were a tagger and the first
-    the labels, for each batch read twice (the sixth and seventh): its main records (every
+    the labels, for each batch read twice (real_abstracts.READ_TWICE): its main records (every
     family) and, pooled with them, its adverse-effect records (adverse effects only). The
     issue's targets are read against labels; this says how closely a second careful reading
     reproduces them, so what a target above it would mean."""
     rows = {row["record"]: row for row in REAL_LABELS["records"]}
     rows |= {row["record"]: row for row in REAL_LABELS["effects"]["records"]}
     drawn, effects = drawn_records(screening), effect_records(screening)
-    batches = (
-        ("sixth", [p for p in drawn if p[0].sixth],
-         [p for p in effects if EFFECTS_THIRD <= p[0].place < EFFECTS_FOURTH]),
-        ("seventh", [p for p in drawn if p[0].seventh],
-         [p for p in effects if EFFECTS_FOURTH <= p[0].place < EFFECTS_FIFTH]),
-        ("eighth", [p for p in drawn if p[0].eighth],
-         [p for p in effects if p[0].place >= EFFECTS_FIFTH]),
-    )  # fmt: skip
     agreement: dict[str, Scores] = {}
-    for batch, main, effect in batches:
+    for at, batch in enumerate(READ_TWICE):
+        after = READ_TWICE[at + 1].effects_before if at + 1 < len(READ_TWICE) else len(effects)
+        main = [pair for pair in drawn if pair[0].batch == batch.name]
         if not main:
             continue
+        effect = [pair for pair in effects if batch.effects_before <= pair[0].place < after]
         parts = [_second_reading(main, rows), _second_reading(effect, rows)]
-        agreement[f"second reader, {batch} test split"] = parts[0]
-        agreement[f"second reader, {batch} batch's effects"] = effects_only(pooled(*parts))
+        agreement[f"second reader, {batch.name} test split"] = parts[0]
+        agreement[f"second reader, {batch.name} batch's effects"] = effects_only(pooled(*parts))
     return agreement
 
 
