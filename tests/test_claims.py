@@ -9,10 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tracker import claims, screening, suggestions
+from tracker import claims, dashboard, screening, suggestions
 from tracker.cli import main
 from tracker.errors import TrackerError
 from tracker.records import Article
@@ -84,6 +85,16 @@ def test_a_rejected_suggestion_stops_counting_and_undo_brings_it_back(store: Sto
 def test_an_accepted_suggestion_counts(store: Store) -> None:
     suggestions.accept(store, 101, "adverse effects", "headache", reviewer="ben")
     assert claims.claims_view(store).studies("headache") == [101]
+
+
+@pytest.mark.parametrize("scope", ["included", "all"])
+def test_the_evidence_the_app_holds_gives_the_same_view(store: Store, scope: str) -> None:
+    """The app passes the library's evidence frame, so that the tags are not read again: the
+    view is the one the store's own suggestions give, rejections included."""
+    held = dashboard.load_library(store).evidence
+    given = claims.claims_view(store, scope, evidence=held)
+    pd.testing.assert_frame_equal(given.rows, claims.claims_view(store, scope).rows)
+    assert 107 not in given.studies("dizziness or lightheadedness")  # ana rejected it
 
 
 def test_the_claims_match_what_the_vocabulary_marks_as_claimed() -> None:

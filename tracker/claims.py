@@ -83,13 +83,18 @@ class ClaimsView:
 
 
 def claims_view(
-    store: Store, scope: str = "included", *, state: pd.DataFrame | None = None
+    store: Store,
+    scope: str = "included",
+    *,
+    state: pd.DataFrame | None = None,
+    evidence: pd.DataFrame | None = None,
 ) -> ClaimsView:
     """Which studies in ``scope`` report each seed claim, and what they report beyond them.
 
     "Included" reads ``state`` (the screening state as the reader may see it: a blinded
     reviewer's hides partners' calls on records they have not decided) or, by default, the
-    review's whole state.
+    review's whole state. ``evidence`` is the library's evidence frame when the caller holds
+    it already (the app's library does), so the tags are not read again.
     """
     if scope not in SCOPES:
         raise TrackerError(f"Unknown scope {scope!r}: use one of {', '.join(SCOPES)}.")
@@ -99,7 +104,7 @@ def claims_view(
         state = screening.summary(store) if state is None else state
         chosen = state.index[(state["decision"] == Decision.INCLUDE.value).to_numpy(bool)]
     vocabulary = load_vocabulary(store)  # read once: the suggestions use it too
-    effects = _reported_effects(store, chosen, vocabulary)
+    effects = _reported_effects(store, chosen, vocabulary, evidence)
     listed = claimed_effects(vocabulary)
     parts = [_claim_rows(claim, effects, listed) for claim in SEED_CLAIMS]
     others = sorted(set(effects["value"]) - set(listed))
@@ -129,9 +134,11 @@ def claimed_effects(vocabulary: Vocabulary) -> dict[str, str]:
     return {e: claim.text for claim in SEED_CLAIMS for e in claim.effects if e in known}
 
 
-def _reported_effects(store: Store, chosen: pd.Index, vocabulary: Vocabulary) -> pd.DataFrame:
+def _reported_effects(
+    store: Store, chosen: pd.Index, vocabulary: Vocabulary, evidence: pd.DataFrame | None
+) -> pd.DataFrame:
     """The live adverse-effect suggestions of the chosen records."""
-    state = suggestions.live(store, vocabulary=vocabulary)
+    state = suggestions.live(store, vocabulary=vocabulary, evidence=evidence)
     keep = (state["facet"] == "adverse_effects") & state["record_id"].isin(chosen)
     return state[keep.to_numpy(bool)]
 

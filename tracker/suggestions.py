@@ -223,15 +223,19 @@ def _judge(store: Store, action: Action, pmid: int, facet: str, value: str, revi
 # -- what reviewers made of them ------------------------------------------------------------------
 
 
-def review_state(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.DataFrame:
+def review_state(
+    store: Store, *, vocabulary: Vocabulary | None = None, evidence: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per suggestion (pmid, facet, value) with its first evidence and its status.
 
     ``status`` is "suggested", "accepted" or "rejected" (see the module docstring for two
     reviewers); ``judgements`` reads "ana: accepted; ben: rejected"; ``disputed`` is True when
     reviewers' latest words differ. A judgement outlives a suggestion that the tagger stops
-    making, and applies again if the suggestion comes back.
+    making, and applies again if the suggestion comes back. ``evidence`` is the library's
+    evidence frame (:func:`tracker.tagging.evidence`) when the caller holds it already, as the
+    app does: the tags are then not read or computed again.
     """
-    frame = suggestions(store, vocabulary=vocabulary)
+    frame = suggestions(store, vocabulary=vocabulary) if evidence is None else long_form(evidence)
     first = frame.drop_duplicates(["record_id", "facet", "value"]).reset_index(drop=True)
     return with_status(first, verdicts(store))
 
@@ -270,9 +274,12 @@ def without_rejected(evidence: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFra
     return cleared
 
 
-def live(store: Store, *, vocabulary: Vocabulary | None = None) -> pd.DataFrame:
-    """The suggestions that count: every one not rejected (accepted or not yet judged)."""
-    state = review_state(store, vocabulary=vocabulary)
+def live(
+    store: Store, *, vocabulary: Vocabulary | None = None, evidence: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The suggestions that count: every one not rejected (accepted or not yet judged);
+    ``evidence`` as for :func:`review_state`."""
+    state = review_state(store, vocabulary=vocabulary, evidence=evidence)
     return state[(state["status"] != REJECTED).to_numpy(bool)].reset_index(drop=True)
 
 

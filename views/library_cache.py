@@ -104,7 +104,8 @@ def claims_of(
     a third of a second to count, too long to redo on every rerun. ``blind_to`` (a signed-in
     reviewer and the stage) scopes "included studies" to what that reviewer may see."""
     state = seen_state(here, *blind_to) if blind_to is not None else None
-    view = tracker.claims.claims_view(here.store, scope, state=state)
+    evidence = library(here).evidence  # held already: the tags are not read a second time
+    view = tracker.claims.claims_view(here.store, scope, state=state, evidence=evidence)
     return view, DASH.claim_counts(view), view.unlisted()
 
 
